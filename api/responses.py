@@ -1,0 +1,32 @@
+"""Raw JSON responses: bodies come pre-encoded (from SQLite or the writer), so no re-serialisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from writer.protocol import Ok
+
+__all__ = ["json_response", "committed", "ref", "json_content"]
+
+
+def json_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response from already-encoded bytes."""
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def committed(ok: Ok) -> Response:
+    """The writer's committed answer; `X-SGP-Seq` carries the event sequence number."""
+    headers = {"X-SGP-Seq": str(ok.seq)} if ok.seq is not None else None
+    return json_response(ok.body, ok.status, headers)
+
+
+def ref(name: str) -> dict[str, Any]:
+    """A JSON-schema reference to a component."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_content(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    """An OpenAPI response/request entry with a JSON body of `schema`."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}

@@ -1,0 +1,43 @@
+"""/health (this worker is alive and can read) and /health/writer (the writer's figures)."""
+
+from __future__ import annotations
+
+import os
+
+import msgspec
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from writer.errors import WriterClientError
+from writer.protocol import GetStats
+
+from ..deps import ReaderDep, WriterDep
+from ..responses import json_response
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/health", summary="Liveness of this worker", response_class=Response)
+async def health(readers: ReaderDep, writer: WriterDep) -> Response:
+    """Cheap: one trivial read on the pool; says whether this worker sees the writer."""
+    await readers.fetchone("SELECT 1")
+    body = msgspec.json.encode({"status": "ok", "worker": os.getpid(), "writer_connected": writer.connected})
+    return json_response(body)
+
+
+@router.get("/health/writer", summary="Writer status and figures", response_class=Response)
+async def writer_health(writer: WriterDep) -> Response:
+    """The writer's queue, batches, commit latency and storage; 503 `down` when unreachable."""
+    try:
+        ok = await writer.request(GetStats(), timeout=2.0)
+    except WriterClientError:
+        return json_response(b'{"status":"down"}', status=503, headers={"Retry-After": "2"})
+    stats = msgspec.json.decode(ok.body)
+    status = "ok"
+    if stats["queue_depth"] > 0.8 * stats["queue_capacity"]:
+        status = "degraded"
+    elif stats["queue_depth"] and (stats["last_commit_age_s"] or 0) > 5:
+        status = "degraded"
+    return json_response(msgspec.json.encode({"status": status, **stats}))

@@ -1,0 +1,20 @@
+"""Per-worker state, created in the app's lifespan and reached through api.deps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.settings import Settings
+from readers.pool import ReaderPool
+from writer.client import WriterClient
+
+__all__ = ["WorkerState"]
+
+
+@dataclass
+class WorkerState:
+    """What one API worker process holds open while it serves."""
+
+    settings: Settings
+    readers: ReaderPool
+    writer: WriterClient

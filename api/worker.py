@@ -1,0 +1,63 @@
+"""Entry point of one API worker process (spawned by run_server.py's supervisor)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import multiprocessing
+import platform
+import signal
+from multiprocessing.synchronize import Event as EventType
+
+from hypercorn.asyncio.run import worker_serve
+from hypercorn.config import Config, Sockets
+from hypercorn.utils import wrap_app
+
+from core.logs import configure_logging
+from core.settings import Settings
+
+__all__ = ["run_worker", "hypercorn_config", "per_worker_sockets"]
+
+
+def per_worker_sockets() -> bool:
+    """True where each worker can bind its own SO_REUSEPORT socket (Linux, BSD, macOS)."""
+    return os.name != "nt" and hasattr(socket, "SO_REUSEPORT")
+
+
+def hypercorn_config(settings: Settings) -> Config:
+    """The hypercorn config for our workers (picklable: it crosses the spawn boundary)."""
+    config = Config()
+    config.bind = [settings.bind]
+    config.workers = settings.workers
+    config.backlog = 2048  # 200 clients connecting at once must not overflow the accept queue
+    config.graceful_timeout = 10.0
+    config.keep_alive_timeout = 75.0
+    config.accesslog = None
+    config.errorlog = "-"
+    config.loglevel = settings.log_level.upper()
+    return config
+
+
+async def _shutdown_trigger(event: EventType) -> None:
+    """Return when the supervisor asks us to stop, or when it is gone."""
+    parent = multiprocessing.parent_process()
+    while not event.is_set():
+        if parent is not None and not parent.is_alive():
+            return
+        await asyncio.sleep(0.2)
+
+
+def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shutdown: EventType) -> None:
+    """Serve the FastAPI app until told to stop, on the supervisor's sockets or (None) our own."""
+    from api.app import create_app
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_logging(settings.log_level, settings.log_format, "worker")
+    if platform.system() == "Windows":
+        # Sockets shared between processes need the selector loop on Windows (as hypercorn does).
+        asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())  # type: ignore[attr-defined]
+    if sockets is None:
+        sockets = config.create_sockets()  # SO_REUSEPORT: hypercorn sets it when workers > 1
+    app = wrap_app(create_app(settings), config.wsgi_max_body_size, "asgi")
+    asyncio.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=lambda: _shutdown_trigger(shutdown)))

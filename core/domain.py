@@ -1,0 +1,423 @@
+"""Pedido domain: wire structs, validation, totals and JSON codecs (pure, no I/O)."""
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar, get_args
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from .money import format_money, parse_money
+from .status import STATUS_VALUES, Status, normalize_status
+from .text import fold
+from .validation import DomainError, from_validation_error, normalize_fields
+
+__all__ = [
+    "MAX_ITEMS",
+    "MAX_ITEM_EXTRA_BYTES",
+    "PRIORIDADE_VALUES",
+    "PRODUCTION_TYPES",
+    "STATUS_VALUES",
+    "Acabamento",
+    "DomainError",
+    "Item",
+    "Pedido",
+    "PedidoCreate",
+    "PedidoPatch",
+    "Prioridade",
+    "Status",
+    "apply_patch",
+    "build_pedido",
+    "decode_create",
+    "decode_patch",
+    "fold",
+    "format_money",
+    "item_quantity",
+    "normalize_status",
+    "openapi_schemas",
+    "parse_money",
+    "pedido_from_json",
+    "pedido_to_json",
+]
+
+MAX_ITEMS = 200
+MAX_ITEM_EXTRA_BYTES = 16_384
+
+Prioridade = Literal["NORMAL", "ALTA"]
+PRIORIDADE_VALUES: tuple[Prioridade, ...] = get_args(Prioridade)
+# Known types; tipo_producao stays free text.
+PRODUCTION_TYPES = ("painel", "totem", "lona", "adesivo", "generica", "mesa_babado", "canga")
+
+Text = Annotated[str, Meta(max_length=2000)]
+LongText = Annotated[str, Meta(max_length=5000)]
+Name = Annotated[str, Meta(max_length=200)]
+Quantity = Annotated[int, Meta(ge=0, le=1_000_000)]  # bounded so totals stay exact in Decimal
+# Anything parse_money accepts; __post_init__ turns it into a "0.00" string.
+MoneyInput = str | int | float | None
+
+_COMPOSED_TYPES = frozenset({"painel", "generica", "mesa_babado"})
+_QUANTITY_FIELD_BY_TYPE = {
+    "painel": "quantidade_paineis",
+    "generica": "quantidade_paineis",
+    "mesa_babado": "quantidade_paineis",
+    "totem": "quantidade_totem",
+    "lona": "quantidade_lona",
+    "adesivo": "quantidade_adesivo",
+}
+_TYPE_SEPARATORS = re.compile(r"[\s-]+")
+
+
+# --- field normalisers (idempotent: structs are re-validated when decoded from IPC) ---
+
+
+def _normalize_money(value: object) -> str:
+    return format_money(parse_money(value))
+
+
+def _normalize_quantity(value: int | None) -> int:
+    return value or 0
+
+
+def _normalize_tipo(value: str | None) -> str:
+    return _TYPE_SEPARATORS.sub("_", fold(value or "")) or "generica"
+
+
+def _normalize_numero(value: str | int | None) -> str | None:
+    if value is None:
+        return None
+    numero = str(value).strip()
+    if not 1 <= len(numero) <= 20:
+        raise ValueError("numero deve ter de 1 a 20 caracteres")
+    return numero
+
+
+def _normalize_cliente(value: str) -> str:
+    if not (cliente := value.strip()):
+        raise ValueError("cliente é obrigatório e não pode ficar vazio")
+    return cliente
+
+
+def _normalize_prioridade(value: str) -> str:
+    prioridade = value.strip().upper()
+    if prioridade not in PRIORIDADE_VALUES:
+        raise ValueError(f"prioridade inválida: {value!r}; valores aceitos: NORMAL, ALTA")
+    return prioridade
+
+
+def _normalize_moment(value: str | None) -> str | None:
+    if value is None or not (moment := value.strip()):
+        return None
+    try:
+        datetime.fromisoformat(moment)  # also accepts plain dates and a trailing Z
+    except ValueError:
+        message = f"data/hora inválida: {value!r}; use ISO 8601 (2024-05-31T14:30:00Z)"
+        raise ValueError(message) from None
+    return moment
+
+
+# --- structs ---
+
+
+class Acabamento(Struct, kw_only=True):
+    """Finishing options of an item."""
+
+    overloque: bool = False
+    elastico: bool = False
+    ilhos: bool = False
+
+
+class Item(Struct, kw_only=True):
+    """Known fields of an order item; unknown fields travel beside them in the item dict."""
+
+    id: int | None = None
+    tipo_producao: Annotated[str, Meta(max_length=40)] | None = "generica"
+    descricao: LongText | None = None
+    vendedor: Text | None = None
+    designer: Text | None = None
+    tecido: Text | None = None
+    emenda: Text | None = None
+    observacao: LongText | None = None
+    tipo_acabamento: Text | None = None
+    machine_id: int | Text | None = None
+    status_arte: Text | None = None
+    comentarios: LongText | None = None
+    largura: Text | None = None
+    altura: Text | None = None
+    metro_quadrado: Text | None = None
+    acabamento: Acabamento | None = None
+    valor_unitario: MoneyInput = "0.00"
+    valor_ilhos: MoneyInput = "0.00"
+    valor_cordinha: MoneyInput = "0.00"
+    valor_painel: MoneyInput = "0.00"
+    valores_adicionais: MoneyInput = "0.00"
+    quantidade_paineis: Quantity | None = 0
+    quantidade_totem: Quantity | None = 0
+    quantidade_lona: Quantity | None = 0
+    quantidade_adesivo: Quantity | None = 0
+    quantidade_ilhos: Quantity | None = 0
+    quantidade_cordinha: Quantity | None = 0
+    imagem: str | None = None
+    imagem_path: Text | None = None
+
+    def __post_init__(self) -> None:
+        normalize_fields(self, _ITEM_NORMALIZERS)
+        if self.tipo_producao in _COMPOSED_TYPES:
+            self.valor_unitario = format_money(self._composed_price())
+
+    def _composed_price(self) -> Decimal:
+        finish = fold(self.tipo_acabamento or "")
+        price = parse_money(self.valor_painel) + parse_money(self.valores_adicionais)
+        if "ilhos" in finish:
+            price += (self.quantidade_ilhos or 0) * parse_money(self.valor_ilhos)
+        if "cordinha" in finish:
+            price += (self.quantidade_cordinha or 0) * parse_money(self.valor_cordinha)
+        return price
+
+
+_ITEM_FIELDS = frozenset(Item.__struct_fields__)
+_ITEM_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
+    "tipo_producao": _normalize_tipo,
+    **{name: _normalize_money for name in _ITEM_FIELDS if name.startswith("valor")},
+    **{name: _normalize_quantity for name in _ITEM_FIELDS if name.startswith("quantidade_")},
+}
+
+
+class PedidoCreate(Struct, kw_only=True):
+    """POST body of an order; decode_create fills ``items`` with normalised item dicts."""
+
+    numero: str | int | None = None
+    data_entrada: date
+    data_entrega: date | None = None
+    observacao: LongText | None = None
+    prioridade: str = "NORMAL"
+    status: str = "pendente"
+    cliente: Name
+    telefone_cliente: Text | None = None
+    cidade_cliente: Text | None = None
+    estado_cliente: Text | None = None
+    tipo_pagamento: Text | None = None
+    obs_pagamento: LongText | None = None
+    forma_envio: Text | None = None
+    forma_envio_id: int | None = None
+    valor_frete: MoneyInput = "0.00"
+    financeiro: bool = False
+    conferencia: bool = False
+    sublimacao: bool = False
+    costura: bool = False
+    expedicao: bool = False
+    pronto: bool = False
+    sublimacao_maquina: Text | None = None
+    sublimacao_data_impressao: Text | None = None
+    financeiro_liberado_em: Text | None = None
+    items: list[dict[str, Any]] = []
+
+    def __post_init__(self) -> None:
+        normalize_fields(self, _PEDIDO_NORMALIZERS)
+
+
+class PedidoPatch(Struct, kw_only=True):
+    """PATCH body: UNSET fields were not sent and stay; ``items``, when sent, replaces the list."""
+
+    numero: str | int | UnsetType = UNSET
+    data_entrada: date | UnsetType = UNSET
+    data_entrega: date | None | UnsetType = UNSET
+    observacao: LongText | None | UnsetType = UNSET
+    prioridade: str | UnsetType = UNSET
+    status: str | UnsetType = UNSET
+    cliente: Name | UnsetType = UNSET
+    telefone_cliente: Text | None | UnsetType = UNSET
+    cidade_cliente: Text | None | UnsetType = UNSET
+    estado_cliente: Text | None | UnsetType = UNSET
+    tipo_pagamento: Text | None | UnsetType = UNSET
+    obs_pagamento: LongText | None | UnsetType = UNSET
+    forma_envio: Text | None | UnsetType = UNSET
+    forma_envio_id: int | None | UnsetType = UNSET
+    valor_frete: MoneyInput | UnsetType = UNSET
+    financeiro: bool | UnsetType = UNSET
+    conferencia: bool | UnsetType = UNSET
+    sublimacao: bool | UnsetType = UNSET
+    costura: bool | UnsetType = UNSET
+    expedicao: bool | UnsetType = UNSET
+    pronto: bool | UnsetType = UNSET
+    sublimacao_maquina: Text | None | UnsetType = UNSET
+    sublimacao_data_impressao: Text | None | UnsetType = UNSET
+    financeiro_liberado_em: Text | None | UnsetType = UNSET
+    items: list[dict[str, Any]] | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        normalize_fields(self, _PEDIDO_NORMALIZERS)
+
+
+_PEDIDO_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
+    "numero": _normalize_numero,
+    "prioridade": _normalize_prioridade,
+    "status": normalize_status,
+    "cliente": _normalize_cliente,
+    "valor_frete": _normalize_money,
+    "sublimacao_data_impressao": _normalize_moment,
+    "financeiro_liberado_em": _normalize_moment,
+}
+
+
+class Pedido(Struct, kw_only=True):
+    """An order as stored and served; msgspec.json encodes it as the wire JSON."""
+
+    id: int
+    numero: str
+    data_entrada: date
+    data_entrega: date | None = None
+    observacao: str | None = None
+    prioridade: Prioridade = "NORMAL"
+    status: Status = "pendente"
+    cliente: str
+    telefone_cliente: str | None = None
+    cidade_cliente: str | None = None
+    estado_cliente: str | None = None
+    valor_total: str = "0.00"
+    valor_frete: str = "0.00"
+    valor_itens: str = "0.00"
+    tipo_pagamento: str | None = None
+    obs_pagamento: str | None = None
+    forma_envio: str | None = None
+    forma_envio_id: int | None = None
+    financeiro: bool = False
+    conferencia: bool = False
+    sublimacao: bool = False
+    costura: bool = False
+    expedicao: bool = False
+    pronto: bool = False
+    sublimacao_maquina: str | None = None
+    sublimacao_data_impressao: str | None = None
+    financeiro_liberado_em: str | None = None
+    items: list[dict[str, Any]] = []
+    data_criacao: str
+    ultima_atualizacao: str
+    version: int = 1
+
+
+# --- decoding ---
+
+_encoder = msgspec.json.Encoder()
+_pedido_decoder = msgspec.json.Decoder(Pedido)
+# Lax mode: legacy clients send numbers and booleans as strings ("3", "true").
+_create_decoder = msgspec.json.Decoder(PedidoCreate, strict=False)
+_patch_decoder = msgspec.json.Decoder(PedidoPatch, strict=False)
+_T = TypeVar("_T", PedidoCreate, PedidoPatch)
+
+
+def decode_create(body: bytes, *, max_items: int = MAX_ITEMS) -> PedidoCreate:
+    """Validate a POST body into a PedidoCreate with normalised items, or raise DomainError."""
+    data = _decode(_create_decoder, body)
+    data.items = _normalize_items(data.items, max_items)
+    return data
+
+
+def decode_patch(body: bytes, *, max_items: int = MAX_ITEMS) -> PedidoPatch:
+    """Validate a PATCH body into a PedidoPatch with normalised items, or raise DomainError."""
+    data = _decode(_patch_decoder, body)
+    if data.items is not UNSET:
+        data.items = _normalize_items(data.items, max_items)
+    return data
+
+
+def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise from_validation_error(exc) from exc
+    except msgspec.DecodeError as exc:
+        raise DomainError(None, "JSON inválido", "invalid_json") from exc
+
+
+def _normalize_items(items: list[dict[str, Any]], max_items: int) -> list[dict[str, Any]]:
+    if len(items) > max_items:
+        raise DomainError("items", f"um pedido pode ter no máximo {max_items} itens")
+    return [_normalize_item(raw, f"items[{index}]") for index, raw in enumerate(items)]
+
+
+def _normalize_item(raw: dict[str, Any], path: str) -> dict[str, Any]:
+    extras = {key: value for key, value in raw.items() if key not in _ITEM_FIELDS}
+    if extras and len(_encoder.encode(extras)) > MAX_ITEM_EXTRA_BYTES:
+        raise DomainError(path, f"campos extras do item passam de {MAX_ITEM_EXTRA_BYTES} bytes")
+    try:
+        item = msgspec.convert(raw, Item, strict=False)
+    except msgspec.ValidationError as exc:
+        raise from_validation_error(exc, prefix=path) from exc
+    return msgspec.to_builtins(item) | extras
+
+
+# --- building, patching and totals ---
+
+
+def item_quantity(item: Mapping[str, Any]) -> int:
+    """Units an item counts for: the quantity field of its type, at least 1."""
+    field = _QUANTITY_FIELD_BY_TYPE.get(item.get("tipo_producao"))
+    return max(int(item.get(field) or 0), 1) if field else 1
+
+
+def _totals(items: list[dict[str, Any]], valor_frete: str) -> dict[str, str]:
+    valor_itens = sum(
+        (parse_money(item.get("valor_unitario")) * item_quantity(item) for item in items),
+        Decimal(0),
+    )
+    return {
+        "valor_itens": format_money(valor_itens),
+        "valor_total": format_money(valor_itens + parse_money(valor_frete)),
+    }
+
+
+def build_pedido(data: PedidoCreate, *, id: int, numero: str, now: str, version: int = 1) -> Pedido:
+    """Create the stored Pedido from a validated request; the server computes the totals."""
+    fields = msgspec.structs.asdict(data)
+    fields["numero"] = numero
+    fields["pronto"] = data.pronto or data.status == "entregue"
+    return Pedido(
+        id=id,
+        **fields,
+        **_totals(data.items, fields["valor_frete"]),
+        data_criacao=now,
+        ultima_atualizacao=now,
+        version=version,
+    )
+
+
+def apply_patch(current: Pedido, patch: PedidoPatch, *, now: str) -> Pedido:
+    """Return ``current`` with the sent fields changed, totals recomputed and version + 1."""
+    sent = msgspec.structs.asdict(patch).items()
+    changes = {name: value for name, value in sent if value is not UNSET}
+    if changes.get("status") == "entregue":
+        changes["pronto"] = True
+    items = changes.get("items", current.items)
+    totals = _totals(items, changes.get("valor_frete", current.valor_frete))
+    return msgspec.structs.replace(
+        current, **changes, **totals, ultima_atualizacao=now, version=current.version + 1
+    )
+
+
+# --- codecs and schema ---
+
+
+def pedido_to_json(p: Pedido) -> bytes:
+    """Encode a Pedido as its wire JSON."""
+    return _encoder.encode(p)
+
+
+def pedido_from_json(b: bytes) -> Pedido:
+    """Decode a stored or served Pedido JSON."""
+    return _pedido_decoder.decode(b)
+
+
+def openapi_schemas() -> dict[str, Any]:
+    """OpenAPI component schemas: PedidoCreate, PedidoPatch, Pedido, Item, Acabamento."""
+    ref = "#/components/schemas/{name}"
+    structs = [PedidoCreate, PedidoPatch, Pedido, Item]
+    _, components = msgspec.json.schema_components(structs, ref_template=ref)
+    # items are dicts (to keep unknown fields) checked against Item, so document them as Item.
+    for name in ("PedidoCreate", "PedidoPatch", "Pedido"):
+        components[name]["properties"]["items"] = {
+            "type": "array",
+            "items": {"$ref": ref.format(name="Item")},
+        }
+    return components

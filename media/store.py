@@ -1,0 +1,281 @@
+"""Content-addressed store for order artwork, written by the API workers.
+
+Files live at ``root/ab/cd/<sha256 hex>`` (no extension; the type travels in
+:class:`StoredMedia` and is kept next to the reference in the database).
+An upload streams into ``root/tmp/`` while it is hashed, size-checked and
+type-checked, then is moved into place with ``os.replace``: readers never see
+half a file, and the same bytes uploaded twice are stored once. The writer
+process only ever receives the sha256.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+import stat
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from types import TracebackType
+
+import aiofiles
+import anyio
+import msgspec
+from aiofiles.threadpool.binary import AsyncBufferedIOBase
+
+from .dataurl import decode_base64_chunks, parse_data_url
+from .errors import MediaInvalid, MediaNotFound, MediaTooLarge
+from .sniff import SNIFF_BYTES, check_claim, sniff
+
+__all__ = ["MediaStore", "StoredMedia"]
+
+log = logging.getLogger(__name__)
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_FANOUT = re.compile(r"[0-9a-f]{2}")
+_TMP_DIR = "tmp"
+
+
+class StoredMedia(msgspec.Struct, frozen=True):
+    """Reference to a stored file: what the API sends to the writer."""
+
+    sha256: str
+    mime: str
+    size: int
+
+
+class MediaStore:
+    """Content-addressed file store with atomic writes, a size limit and type sniffing."""
+
+    def __init__(self, root: Path, *, max_bytes: int) -> None:
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._tmp = self.root / _TMP_DIR
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        self._resolved_root = self.root.resolve()
+
+    async def save_data_url(self, data_url: str) -> StoredMedia:
+        """Store a ``data:<mime>;base64,...`` URL (or bare base64), decoding it chunk by chunk."""
+        claimed, start = parse_data_url(data_url)
+        async with _Upload(self._tmp, max_bytes=self.max_bytes, claimed_mime=claimed) as upload:
+            for block in decode_base64_chunks(data_url, start):
+                await upload.write(block)
+            return await self._install(upload)
+
+    async def save_stream(self, chunks: AsyncIterator[bytes], claimed_mime: str | None) -> StoredMedia:
+        """Store a streamed upload; stops reading as soon as it exceeds ``max_bytes``."""
+        async with _Upload(self._tmp, max_bytes=self.max_bytes, claimed_mime=claimed_mime) as upload:
+            async for chunk in chunks:
+                await upload.write(chunk)
+            return await self._install(upload)
+
+    def path_for(self, sha256: str) -> Path:
+        """Return the resolved path of a stored file, or raise MediaNotFound."""
+        if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+            raise MediaNotFound()
+        path = self._final_path(sha256)
+        try:
+            if path.is_symlink():
+                log.warning("refusing symlinked media file %s", path)
+                raise MediaNotFound()
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # missing, unreadable, or a symlink loop
+            raise MediaNotFound() from None
+        # A symlinked fan-out directory could point anywhere on the disk.
+        if not resolved.is_relative_to(self._resolved_root):
+            log.warning("refusing media path outside the store: %s -> %s", path, resolved)
+            raise MediaNotFound()
+        if not resolved.is_file():
+            raise MediaNotFound()
+        return resolved
+
+    def sweep(self, referenced: set[str], *, grace_seconds: float, now: float | None = None) -> list[str]:
+        """Delete unreferenced files and stale temp files older than the grace period; return deleted shas."""
+        cutoff = (time.time() if now is None else now) - grace_seconds
+        deleted: list[str] = []
+        for entry in self._stored_entries():
+            if entry.name in referenced or _mtime(entry) >= cutoff:
+                continue
+            if _unlink(entry.path):
+                deleted.append(entry.name)
+        stale_tmp = 0
+        for entry in _scandir(self._tmp):
+            if entry.is_file(follow_symlinks=False) and _mtime(entry) < cutoff and _unlink(entry.path):
+                stale_tmp += 1
+        if deleted or stale_tmp:
+            log.info("media sweep deleted %d unreferenced files and %d stale temp files", len(deleted), stale_tmp)
+        return deleted
+
+    def _final_path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def _stored_entries(self) -> Iterator[os.DirEntry[str]]:
+        # Only names this store could have written; symlinks are never followed.
+        for first in _scandir(self.root):
+            if not (_FANOUT.fullmatch(first.name) and _is_plain_dir(first)):
+                continue
+            for second in _scandir(Path(first.path)):
+                if not (_FANOUT.fullmatch(second.name) and _is_plain_dir(second)):
+                    continue
+                for entry in _scandir(Path(second.path)):
+                    name = entry.name
+                    if (
+                        _SHA256.fullmatch(name)
+                        and name[:2] == first.name
+                        and name[2:4] == second.name
+                        and entry.is_file(follow_symlinks=False)
+                    ):
+                        yield entry
+
+    async def _install(self, upload: _Upload) -> StoredMedia:
+        media = await upload.finish()
+        final = self._final_path(media.sha256)
+        created = await asyncio.to_thread(_move_into_place, upload.path, final)
+        outcome = "stored" if created else "deduplicated"
+        log.debug("media %s %s (%s, %d bytes)", media.sha256, outcome, media.mime, media.size)
+        return media
+
+
+class _Upload:
+    """One upload in progress: temp file, running hash, size limit and type check."""
+
+    def __init__(self, tmp_dir: Path, *, max_bytes: int, claimed_mime: str | None) -> None:
+        self.path = tmp_dir / f"{uuid.uuid4().hex}.part"
+        self._max_bytes = max_bytes
+        self._claimed = claimed_mime
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._head = b""
+        self._mime: str | None = None
+        self._file: AsyncBufferedIOBase | None = None
+
+    async def __aenter__(self) -> _Upload:
+        self._file = await aiofiles.open(self.path, "xb")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # Under anyio (Starlette, FastAPI) a cancelled scope re-raises at every
+        # await, so the close is shielded or the temp file could stay open.
+        with anyio.CancelScope(shield=True):
+            if self._file is not None and not self._file.closed:
+                await self._file.close()
+        # Already gone after a successful install; a leftover only after a failure.
+        self.path.unlink(missing_ok=True)
+
+    async def write(self, data: bytes) -> None:
+        """Hash and write one chunk; raise as soon as the size limit or the type check fails."""
+        self._size += len(data)
+        if self._size > self._max_bytes:
+            raise MediaTooLarge(self._max_bytes)
+        self._hash.update(data)
+        if self._mime is None:
+            # Chunks may be tiny (network reads); collect enough bytes to sniff first.
+            self._head += data
+            if len(self._head) < SNIFF_BYTES:
+                return
+            self._detect_type()
+            data, self._head = self._head, b""
+        await self._file.write(data)
+
+    async def finish(self) -> StoredMedia:
+        """Flush the temp file to disk and return what was stored."""
+        if self._size == 0:
+            raise MediaInvalid("A imagem está vazia.")
+        if self._mime is None:
+            self._detect_type()
+            await self._file.write(self._head)
+        await self._file.flush()
+        # Durable before the writer commits an order that references it.
+        await asyncio.to_thread(os.fsync, self._file.fileno())
+        await self._file.close()
+        return StoredMedia(sha256=self._hash.hexdigest(), mime=self._mime, size=self._size)
+
+    def _detect_type(self) -> None:
+        mime = sniff(self._head)
+        check_claim(self._claimed, mime)
+        self._mime = mime
+
+
+def _move_into_place(tmp: Path, final: Path) -> bool:
+    """Move the temp file to its content address; False when identical content was already there."""
+    if final.exists():
+        _discard_duplicate(tmp, final)
+        return False
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        # Windows refuses to replace a file that is open (being served): a
+        # concurrent upload of the same bytes won the race, which is fine.
+        if not final.exists():
+            raise
+        _discard_duplicate(tmp, final)
+        return False
+    _fsync_dir(final.parent)
+    return True
+
+
+def _discard_duplicate(tmp: Path, final: Path) -> None:
+    tmp.unlink(missing_ok=True)
+    # Restart the sweep's grace period: the file may be unreferenced right now
+    # and about to be referenced by the order this upload belongs to.
+    try:
+        os.utime(final)
+    except OSError as exc:  # Windows: the file is open elsewhere
+        log.debug("could not touch %s: %s", final, exc)
+
+
+def _fsync_dir(path: Path) -> None:
+    # Persists the new directory entry on POSIX; Windows cannot open a
+    # directory for fsync and NTFS journals the rename itself.
+    if os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _scandir(path: Path) -> Iterator[os.DirEntry[str]]:
+    try:
+        with os.scandir(path) as it:
+            yield from it
+    except FileNotFoundError:
+        return
+
+
+def _is_plain_dir(entry: os.DirEntry[str]) -> bool:
+    # On Windows a junction is not a symlink for is_dir(follow_symlinks=False)
+    # before Python 3.12; its reparse-point attribute gives it away.
+    try:
+        attributes = getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0)
+    except FileNotFoundError:
+        return False
+    return entry.is_dir(follow_symlinks=False) and not attributes & stat.FILE_ATTRIBUTE_REPARSE_POINT
+
+
+def _mtime(entry: os.DirEntry[str]) -> float:
+    try:
+        return entry.stat(follow_symlinks=False).st_mtime
+    except FileNotFoundError:
+        return float("inf")  # vanished meanwhile: nothing to delete
+
+
+def _unlink(path: str) -> bool:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:  # Windows: open files cannot be deleted; retried next sweep
+        log.warning("media sweep could not delete %s: %s", path, exc)
+        return False
+    return True

@@ -1,0 +1,105 @@
+"""Pedido reads: every query is one short read transaction on a pooled read-only connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from .pool import ReaderPool
+
+__all__ = ["PedidoFilter", "get_pedido_doc", "list_pedido_docs", "status_summary", "json_array"]
+
+DateMode = Literal["entrada", "entrega", "qualquer"]
+
+
+@dataclass(frozen=True)
+class PedidoFilter:
+    """List filters, already validated and normalised by the API."""
+
+    status: str | None = None
+    cliente_folded: str | None = None
+    data_inicio: date | None = None
+    data_fim: date | None = None
+    date_mode: DateMode = "entrada"
+    is_pronto: bool | None = None
+    skip: int = 0
+    limit: int = 100
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _range(column: str, f: PedidoFilter, params: list[Any]) -> str:
+    parts = []
+    if f.data_inicio is not None:
+        parts.append(f"{column} >= ?")
+        params.append(f.data_inicio.isoformat())
+    if f.data_fim is not None:
+        parts.append(f"{column} <= ?")
+        params.append(f.data_fim.isoformat())
+    return " AND ".join(parts)
+
+
+def _where(f: PedidoFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if f.status is not None:
+        clauses.append("status = ?")
+        params.append(f.status)
+    if f.cliente_folded:
+        clauses.append("cliente_busca LIKE ? ESCAPE '\\'")
+        params.append(f"%{_like_escape(f.cliente_folded)}%")
+    if f.is_pronto is not None:
+        clauses.append("pronto = ?")
+        params.append(int(f.is_pronto))
+    if f.data_inicio is not None or f.data_fim is not None:
+        if f.date_mode == "qualquer":
+            entrada = _range("data_entrada", f, params)
+            entrega = _range("data_entrega", f, params)
+            clauses.append(f"(({entrada}) OR ({entrega}))")
+        else:
+            clauses.append(_range("data_entrada" if f.date_mode == "entrada" else "data_entrega", f, params))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def list_query(f: PedidoFilter) -> tuple[str, str, list[Any]]:
+    """The page query, the count query and their shared parameters (exposed for EXPLAIN tests)."""
+    where, params = _where(f)
+    page = (
+        f"SELECT doc FROM pedidos{where} "
+        "ORDER BY data_entrada DESC, prioridade_rank DESC, id DESC LIMIT ? OFFSET ?"
+    )
+    count = f"SELECT count(*) FROM pedidos{where}"
+    return page, count, params
+
+
+async def get_pedido_doc(pool: ReaderPool, pedido_id: int) -> tuple[bytes, int] | None:
+    """The stored JSON of one pedido and its version, or None."""
+    row = await pool.fetchone("SELECT doc, version FROM pedidos WHERE id = ?", (pedido_id,))
+    return None if row is None else (row[0], row[1])
+
+
+async def list_pedido_docs(pool: ReaderPool, f: PedidoFilter) -> tuple[list[bytes], int]:
+    """One page of pedido JSON documents and the total matching count, from one snapshot."""
+    page, count, params = list_query(f)
+    async with pool.acquire() as conn:
+        await conn.execute("BEGIN")
+        try:
+            rows = await conn.execute_fetchall(page, (*params, f.limit, f.skip))
+            total = (await conn.execute_fetchall(count, params))[0][0]
+        finally:
+            await conn.execute("COMMIT")
+    return [r[0] for r in rows], total
+
+
+async def status_summary(pool: ReaderPool) -> dict[str, int]:
+    """Pedido counts per status (an index-only scan of idx_pedidos_status_data)."""
+    rows = await pool.fetchall("SELECT status, count(*) FROM pedidos GROUP BY status")
+    return {status: n for status, n in rows}
+
+
+def json_array(docs: list[bytes]) -> bytes:
+    """Join stored JSON documents into one JSON array without decoding them."""
+    return b"[" + b",".join(docs) + b"]"

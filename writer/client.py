@@ -1,0 +1,220 @@
+"""The writer client each API worker uses: a few connections, futures keyed by request id.
+
+Links reconnect by themselves (reading the address file again, since a
+restarted writer listens on a new port). One link also carries the event
+subscription, resuming after the last seq it delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import CommandError, WriterOverloaded, WriterUnavailable
+from .protocol import Actor, Call, Command, Events, Fail, Ok, Reset, Subscribe, Welcome
+from .transport import FrameError, client_handshake, open_connection, read_address_file, read_message, write_message
+
+__all__ = ["WriterClient"]
+
+log = logging.getLogger("sgp.writer.client")
+
+_OVERLOAD_CODES = frozenset({"queue_full", "deadline", "shutting_down"})
+# How long past its deadline a call waits for the reply of a batch already committing.
+_REPLY_GRACE_S = 1.0
+
+EventsHandler = Callable[[Events], None]
+ResetHandler = Callable[[Reset], None]
+WelcomeHandler = Callable[[Welcome], int | None]
+
+
+class _Link:
+    """One connection to the writer, re-established whenever it drops."""
+
+    def __init__(self, client: WriterClient, index: int) -> None:
+        self.client = client
+        self.index = index
+        self.writer: asyncio.StreamWriter | None = None
+        self.pending: set[int] = set()
+
+    @property
+    def up(self) -> bool:
+        return self.writer is not None and not self.writer.is_closing()
+
+    async def maintain(self) -> None:
+        delay = 0.05
+        while True:
+            try:
+                await self._session()
+                delay = 0.05
+            except (OSError, FrameError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                log.debug("writer link %d down: %s", self.index, exc)
+            self._drop()
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, 1.0)
+
+    async def _session(self) -> None:
+        client = self.client
+        address = read_address_file(client.address_file)
+        if address is None:
+            raise FileNotFoundError(client.address_file)
+        reader, writer = await asyncio.wait_for(open_connection(address), 2.0)
+        try:
+            welcome = await client_handshake(reader, writer, secret=address.secret, client=client.name)
+        except BaseException:
+            writer.close()
+            raise
+        self.writer = writer
+        client.welcome = welcome
+        if self.index == 0 and client.on_welcome is not None:
+            since = client.on_welcome(welcome)
+            if since is not None:
+                write_message(writer, Subscribe(since=since))
+        client._link_up.set()
+        log.info("writer link %d connected (writer pid %d)", self.index, welcome.writer_pid)
+        while True:
+            message = await read_message(reader)
+            match message:
+                case Ok(id=call_id) | Fail(id=call_id):
+                    self.pending.discard(call_id)
+                    future = client._futures.pop(call_id, None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                case Events():
+                    if client.on_events is not None:
+                        client.on_events(message)
+                case Reset():
+                    if client.on_reset is not None:
+                        client.on_reset(message)
+                case _:
+                    raise FrameError(f"unexpected {type(message).__name__} from the writer")
+
+    def _drop(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        # The outcome of these calls is unknown: the batch may or may not have committed.
+        for call_id in self.pending:
+            future = self.client._futures.pop(call_id, None)
+            if future is not None and not future.done():
+                future.set_exception(WriterUnavailable("connection to the writer lost"))
+        self.pending.clear()
+        if not any(link.up for link in self.client._links):
+            self.client._link_up.clear()
+
+
+class WriterClient:
+    """Sends commands to the writer and waits for their committed replies."""
+
+    def __init__(
+        self,
+        address_file: Path,
+        *,
+        connections: int = 2,
+        deadline_s: float = 5.0,
+        name: str | None = None,
+        on_welcome: WelcomeHandler | None = None,
+        on_events: EventsHandler | None = None,
+        on_reset: ResetHandler | None = None,
+    ) -> None:
+        self.address_file = address_file
+        self.deadline_s = deadline_s
+        self.name = name or f"worker-{os.getpid()}"
+        self.on_welcome = on_welcome
+        self.on_events = on_events
+        self.on_reset = on_reset
+        self.welcome: Welcome | None = None
+        self._ids = itertools.count(1)
+        self._futures: dict[int, asyncio.Future[Ok | Fail]] = {}
+        self._links = [_Link(self, i) for i in range(connections)]
+        self._tasks: list[asyncio.Task[None]] = []
+        self._link_up = asyncio.Event()
+        self._rr = itertools.count()
+
+    @property
+    def connected(self) -> bool:
+        """True when at least one link to the writer is up."""
+        return any(link.up for link in self._links)
+
+    async def start(self) -> None:
+        """Start the links in the background (returns at once)."""
+        self._tasks = [asyncio.create_task(link.maintain(), name=f"writer-link-{link.index}") for link in self._links]
+
+    async def wait_connected(self, timeout: float) -> bool:
+        """Wait until a link is up; False on timeout."""
+        try:
+            await asyncio.wait_for(self._link_up.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Stop the links and fail what is still waiting."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for link in self._links:
+            link._drop()
+
+    def _pick(self) -> _Link | None:
+        up = [link for link in self._links if link.up]
+        if not up:
+            return None
+        return up[next(self._rr) % len(up)]
+
+    async def call(
+        self,
+        command: Command,
+        *,
+        actor: Actor | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        deadline_s: float | None = None,
+    ) -> Ok:
+        """Run one command; returns Ok after commit or raises CommandError / WriterClientError."""
+        budget = self.deadline_s if deadline_s is None else deadline_s
+        deadline = time.time() + budget
+        link = self._pick()
+        if link is None:
+            # The writer may be restarting: wait for it within the deadline.
+            if not await self.wait_connected(budget):
+                raise WriterUnavailable("the writer is not reachable")
+            link = self._pick()
+            if link is None or time.time() >= deadline:
+                raise WriterUnavailable("the writer is not reachable")
+        call_id = next(self._ids)
+        future: asyncio.Future[Ok | Fail] = asyncio.get_running_loop().create_future()
+        self._futures[call_id] = future
+        link.pending.add(call_id)
+        call = Call(
+            id=call_id,
+            command=command,
+            deadline=deadline,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+        try:
+            assert link.writer is not None
+            write_message(link.writer, call)
+            reply = await asyncio.wait_for(future, max(0.0, deadline - time.time()) + _REPLY_GRACE_S)
+        except TimeoutError:
+            raise WriterOverloaded("no reply from the writer before the deadline") from None
+        finally:
+            self._futures.pop(call_id, None)
+            link.pending.discard(call_id)
+        if isinstance(reply, Ok):
+            return reply
+        if reply.code in _OVERLOAD_CODES:
+            raise WriterOverloaded(reply.message)
+        raise CommandError(reply.code, reply.message, field=reply.field)
+
+    async def request(self, command: Command, timeout: float = 2.0) -> Any:
+        """A control command (Ping, GetStats) with a short deadline."""
+        return await self.call(command, deadline_s=timeout)

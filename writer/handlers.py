@@ -1,0 +1,261 @@
+"""Command handlers: each takes a connection, a command and a context, runs SQL, returns an Outcome.
+
+Handlers run inside the batch transaction, under a SAVEPOINT the batcher
+owns; raising CommandError rolls back that one command. They know nothing of
+sockets, frames or asyncio.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from core.domain import Pedido, PedidoPatch, apply_patch, build_pedido, fold, pedido_from_json, pedido_to_json
+
+from .errors import CommandError
+from .protocol import Actor, BatchStatus, CreatePedido, DeletePedido, Event, PatchPedido
+
+__all__ = ["Sequences", "Context", "Outcome", "execute"]
+
+
+@dataclass
+class Sequences:
+    """Counters only the writer advances; restored when a command or batch rolls back."""
+
+    last_seq: int
+    last_pedido_id: int
+
+    def copy(self) -> Sequences:
+        return Sequences(self.last_seq, self.last_pedido_id)
+
+    def restore(self, other: Sequences) -> None:
+        self.last_seq, self.last_pedido_id = other.last_seq, other.last_pedido_id
+
+
+class _EventMessage(msgspec.Struct, omit_defaults=True):
+    """The JSON message feed clients receive (field names SGP clients read)."""
+
+    type: str
+    seq: int
+    order_id: int | None
+    at: str
+    user: Actor | None = None
+    order: msgspec.Raw | None = None
+
+
+_json = msgspec.json.Encoder()
+
+
+@dataclass
+class Context:
+    """What a handler needs besides its command: time, actor, counters, emitted events."""
+
+    conn: sqlite3.Connection
+    now: str  # ISO-8601 UTC, stored in rows and events
+    now_ts: float
+    actor: Actor | None
+    seqs: Sequences
+    events: list[Event] = field(default_factory=list)
+
+    def emit(self, type_: str, order_id: int | None, order_json: bytes | None) -> int:
+        """Append an event to the log (same transaction) and return its seq."""
+        seq = self.seqs.last_seq + 1
+        payload = _json.encode(
+            _EventMessage(
+                type=type_,
+                seq=seq,
+                order_id=order_id,
+                at=self.now,
+                user=self.actor,
+                order=msgspec.Raw(order_json) if order_json is not None else None,
+            )
+        )
+        self.conn.execute(
+            "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
+            (seq, type_, order_id, self.now_ts, payload),
+        )
+        self.seqs.last_seq = seq
+        self.events.append(Event(seq=seq, type=type_, order_id=order_id, payload=payload))
+        return seq
+
+
+@dataclass
+class Outcome:
+    """A committed command's answer: HTTP status, JSON body and the last event seq."""
+
+    status: int
+    body: bytes
+    seq: int | None
+
+
+class _Deleted(msgspec.Struct):
+    id: int
+    deleted: bool
+    seq: int
+
+
+class _BatchResult(msgspec.Struct):
+    status: str
+    updated: int
+    ids: list[int]
+    not_found: list[int]
+    seq: int | None
+
+
+_PEDIDO_COLUMNS = (
+    "numero, status, cliente, cliente_busca, data_entrada, data_entrega, prioridade_rank, pronto, "
+    "financeiro, conferencia, sublimacao, costura, expedicao, data_criacao, ultima_atualizacao, version, doc"
+)
+
+
+def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
+    return (
+        p.numero,
+        p.status,
+        p.cliente,
+        fold(p.cliente),
+        str(p.data_entrada),
+        str(p.data_entrega) if p.data_entrega is not None else None,
+        1 if p.prioridade == "ALTA" else 0,
+        int(p.pronto),
+        int(p.financeiro),
+        int(p.conferencia),
+        int(p.sublimacao),
+        int(p.costura),
+        int(p.expedicao),
+        p.data_criacao,
+        p.ultima_atualizacao,
+        p.version,
+        doc,
+    )
+
+
+def _conflict(numero: str) -> CommandError:
+    return CommandError("numero_conflict", f"Já existe um pedido com o número {numero}.", field="numero")
+
+
+def _not_found(pedido_id: int) -> CommandError:
+    return CommandError("not_found", f"Pedido {pedido_id} não encontrado.")
+
+
+def _note_numero(conn: sqlite3.Connection, numero: str) -> None:
+    """Keep the automatic counter ahead of any numeric numero a client chose."""
+    if numero.isdigit() and len(numero) <= 18:
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'numero_counter' AND CAST(value AS INTEGER) < ?",
+            (str(int(numero)), int(numero)),
+        )
+
+
+def _next_numero(conn: sqlite3.Connection) -> str:
+    """Next sequential numero, 10 digits zero-padded; assigned inside the transaction."""
+    value = int(conn.execute("SELECT value FROM meta WHERE key = 'numero_counter'").fetchone()[0])
+    while True:
+        value += 1
+        numero = f"{value:010d}"
+        if conn.execute("SELECT 1 FROM pedidos WHERE numero = ?", (numero,)).fetchone() is None:
+            break
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'numero_counter'", (str(value),))
+    return numero
+
+
+def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
+    row = conn.execute("SELECT doc FROM pedidos WHERE id = ?", (pedido_id,)).fetchone()
+    if row is None:
+        raise _not_found(pedido_id)
+    return pedido_from_json(row[0])
+
+
+def _store_update(conn: sqlite3.Connection, new: Pedido, old_numero: str) -> bytes:
+    doc = pedido_to_json(new)
+    if new.numero != old_numero:
+        _note_numero(conn, new.numero)
+    assignments = ", ".join(f"{c.strip()} = ?" for c in _PEDIDO_COLUMNS.split(","))
+    try:
+        conn.execute(f"UPDATE pedidos SET {assignments} WHERE id = ?", (*_row(new, doc), new.id))
+    except sqlite3.IntegrityError:
+        raise _conflict(new.numero) from None
+    return doc
+
+
+def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> Outcome:
+    """Insert a pedido, assigning the next numero when none was given."""
+    data = cmd.data
+    if data.numero:
+        numero = data.numero
+        _note_numero(conn, numero)
+    else:
+        numero = _next_numero(conn)
+    pedido_id = ctx.seqs.last_pedido_id + 1
+    pedido = build_pedido(data, id=pedido_id, numero=numero, now=ctx.now)
+    doc = pedido_to_json(pedido)
+    try:
+        conn.execute(
+            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES (?{', ?' * 17})",
+            (pedido_id, *_row(pedido, doc)),
+        )
+    except sqlite3.IntegrityError:
+        raise _conflict(numero) from None
+    ctx.seqs.last_pedido_id = pedido_id
+    seq = ctx.emit("order_created", pedido_id, doc)
+    return Outcome(200, doc, seq)
+
+
+def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Outcome:
+    """Apply a partial update; a stale `if_version` fails with version_conflict."""
+    current = _load(conn, cmd.id)
+    if cmd.if_version is not None and cmd.if_version != current.version:
+        raise CommandError(
+            "version_conflict",
+            f"O pedido {cmd.id} mudou (versão atual {current.version}); recarregue e tente de novo.",
+        )
+    new = apply_patch(current, cmd.patch, now=ctx.now)
+    doc = _store_update(conn, new, current.numero)
+    type_ = "order_status_changed" if new.status != current.status else "order_updated"
+    seq = ctx.emit(type_, new.id, doc)
+    return Outcome(200, doc, seq)
+
+
+def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> Outcome:
+    """Delete a pedido; deleting a missing one is not_found."""
+    if conn.execute("DELETE FROM pedidos WHERE id = ?", (cmd.id,)).rowcount == 0:
+        raise _not_found(cmd.id)
+    seq = ctx.emit("order_deleted", cmd.id, None)
+    return Outcome(200, _json.encode(_Deleted(id=cmd.id, deleted=True, seq=seq)), seq)
+
+
+def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Outcome:
+    """Set one status on many pedidos; reports the ids that do not exist."""
+    patch = PedidoPatch(status=cmd.status)
+    updated: list[int] = []
+    not_found: list[int] = []
+    seq = None
+    for pedido_id in dict.fromkeys(cmd.ids):  # de-duplicated, order kept
+        row = conn.execute("SELECT doc FROM pedidos WHERE id = ?", (pedido_id,)).fetchone()
+        if row is None:
+            not_found.append(pedido_id)
+            continue
+        current = pedido_from_json(row[0])
+        new = apply_patch(current, patch, now=ctx.now)
+        doc = _store_update(conn, new, current.numero)
+        seq = ctx.emit("order_status_changed", pedido_id, doc)
+        updated.append(pedido_id)
+    body = _BatchResult(status=cmd.status, updated=len(updated), ids=updated, not_found=not_found, seq=seq)
+    return Outcome(200, _json.encode(body), seq)
+
+
+def execute(ctx: Context, command: Any) -> Outcome:
+    """Run one transactional command on the context's connection."""
+    match command:
+        case CreatePedido():
+            return create_pedido(ctx.conn, command, ctx)
+        case PatchPedido():
+            return patch_pedido(ctx.conn, command, ctx)
+        case DeletePedido():
+            return delete_pedido(ctx.conn, command, ctx)
+        case BatchStatus():
+            return batch_status(ctx.conn, command, ctx)
+    raise TypeError(f"not a transactional command: {type(command).__name__}")

@@ -1,0 +1,82 @@
+"""Housekeeping the writer does off the hot path: pruning, PRAGMA optimize, WAL checkpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .server import WriterServer
+
+__all__ = ["Maintenance"]
+
+log = logging.getLogger("sgp.writer.maintenance")
+
+_TICK_S = 1.0
+_PRUNE_EVERY_S = 60.0
+_OPTIMIZE_EVERY_S = 3600.0
+# A TRUNCATE checkpoint waits for readers; only try it when the queue is empty.
+_CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024
+
+
+class Maintenance:
+    """Runs in the writer's event loop; every SQL step goes through the writer thread."""
+
+    def __init__(self, server: WriterServer, conn: sqlite3.Connection) -> None:
+        self._server = server
+        self._conn = conn
+        self.last_checkpoint_at: float | None = None
+        self.last_optimize_at: float | None = None
+        self._last_prune = 0.0
+
+    async def run(self) -> None:
+        """Tick forever (cancelled at shutdown)."""
+        await self._in_thread(self._optimize)
+        while True:
+            await asyncio.sleep(_TICK_S)
+            try:
+                await self._tick()
+            except Exception:
+                # Maintenance must never take the writer down; the next tick retries.
+                log.exception("maintenance step failed; will retry")
+
+    async def _in_thread(self, fn, *args):  # type: ignore[no-untyped-def]
+        return await asyncio.get_running_loop().run_in_executor(self._server.executor, fn, *args)
+
+    async def _tick(self) -> None:
+        from .server import db_files_size
+
+        now = time.time()
+        batcher = self._server.batcher
+        idle = batcher is not None and batcher.depth == 0 and batcher.in_flight == 0
+        if now - self._last_prune >= _PRUNE_EVERY_S and idle:
+            self._last_prune = now
+            await self._in_thread(self._prune, now)
+        if self.last_optimize_at is None or now - self.last_optimize_at >= _OPTIMIZE_EVERY_S:
+            await self._in_thread(self._optimize)
+        _, wal_bytes = db_files_size(self._server.settings.db_path)
+        if wal_bytes > _CHECKPOINT_WAL_BYTES:
+            await self._in_thread(self._checkpoint, "TRUNCATE" if idle else "PASSIVE")
+
+    def _prune(self, now: float) -> None:
+        assert self._server.batcher is not None
+        ttl = self._server.settings.idempotency_ttl_s
+
+        def prune(conn: sqlite3.Connection) -> int:
+            return conn.execute("DELETE FROM idempotency WHERE created_at < ?", (now - ttl,)).rowcount
+
+        removed = self._server.batcher.run_in_transaction(prune, deadline=time.time() + 5)
+        if removed:
+            log.info("pruned %d expired idempotency keys", removed)
+
+    def _optimize(self) -> None:
+        self._conn.execute("PRAGMA optimize")
+        self.last_optimize_at = time.time()
+
+    def _checkpoint(self, mode: str) -> None:
+        busy, log_pages, done = self._conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        self.last_checkpoint_at = time.time()
+        log.info("checkpoint %s: busy=%d wal_pages=%d checkpointed=%d", mode, busy, log_pages, done)

@@ -1,0 +1,145 @@
+"""The database schema, owned by the writer: pragmas, migrations, required indexes."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import sqlite3
+from pathlib import Path
+
+__all__ = ["open_write_connection", "migrate", "ensure_indexes", "REQUIRED_INDEXES", "SCHEMA_VERSION"]
+
+log = logging.getLogger("sgp.writer.schema")
+
+# Each migration runs once, in order; PRAGMA user_version records how many ran.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: pedidos, events, idempotency, meta
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE pedidos (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        numero             TEXT NOT NULL,
+        status             TEXT NOT NULL,
+        cliente            TEXT NOT NULL,
+        cliente_busca      TEXT NOT NULL,   -- folded: lowercase, no accents
+        data_entrada       TEXT NOT NULL,
+        data_entrega       TEXT,
+        prioridade_rank    INTEGER NOT NULL, -- 1 for ALTA, 0 for NORMAL: ALTA first within a day
+        pronto             INTEGER NOT NULL,
+        financeiro         INTEGER NOT NULL,
+        conferencia        INTEGER NOT NULL,
+        sublimacao         INTEGER NOT NULL,
+        costura            INTEGER NOT NULL,
+        expedicao          INTEGER NOT NULL,
+        data_criacao       TEXT NOT NULL,
+        ultima_atualizacao TEXT NOT NULL,
+        version            INTEGER NOT NULL,
+        doc                BLOB NOT NULL     -- the pedido's JSON exactly as the API serves it
+    );
+
+    CREATE TABLE events (
+        seq      INTEGER PRIMARY KEY,
+        type     TEXT NOT NULL,
+        order_id INTEGER,
+        at       REAL NOT NULL,             -- unix time, for retention
+        payload  BLOB NOT NULL              -- the JSON message sent to feed clients
+    );
+
+    CREATE TABLE idempotency (
+        key          TEXT PRIMARY KEY,
+        request_hash TEXT NOT NULL,
+        status       INTEGER NOT NULL,
+        body         BLOB NOT NULL,
+        seq          INTEGER,
+        created_at   REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX idx_idempotency_created ON idempotency (created_at);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# name -> definition. Checked at every start and rebuilt when missing.
+REQUIRED_INDEXES: dict[str, str] = {
+    "idx_pedidos_numero": "CREATE UNIQUE INDEX idx_pedidos_numero ON pedidos (numero)",
+    "idx_pedidos_status_data": "CREATE INDEX idx_pedidos_status_data ON pedidos (status, data_entrada)",
+    "idx_pedidos_status_criacao": "CREATE INDEX idx_pedidos_status_criacao ON pedidos (status, data_criacao)",
+    # Default list order: newest data_entrada first, ALTA first within a day.
+    "idx_pedidos_entrada_ordem": (
+        "CREATE INDEX idx_pedidos_entrada_ordem ON pedidos (data_entrada, prioridade_rank, id)"
+    ),
+    "idx_pedidos_entrega": "CREATE INDEX idx_pedidos_entrega ON pedidos (data_entrega)",
+    "idx_pedidos_pronto": "CREATE INDEX idx_pedidos_pronto ON pedidos (pronto, data_entrada)",
+    "idx_events_order": "CREATE INDEX idx_events_order ON events (order_id)",
+}
+
+
+def open_write_connection(path: Path, *, synchronous: str, journal_size_limit: int) -> sqlite3.Connection:
+    """Open the one read-write connection, in WAL mode, autocommit (we issue BEGIN ourselves)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # timeout=0: busy waits are ours (bounded backoff with jitter), not the driver's.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
+    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if mode.lower() != "wal":
+        raise RuntimeError(f"could not switch {path} to WAL mode (got {mode!r})")
+    conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
+    conn.execute(f"PRAGMA journal_size_limit={int(journal_size_limit)}")
+    conn.execute("PRAGMA cache_size=-64000")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA mmap_size=268435456")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Run pending migrations in one transaction; returns the schema version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {current} is newer than this release ({SCHEMA_VERSION}); "
+            "upgrade the service or restore a matching backup"
+        )
+    if current == SCHEMA_VERSION:
+        return current
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for number in range(current, SCHEMA_VERSION):
+            log.info("applying migration %d", number + 1)
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),)
+        )
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('numero_counter', '0')")
+        if current == 0:
+            for ddl in REQUIRED_INDEXES.values():
+                conn.execute(ddl)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return SCHEMA_VERSION
+
+
+def ensure_indexes(conn: sqlite3.Connection) -> dict[str, str]:
+    """Create every required index that is missing; returns name -> "ok" | "rebuilt"."""
+    present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    report: dict[str, str] = {}
+    for name, ddl in REQUIRED_INDEXES.items():
+        if name in present:
+            report[name] = "ok"
+            continue
+        log.warning("required index %s is missing; building it", name)
+        conn.execute(ddl)
+        report[name] = "rebuilt"
+    return report
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script on `;` (our scripts hold no string literals with `;`)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

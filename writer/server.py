@@ -1,0 +1,289 @@
+"""The writer process: IPC server, batcher, event publication, maintenance, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.synchronize import Event as EventType
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from core.logs import configure_logging
+from core.settings import Settings
+
+from . import schema
+from .batcher import Batcher
+from .handlers import Sequences
+from .maintenance import Maintenance
+from .protocol import Call, Event, Events, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from .transport import (
+    Address,
+    FrameError,
+    read_message,
+    server_handshake,
+    write_address_file,
+    write_message,
+)
+
+__all__ = ["WriterServer", "run_writer"]
+
+log = logging.getLogger("sgp.writer")
+
+# A worker that stops reading must not make the writer buffer without bound.
+_MAX_PEER_BUFFER = 64 * 1024 * 1024
+_REPLAY_CHUNK = 500
+
+
+class _Peer:
+    """One authenticated worker connection."""
+
+    def __init__(self, writer: asyncio.StreamWriter, name: str) -> None:
+        self.writer = writer
+        self.name = name
+        self.subscribed = False
+        self.replaying = False
+        self.pending: list[Event] = []
+        self.last_sent = 0
+
+    def send(self, message: Any) -> None:
+        if self.writer.is_closing():
+            return
+        write_message(self.writer, message)
+        if self.writer.transport.get_write_buffer_size() > _MAX_PEER_BUFFER:
+            log.warning("peer %s is not reading; dropping its connection", self.name)
+            self.writer.close()
+
+    def send_events(self, events: list[Event]) -> None:
+        fresh = [e for e in events if e.seq > self.last_sent]
+        if fresh:
+            self.last_sent = fresh[-1].seq
+            self.send(Events(events=fresh))
+
+
+class WriterServer:
+    """Everything the writer process runs, started and stopped as one."""
+
+    def __init__(self, settings: Settings, secret: str, *, restarts: int = 0) -> None:
+        self.settings = settings
+        self.secret = secret
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self.started_at = time.time()
+        self.epoch = ""
+        self.indexes: dict[str, str] = {}
+        self.restarts = restarts
+        self._peers: set[_Peer] = set()
+        self._server: asyncio.AbstractServer | None = None
+        self._conn: sqlite3.Connection | None = None
+        self.batcher: Batcher | None = None
+        self.maintenance: Maintenance | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def _in_thread(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def _open(self) -> tuple[sqlite3.Connection, Sequences]:
+        s = self.settings
+        conn = schema.open_write_connection(
+            s.db_path, synchronous=s.synchronous, journal_size_limit=s.journal_size_limit_bytes
+        )
+        schema.migrate(conn)
+        self.indexes = schema.ensure_indexes(conn)
+        self.epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+        last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pedidos'").fetchone()
+        last_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM pedidos").fetchone()[0])
+        return conn, Sequences(last_seq=last_seq, last_pedido_id=last_id)
+
+    async def start(self) -> Address:
+        """Open the database, start the batcher and the IPC listener, publish the address."""
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        self._conn, seqs = await self._in_thread(self._open)
+        self.batcher = Batcher(
+            self._conn,
+            self.executor,
+            seqs,
+            capacity=s.queue_capacity,
+            max_batch=s.max_batch,
+            idempotency_ttl_s=s.idempotency_ttl_s,
+            slow_batch_ms=s.slow_batch_ms,
+            on_events=self._publish,
+        )
+        self.maintenance = Maintenance(self, self._conn)
+        self._tasks.append(asyncio.create_task(self.batcher.run(), name="batcher"))
+        self._tasks.append(asyncio.create_task(self.maintenance.run(), name="maintenance"))
+        if s.ipc == "unix":
+            sock_path = s.data_dir / "writer.sock"
+            sock_path.unlink(missing_ok=True)
+            self._server = await asyncio.start_unix_server(self._handle, path=str(sock_path))
+            os.chmod(sock_path, 0o600)
+            address = Address("unix", "", 0, str(sock_path), self.secret, os.getpid())
+        else:
+            self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+            port = self._server.sockets[0].getsockname()[1]
+            address = Address("tcp", "127.0.0.1", port, "", self.secret, os.getpid())
+        write_address_file(s.writer_address_file, address)
+        log.info("writer ready on %s (epoch %s, last seq %d)", _describe(address), self.epoch, seqs.last_seq)
+        return address
+
+    async def stop(self) -> None:
+        """Refuse new work, commit what is queued, checkpoint and close."""
+        if self._server is not None:
+            self._server.close()
+        if self.batcher is not None:
+            await self.batcher.close()
+            await asyncio.gather(self._tasks[0], return_exceptions=True)
+        for task in self._tasks[1:]:
+            task.cancel()
+        await asyncio.gather(*self._tasks[1:], return_exceptions=True)
+        for peer in list(self._peers):
+            peer.writer.close()
+        if self._conn is not None:
+            await self._in_thread(self._close_db)
+        self.executor.shutdown(wait=True)
+        log.info("writer stopped")
+
+    def _close_db(self) -> None:
+        assert self._conn is not None
+        try:
+            self._conn.execute("PRAGMA optimize")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            log.exception("final checkpoint failed")
+        self._conn.close()
+
+    # IPC --------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        name = str(writer.get_extra_info("peername") or "unix")
+        assert self.batcher is not None
+        welcome = Welcome(version=1, epoch=self.epoch, last_seq=self.batcher.last_seq, writer_pid=os.getpid())
+        try:
+            hello = await server_handshake(reader, writer, secret=self.secret, welcome=welcome)
+        except (FrameError, TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
+            log.warning("refused IPC connection from %s: %s", name, exc or type(exc).__name__)
+            writer.close()
+            return
+        peer = _Peer(writer, f"{hello.client}@{name}")
+        self._peers.add(peer)
+        try:
+            while True:
+                message = await read_message(reader)
+                match message:
+                    case Call(command=Ping()):
+                        peer.send(Ok(id=message.id, status=200, body=b'{"pong":true}'))
+                    case Call(command=GetStats()):
+                        peer.send(Ok(id=message.id, status=200, body=await self._stats_json()))
+                    case Call():
+                        self.batcher.submit(message, peer.send)
+                    case Subscribe(since=since):
+                        await self._subscribe(peer, since)
+                    case _:
+                        raise FrameError(f"unexpected {type(message).__name__} from a worker")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except FrameError as exc:
+            log.warning("dropping IPC connection %s: %s", peer.name, exc)
+        finally:
+            self._peers.discard(peer)
+            writer.close()
+
+    def _publish(self, events: list[Event]) -> None:
+        for peer in self._peers:
+            if not peer.subscribed:
+                continue
+            if peer.replaying:
+                peer.pending.extend(events)
+            else:
+                peer.send_events(events)
+
+    async def _subscribe(self, peer: _Peer, since: int) -> None:
+        """Replay every retained event after `since`, then switch to live with no gap."""
+        peer.subscribed, peer.replaying, peer.pending = True, True, []
+        peer.last_sent = since
+        try:
+            first, last = await self._in_thread(self._event_bounds)
+            if since > last or (since < first - 1):
+                peer.last_sent = last
+                peer.send(Reset(first_seq=first, last_seq=last))
+            else:
+                cursor = since
+                while True:
+                    chunk = await self._in_thread(self._events_after, cursor, _REPLAY_CHUNK)
+                    if not chunk:
+                        break
+                    peer.send_events(chunk)
+                    cursor = chunk[-1].seq
+            peer.send_events(peer.pending)
+        finally:
+            peer.replaying, peer.pending = False, []
+
+    def _event_bounds(self) -> tuple[int, int]:
+        """First retained and last committed seq; an empty log starts right after the counter."""
+        assert self._conn is not None and self.batcher is not None
+        first = self._conn.execute("SELECT min(seq) FROM events").fetchone()[0]
+        last = self.batcher.last_seq
+        return (first if first is not None else last + 1), last
+
+    def _events_after(self, seq: int, limit: int) -> list[Event]:
+        assert self._conn is not None
+        rows = self._conn.execute(
+            "SELECT seq, type, order_id, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        ).fetchall()
+        return [Event(seq=r[0], type=r[1], order_id=r[2], payload=r[3]) for r in rows]
+
+    async def _stats_json(self) -> bytes:
+        from .stats import writer_stats  # local: stats imports this module's types only for typing
+
+        return msgspec.json.encode(await writer_stats(self))
+
+
+def _describe(address: Address) -> str:
+    return address.path if address.transport == "unix" else f"{address.host}:{address.port}"
+
+
+async def _serve(settings: Settings, secret: str, ready: EventType | None, stop: EventType, restarts: int) -> None:
+    server = WriterServer(settings, secret, restarts=restarts)
+    await server.start()
+    if ready is not None:
+        ready.set()
+    parent = multiprocessing.parent_process()
+    while not stop.is_set():
+        if parent is not None and not parent.is_alive():
+            log.warning("supervisor is gone; shutting down")
+            break
+        await asyncio.sleep(0.1)
+    await server.stop()
+
+
+def run_writer(
+    settings: Settings, secret: str, ready: EventType | None, stop: EventType, *, restarts: int = 0
+) -> None:
+    """Entry point of the writer process (spawned by run_server.py)."""
+    # Ctrl-C reaches the whole console group; the supervisor decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_logging(settings.log_level, settings.log_format, "writer")
+    try:
+        asyncio.run(_serve(settings, secret, ready, stop, restarts))
+    except Exception:
+        log.exception("writer crashed")
+        raise
+
+
+def db_files_size(db_path: Path) -> tuple[int, int]:
+    """Size of the database file and of its WAL, in bytes."""
+    def size(p: Path) -> int:
+        try:
+            return p.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    return size(db_path), size(db_path.with_name(db_path.name + "-wal"))

@@ -17,20 +17,78 @@ from core.settings import CLI_FLAGS, Settings, SettingsError
 log = logging.getLogger("sgp")
 
 
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="database, media and the writer's address file (default ./data)")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; flags override the environment."""
     parser = argparse.ArgumentParser(prog="run_server.py", description="SGP orders service")
     parser.add_argument("--bind", help="HOST:PORT to listen on (default 127.0.0.1:8000)")
     parser.add_argument("--workers", type=int, help="API worker processes (default: CPUs, at most 4)")
-    parser.add_argument("--data-dir", help="database, media and the writer's address file (default ./data)")
     parser.add_argument("--synchronous", choices=["full", "normal"], help="SQLite durability (default full)")
-    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    _common(parser)
+    commands = parser.add_subparsers(dest="command")
+    user = commands.add_parser("create-user", help="create a user, or reset its password (server running or not)")
+    user.add_argument("username")
+    user.add_argument("--admin", action="store_true", help="make the user an administrator")
+    user.add_argument("--setor", help="the user's sector (optional)")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _common(user)
+    backup = commands.add_parser("backup", help="online backup of the database and media to PATH (server running or not)")
+    backup.add_argument("path", help="a new or empty directory")
+    _common(backup)
     return parser.parse_args(argv)
+
+
+def create_user(settings: Settings, args: argparse.Namespace) -> int:
+    """`create-user NAME`: asks for the password (twice) unless --password-stdin."""
+    import getpass
+
+    from core.passwords import hash_password, validate_new_password
+    from writer.admin import upsert_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if getpass.getpass("Repeat it: ") != password:
+            print("error: the passwords differ", file=sys.stderr)
+            return 1
+    try:
+        validate_new_password(password)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    user = upsert_user(settings, args.username, hash_password(password), is_admin=args.admin, setor=args.setor)
+    role = "admin" if user["is_admin"] else "user"
+    print(f"{user['username']} (id {user['id']}, {role}) is ready; existing sessions of this user were ended.")
+    return 0
+
+
+def backup(settings: Settings, args: argparse.Namespace) -> int:
+    """`backup PATH`: a verified copy of the database and media; exit code 1 when refused or failed."""
+    import sqlite3
+    from pathlib import Path
+
+    from writer.backup import backup_via_writer_or_directly
+    from writer.errors import WriterError
+
+    try:
+        result = backup_via_writer_or_directly(settings, Path(args.path))
+    except (WriterError, OSError, sqlite3.Error) as exc:
+        code = getattr(exc, "code", type(exc).__name__)
+        print(f"error: backup failed ({code}): {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    print(f"backup written to {result.path}: database {result.db_bytes} bytes (integrity ok, last seq "
+          f"{result.last_seq}), {result.media_files} media files, {result.seconds:.1f} s")
+    return 0
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
     """Settings from the environment, overridden by the flags given."""
-    overrides = {field: getattr(args, flag[2:].replace("-", "_")) for flag, field in CLI_FLAGS.items()}
+    overrides = {field: getattr(args, flag[2:].replace("-", "_"), None) for flag, field in CLI_FLAGS.items()}
     return Settings.load(overrides)
 
 
@@ -43,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run_server.py: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format, "supervisor")
+    if args.command == "create-user":
+        return create_user(settings, args)
+    if args.command == "backup":
+        return backup(settings, args)
     from supervisor import Supervisor
 
     return Supervisor(settings).run()

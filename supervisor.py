@@ -18,7 +18,10 @@ from typing import Any
 
 from api.worker import hypercorn_config, per_worker_sockets, run_worker
 from core.settings import Settings
+from core.tokens import load_or_create_secret
+from writer import probe
 from writer.server import run_writer
+from writer.stats import STABLE_AFTER_S
 
 __all__ = ["Supervisor"]
 
@@ -26,8 +29,12 @@ log = logging.getLogger("sgp.supervisor")
 
 _WRITER_READY_TIMEOUT_S = 60.0
 _RESTART_BACKOFF_MAX_S = 30.0
-_STABLE_AFTER_S = 60.0
+_STABLE_AFTER_S = STABLE_AFTER_S
 _CRASH_LOOP_RESTARTS = 5
+# The writer's event loop answers pings even while a batch commits; silence means it is stuck.
+_HEARTBEAT_EVERY_S = 2.0
+_HEARTBEAT_TIMEOUT_S = 2.0
+_HEARTBEAT_DEADLINE_S = 10.0
 
 
 class _Backoff:
@@ -50,6 +57,36 @@ class _Backoff:
         return len(self.recent) >= _CRASH_LOOP_RESTARTS
 
 
+class _Heartbeat:
+    """Pings the writer every few seconds; tells how long it has been silent."""
+
+    def __init__(self, address_file: Any) -> None:
+        self._address_file = address_file
+        self.reset()
+
+    def reset(self) -> None:
+        """A new writer: start counting from now."""
+        self._last_answer = self._next_ping = time.monotonic()
+
+    def silent_for(self, pid: int) -> float:
+        """Seconds since writer `pid` last answered (pings it when one is due)."""
+        now = time.monotonic()
+        if now >= self._next_ping:
+            self._next_ping = now + _HEARTBEAT_EVERY_S
+            if probe.ping(self._address_file, timeout=_HEARTBEAT_TIMEOUT_S, expect_pid=pid) is not None:
+                self._last_answer = time.monotonic()
+        return time.monotonic() - self._last_answer
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
 class Supervisor:
     """Owns the child processes of one run of the service."""
 
@@ -66,6 +103,8 @@ class Supervisor:
         self.stopping = False
         self._writer_backoff = _Backoff()
         self._writer_due: float | None = None
+        self._heartbeat = _Heartbeat(settings.writer_address_file)
+        self._writer_hung = False
 
     # Writer ------------------------------------------------------------------
 
@@ -75,7 +114,7 @@ class Supervisor:
         process = self.ctx.Process(
             target=run_writer,
             args=(self.settings, self.secret, ready, self.writer_stop),
-            kwargs={"restarts": self.writer_restarts},
+            kwargs={"restarts": self.writer_restarts, "crash_loop": self._writer_backoff.crash_loop},
             name="sgp-writer",
         )
         process.start()
@@ -87,8 +126,20 @@ class Supervisor:
                 process.kill()
                 raise RuntimeError(f"the writer did not become ready within {_WRITER_READY_TIMEOUT_S:.0f} s")
         self.writer_started = time.monotonic()
+        self._heartbeat.reset()
+        self._writer_hung = False
         log.info("writer started (pid %d)", process.pid)
         return process
+
+    def _check_heartbeat(self) -> None:
+        if self.writer is None or not self.writer.is_alive() or self.writer.pid is None:
+            return
+        silent = self._heartbeat.silent_for(self.writer.pid)
+        if silent >= _HEARTBEAT_DEADLINE_S:
+            log.error("writer (pid %d) has not answered heartbeats for %.0f s; killing it", self.writer.pid, silent)
+            self._writer_hung = True
+            self.writer.kill()
+            self.writer.join(5)
 
     def _check_writer(self) -> None:
         if self.writer is not None and self.writer.is_alive():
@@ -96,17 +147,18 @@ class Supervisor:
         now = time.monotonic()
         if self.writer is not None:
             code = self.writer.exitcode
+            reason = "it stopped answering heartbeats" if self._writer_hung else _exit_reason(code)
             uptime = now - self.writer_started
             self.writer.join()
             self.writer = None
             delay = self._writer_backoff.failed(uptime)
             if self._writer_backoff.crash_loop:
                 log.error(
-                    "writer is crash-looping (%d restarts in %.0f s); last exit code %s; next try in %.1f s",
-                    len(self._writer_backoff.recent), _STABLE_AFTER_S, code, delay,
+                    "writer is crash-looping (%d restarts in %.0f s); last death: %s; next try in %.1f s",
+                    len(self._writer_backoff.recent), _STABLE_AFTER_S, reason, delay,
                 )
             else:
-                log.error("writer died (exit code %s) after %.1f s; restarting in %.1f s", code, uptime, delay)
+                log.error("writer died (%s) after %.1f s; restarting in %.1f s", reason, uptime, delay)
             self._writer_due = now + delay
         if self._writer_due is not None and now >= self._writer_due:
             self.writer_restarts += 1
@@ -146,6 +198,8 @@ class Supervisor:
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         s.writer_address_file.unlink(missing_ok=True)
+        if not s.token_secret:
+            load_or_create_secret(s.token_secret_file)  # before the workers, who all read it
         # Children ignore Ctrl-C: the supervisor decides the order of shutdown.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
@@ -181,6 +235,7 @@ class Supervisor:
                 wait(sentinels, timeout=0.5)
                 if self.stopping:
                     break
+                self._check_heartbeat()
                 self._check_writer()
                 self._check_workers(config, sockets)
         finally:

@@ -8,15 +8,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+import msgspec
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from core.domain import openapi_schemas
 from core.settings import Settings
+from core.tokens import load_or_create_secret
 from readers.pool import ReaderPool
 from writer.client import WriterClient
+from writer.protocol import Welcome
 
 from .errors import install_error_handlers
-from .routes import health, pedidos
+from .auth import Authenticator
+from .deps import pedidos_access
+from .routes import auth as auth_routes
+from .feed import FeedHub
+from .metrics import RequestObserver, WorkerMetrics
+from .routes import health, ops, pedidos, users, ws
 from .state import WorkerState
 
 __all__ = ["create_app"]
@@ -36,25 +45,45 @@ _ERROR_SCHEMA = {
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the app; the lifespan opens this worker's reader pool and writer client."""
+    metrics = WorkerMetrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         readers = ReaderPool(
             settings.db_path, size=settings.reader_pool_size, acquire_timeout=settings.reader_acquire_timeout_s
         )
+        secret = settings.token_secret.encode() or load_or_create_secret(settings.token_secret_file)
+        auth = Authenticator(settings, secret)
+
+        hub = FeedHub(on_clients=metrics.feed_clients.set)
+
+        def on_welcome(welcome: Welcome) -> int | None:
+            # Revocations may have been pushed while this link was down: reload them.
+            auth.schedule_reload(readers)
+            return hub.on_welcome(welcome)
+
         writer = WriterClient(
             settings.writer_address_file,
             connections=settings.writer_connections,
             deadline_s=settings.write_deadline_s,
             name=f"worker-{os.getpid()}",
+            on_welcome=on_welcome,
+            on_auth=auth.apply,
+            on_events=hub.on_events,
+            on_reset=hub.on_reset,
+            on_broadcast=hub.on_broadcast,
         )
+        hub.send_broadcast = writer.send_broadcast
+        await auth.reload(readers)
         await writer.start()
+        metrics.start_reporting(writer)
         await writer.wait_connected(5.0)
-        app.state.sgp = WorkerState(settings=settings, readers=readers, writer=writer)
+        app.state.sgp = WorkerState(settings=settings, readers=readers, writer=writer, auth=auth, hub=hub)
         log.info("worker %d serving", os.getpid())
         try:
             yield
         finally:
+            await metrics.stop_reporting()
             await writer.close()
             await readers.close()
 
@@ -65,10 +94,32 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    if settings.cors_origins.strip():
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
+            expose_headers=["X-Total-Count", "X-SGP-Seq", "ETag", "Retry-After", "X-Request-ID"],
+        )
+    # Added last, so outermost: it times, counts and logs every request, CORS preflights included.
+    app.add_middleware(RequestObserver, metrics=metrics)
+    app.state.metrics = metrics
     app.include_router(health.router)
-    app.include_router(pedidos.router)
+    app.include_router(auth_routes.router)
+    app.include_router(users.router)
+    app.include_router(pedidos.router, dependencies=[Depends(pedidos_access)])
+    app.include_router(ws.router)
+    app.include_router(ops.router)
     _install_openapi(app)
     return app
+
+
+def _struct_schemas(*types: type) -> dict[str, Any]:
+    """OpenAPI components for msgspec Structs decoded by hand in the routes."""
+    _, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
+    return components
 
 
 def _install_openapi(app: FastAPI) -> None:
@@ -80,6 +131,7 @@ def _install_openapi(app: FastAPI) -> None:
             schema = default_openapi()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(openapi_schemas())
+            components.update(_struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS))
             components["Error"] = _ERROR_SCHEMA
             app.openapi_schema = schema
         return app.openapi_schema

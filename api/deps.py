@@ -1,18 +1,42 @@
-"""FastAPI dependencies as Annotated aliases."""
+"""FastAPI dependencies as Annotated aliases.
+
+Access rules (README "Accounts"): every write needs a token; reads need one
+unless `SGP_OPEN_READS` is on; admins alone delete pedidos, change
+`financeiro`, manage users and take backups; ops endpoints take a token or
+the ops token.
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
 
 from core.settings import Settings
 from readers.pool import ReaderPool
 from writer.client import WriterClient
 
+from .auth import Principal, unauthorized
+from .errors import ApiError
 from .state import WorkerState
 
-__all__ = ["StateDep", "SettingsDep", "ReaderDep", "WriterDep"]
+__all__ = [
+    "StateDep",
+    "SettingsDep",
+    "ReaderDep",
+    "WriterDep",
+    "CurrentUser",
+    "AdminUser",
+    "ReadAccess",
+    "OpsAccess",
+    "pedidos_access",
+    "principal_of",
+]
+
+# Declares the bearer scheme in OpenAPI, so /docs "Authorize" logs in with the password flow.
+_bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 
 
 def _state(request: Request) -> WorkerState:
@@ -35,3 +59,59 @@ StateDep = Annotated[WorkerState, Depends(_state)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ReaderDep = Annotated[ReaderPool, Depends(_readers)]
 WriterDep = Annotated[WriterClient, Depends(_writer)]
+
+
+def _authenticate(request: Request, token: str | None) -> Principal:
+    if not token:
+        raise unauthorized()
+    principal = request.app.state.sgp.auth.authenticate(token)
+    request.state.principal = principal
+    return principal
+
+
+def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+    """The caller; 401 without a valid token."""
+    return _authenticate(request, token)
+
+
+def admin_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+    """The caller, who must be an admin (403 otherwise)."""
+    if not user.is_admin:
+        raise ApiError(403, "forbidden", "Apenas administradores podem fazer isto.")
+    return user
+
+
+def read_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+    """Readers: a token, unless SGP_OPEN_READS opens reads to the trusted LAN."""
+    if request.app.state.sgp.settings.open_reads and not token:
+        return None
+    return _authenticate(request, token)
+
+
+def ops_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+    """Ops endpoints: a user token, or the ops token (SGP_OPS_TOKEN) for monitoring systems."""
+    ops_token = request.app.state.sgp.settings.ops_token
+    if ops_token and token and hmac.compare_digest(token.encode(), ops_token.encode()):
+        return None
+    return _authenticate(request, token)
+
+
+def pedidos_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+    """Router-wide rule for pedidos: reads per read_access, writes need a user, DELETE an admin."""
+    if request.method in ("GET", "HEAD"):
+        return read_access(request, token)
+    user = _authenticate(request, token)
+    if request.method == "DELETE" and not user.is_admin:
+        raise ApiError(403, "forbidden", "Apenas administradores podem excluir pedidos.")
+    return user
+
+
+def principal_of(request: Request) -> Principal | None:
+    """The principal a dependency authenticated for this request, if any."""
+    return getattr(request.state, "principal", None)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+AdminUser = Annotated[Principal, Depends(admin_user)]
+ReadAccess = Annotated[Principal | None, Depends(read_access)]
+OpsAccess = Annotated[Principal | None, Depends(ops_access)]

@@ -8,6 +8,9 @@ from core.settings import Settings
 from readers.pool import ReaderPool
 from writer.client import WriterClient
 
+from .auth import Authenticator
+from .feed import FeedHub
+
 __all__ = ["WorkerState"]
 
 
@@ -18,3 +21,5 @@ class WorkerState:
     settings: Settings
     readers: ReaderPool
     writer: WriterClient
+    auth: Authenticator
+    hub: FeedHub

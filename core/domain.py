@@ -10,9 +10,10 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from .money import format_money, parse_money
+from .pedido_ops import BatchStatusRequest, BatchStatusResult, PedidoDeleted, PedidoSummary
 from .status import STATUS_VALUES, Status, normalize_status
 from .text import fold
-from .validation import DomainError, from_validation_error, normalize_fields
+from .validation import UNREADABLE_JSON, DomainError, from_validation_error, normalize_fields
 
 __all__ = [
     "MAX_ITEMS",
@@ -44,6 +45,7 @@ __all__ = [
 
 MAX_ITEMS = 200
 MAX_ITEM_EXTRA_BYTES = 16_384
+MAX_ITEM_EXTRA_DEPTH = 16
 
 Prioridade = Literal["NORMAL", "ALTA"]
 PRIORIDADE_VALUES: tuple[Prioridade, ...] = get_args(Prioridade)
@@ -54,6 +56,9 @@ Text = Annotated[str, Meta(max_length=2000)]
 LongText = Annotated[str, Meta(max_length=5000)]
 Name = Annotated[str, Meta(max_length=200)]
 Quantity = Annotated[int, Meta(ge=0, le=1_000_000)]  # bounded so totals stay exact in Decimal
+# JSON allows any integer; msgpack (the writer channel) and most clients stop at 64 bits.
+Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+_INT64_RANGE = range(-(2**63), 2**63)
 # Anything parse_money accepts; __post_init__ turns it into a "0.00" string.
 MoneyInput = str | int | float | None
 
@@ -131,7 +136,7 @@ class Acabamento(Struct, kw_only=True):
 class Item(Struct, kw_only=True):
     """Known fields of an order item; unknown fields travel beside them in the item dict."""
 
-    id: int | None = None
+    id: Int64 | None = None
     tipo_producao: Annotated[str, Meta(max_length=40)] | None = "generica"
     descricao: LongText | None = None
     vendedor: Text | None = None
@@ -140,7 +145,7 @@ class Item(Struct, kw_only=True):
     emenda: Text | None = None
     observacao: LongText | None = None
     tipo_acabamento: Text | None = None
-    machine_id: int | Text | None = None
+    machine_id: Int64 | Text | None = None
     status_arte: Text | None = None
     comentarios: LongText | None = None
     largura: Text | None = None
@@ -200,7 +205,7 @@ class PedidoCreate(Struct, kw_only=True):
     tipo_pagamento: Text | None = None
     obs_pagamento: LongText | None = None
     forma_envio: Text | None = None
-    forma_envio_id: int | None = None
+    forma_envio_id: Int64 | None = None
     valor_frete: MoneyInput = "0.00"
     financeiro: bool = False
     conferencia: bool = False
@@ -233,7 +238,7 @@ class PedidoPatch(Struct, kw_only=True):
     tipo_pagamento: Text | None | UnsetType = UNSET
     obs_pagamento: LongText | None | UnsetType = UNSET
     forma_envio: Text | None | UnsetType = UNSET
-    forma_envio_id: int | None | UnsetType = UNSET
+    forma_envio_id: Int64 | None | UnsetType = UNSET
     valor_frete: MoneyInput | UnsetType = UNSET
     financeiro: bool | UnsetType = UNSET
     conferencia: bool | UnsetType = UNSET
@@ -327,7 +332,7 @@ def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise from_validation_error(exc) from exc
-    except msgspec.DecodeError as exc:
+    except UNREADABLE_JSON as exc:
         raise DomainError(None, "JSON inválido", "invalid_json") from exc
 
 
@@ -339,13 +344,33 @@ def _normalize_items(items: list[dict[str, Any]], max_items: int) -> list[dict[s
 
 def _normalize_item(raw: dict[str, Any], path: str) -> dict[str, Any]:
     extras = {key: value for key, value in raw.items() if key not in _ITEM_FIELDS}
-    if extras and len(_encoder.encode(extras)) > MAX_ITEM_EXTRA_BYTES:
-        raise DomainError(path, f"campos extras do item passam de {MAX_ITEM_EXTRA_BYTES} bytes")
+    if extras:
+        try:
+            size = len(_encoder.encode(extras))
+        except RecursionError:
+            size = MAX_ITEM_EXTRA_BYTES + 1  # nested past the encoder's depth: far too deep anyway
+        if size > MAX_ITEM_EXTRA_BYTES:
+            raise DomainError(path, f"campos extras do item passam de {MAX_ITEM_EXTRA_BYTES} bytes")
+        _check_extra(extras, path, 0)
     try:
         item = msgspec.convert(raw, Item, strict=False)
     except msgspec.ValidationError as exc:
         raise from_validation_error(exc, prefix=path) from exc
     return msgspec.to_builtins(item) | extras
+
+
+def _check_extra(value: Any, path: str, depth: int) -> None:
+    """Extras are opaque, but must survive msgpack and other clients' parsers: bound depth and ints."""
+    if depth > MAX_ITEM_EXTRA_DEPTH:
+        raise DomainError(path, f"campos extras aninhados demais (máximo {MAX_ITEM_EXTRA_DEPTH} níveis)")
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _check_extra(inner, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _check_extra(inner, f"{path}[{index}]", depth + 1)
+    elif isinstance(value, int) and value not in _INT64_RANGE:
+        raise DomainError(path, "número inteiro fora do intervalo de 64 bits")
 
 
 # --- building, patching and totals ---
@@ -410,9 +435,12 @@ def pedido_from_json(b: bytes) -> Pedido:
 
 
 def openapi_schemas() -> dict[str, Any]:
-    """OpenAPI component schemas: PedidoCreate, PedidoPatch, Pedido, Item, Acabamento."""
+    """OpenAPI component schemas: the pedido structs, Item, Acabamento and the batch/summary bodies."""
     ref = "#/components/schemas/{name}"
-    structs = [PedidoCreate, PedidoPatch, Pedido, Item]
+    structs = [
+        PedidoCreate, PedidoPatch, Pedido, Item,
+        BatchStatusRequest, BatchStatusResult, PedidoDeleted, PedidoSummary,
+    ]
     _, components = msgspec.json.schema_components(structs, ref_template=ref)
     # items are dicts (to keep unknown fields) checked against Item, so document them as Item.
     for name in ("PedidoCreate", "PedidoPatch", "Pedido"):

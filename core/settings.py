@@ -55,6 +55,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     idempotency_ttl_s: Positive = 86_400
     journal_size_limit_bytes: Positive = 64 * 1024 * 1024
     slow_batch_ms: PositiveFloat = 250.0
+    wal_checkpoint_bytes: Positive = 16 * 1024 * 1024
+
+    # Accounts. Secrets are never logged; keep them out of shared shell history.
+    token_secret: str = ""
+    token_ttl_s: Positive = 12 * 3600
+    admin_password: str = ""
+    open_reads: bool = False
+    ops_token: str = ""
+
+    # Order feed (WebSocket) and the event log
+    ws_ping_interval_s: PositiveFloat = 25.0
+    ws_timeout_s: PositiveFloat = 60.0
+    ws_buffer_bytes: Positive = 1024 * 1024
+    ws_broadcast_max_bytes: Positive = 8 * 1024
+    ws_broadcast_per_s: PositiveFloat = 10.0
+    event_retention_days: PositiveFloat = 7.0
+    event_retention_min: Positive = 100_000
+    export_dir: str = ""
 
     # Readers and HTTP limits
     reader_pool_size: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
@@ -79,15 +97,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.data_dir / "media"
 
     @property
+    def token_secret_file(self) -> Path:
+        """Where the generated token-signing secret is kept when `token_secret` is empty."""
+        return self.data_dir / "token.key"
+
+    @property
+    def admin_password_file(self) -> Path:
+        """Where a generated first-start admin password is written (owner-only)."""
+        return self.data_dir / "admin-password.txt"
+
+    @property
     def bind_host_port(self) -> tuple[str, int]:
         """`bind` split into host and port."""
         host, _, port = self.bind.rpartition(":")
         return host.strip("[]"), int(port)
 
+    def __repr__(self) -> str:
+        hidden = {"token_secret", "admin_password", "ops_token"}
+        shown = ", ".join(
+            f"{name}={'***' if name in hidden and getattr(self, name) else repr(getattr(self, name))}"
+            for name in self.fields()
+        )
+        return f"Settings({shown})"
+
     def __post_init__(self) -> None:
         host, sep, port = self.bind.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"bind must be HOST:PORT, got {self.bind!r}")
+        if self.token_secret and len(self.token_secret.encode()) < 32:
+            raise ValueError("token_secret must be at least 32 bytes; leave it empty to generate one")
         if self.ipc == "unix" and os.name == "nt":
             raise ValueError("ipc=unix is POSIX only; use ipc=tcp on Windows")
 

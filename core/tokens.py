@@ -60,7 +60,7 @@ class TokenClaims(msgspec.Struct, frozen=True):
     user_id: int
     username: str
     is_admin: bool
-    issued_at: int
+    issued_at: float
     expires_at: int
     jti: str
 
@@ -73,7 +73,7 @@ class _Payload(msgspec.Struct):
     sub: str
     name: str
     adm: bool
-    iat: int
+    iat: float  # milliseconds matter: a session ended at t refuses tokens issued before t
     exp: int
     jti: str
 
@@ -126,13 +126,13 @@ def issue_token(
     _check_secret(secret)
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
-    issued_at = int(time.time() if now is None else now)
+    issued_at = round(time.time() if now is None else now, 3)
     payload = _Payload(
         sub=str(user_id),
         name=username,
         adm=is_admin,
         iat=issued_at,
-        exp=issued_at + int(ttl_seconds),
+        exp=int(issued_at) + int(ttl_seconds),
         jti=secrets.token_urlsafe(16),
     )
     signing_input = f"{_HEADER_SEGMENT}.{_b64url_encode(_encode_json(payload))}"

@@ -7,7 +7,11 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct
 
-__all__ = ["DomainError", "from_validation_error", "normalize_fields"]
+__all__ = ["UNREADABLE_JSON", "DomainError", "from_validation_error", "normalize_fields"]
+
+# What msgspec raises for bytes that are not JSON at all: syntax, invalid UTF-8 inside a
+# string, nesting past the interpreter's recursion limit. Answered as invalid_json (400).
+UNREADABLE_JSON = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 _LOCATION = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"Object missing required field `(?P<field>[^`]+)`")

@@ -6,9 +6,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+from core.pedido_ops import PedidoSummary, PendenciasProducao, StatusCounts
+
 from .pool import ReaderPool
 
-__all__ = ["PedidoFilter", "get_pedido_doc", "list_pedido_docs", "status_summary", "json_array"]
+__all__ = [
+    "PedidoFilter",
+    "SUMMARY_QUERY",
+    "get_pedido_doc",
+    "list_pedido_docs",
+    "list_query",
+    "pedido_summary",
+    "json_array",
+]
 
 DateMode = Literal["entrada", "entrega", "qualquer"]
 
@@ -31,8 +41,11 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _range(column: str, f: PedidoFilter, params: list[Any]) -> str:
+def _range(column: str, f: PedidoFilter, params: list[Any], status: str | None = None) -> str:
     parts = []
+    if status is not None:
+        parts.append("status = ?")
+        params.append(status)
     if f.data_inicio is not None:
         parts.append(f"{column} >= ?")
         params.append(f.data_inicio.isoformat())
@@ -45,7 +58,11 @@ def _range(column: str, f: PedidoFilter, params: list[Any]) -> str:
 def _where(f: PedidoFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
-    if f.status is not None:
+    dated = f.data_inicio is not None or f.data_fim is not None
+    # With "qualquer", status is tested inside each side of the OR instead, so that each
+    # side is a range on its own (status, date) index (SQLite does not distribute the AND).
+    status_in_or = dated and f.date_mode == "qualquer"
+    if f.status is not None and not status_in_or:
         clauses.append("status = ?")
         params.append(f.status)
     if f.cliente_folded:
@@ -54,10 +71,10 @@ def _where(f: PedidoFilter) -> tuple[str, list[Any]]:
     if f.is_pronto is not None:
         clauses.append("pronto = ?")
         params.append(int(f.is_pronto))
-    if f.data_inicio is not None or f.data_fim is not None:
-        if f.date_mode == "qualquer":
-            entrada = _range("data_entrada", f, params)
-            entrega = _range("data_entrega", f, params)
+    if dated:
+        if status_in_or:
+            entrada = _range("data_entrada", f, params, f.status)
+            entrega = _range("data_entrega", f, params, f.status)
             clauses.append(f"(({entrada}) OR ({entrega}))")
         else:
             clauses.append(_range("data_entrada" if f.date_mode == "entrada" else "data_entrega", f, params))
@@ -94,10 +111,32 @@ async def list_pedido_docs(pool: ReaderPool, f: PedidoFilter) -> tuple[list[byte
     return [r[0] for r in rows], total
 
 
-async def status_summary(pool: ReaderPool) -> dict[str, int]:
-    """Pedido counts per status (an index-only scan of idx_pedidos_status_data)."""
-    rows = await pool.fetchall("SELECT status, count(*) FROM pedidos GROUP BY status")
-    return {status: n for status, n in rows}
+_PRODUCTION_FLAGS = ("financeiro", "conferencia", "sublimacao", "costura", "expedicao")
+_CLOSED_STATUSES = frozenset({"entregue", "cancelado"})
+# One pass over the covering index idx_pedidos_status_flags: the table itself is never read.
+SUMMARY_QUERY = (
+    "SELECT status, count(*), "
+    + ", ".join(f"sum({flag} = 0)" for flag in _PRODUCTION_FLAGS)
+    + " FROM pedidos GROUP BY status"
+)
+
+
+async def pedido_summary(pool: ReaderPool) -> PedidoSummary:
+    """Counts per status and, among open pedidos, of each production step not yet done."""
+    rows = await pool.fetchall(SUMMARY_QUERY)
+    por_status: dict[str, int] = {}
+    pending = dict.fromkeys(_PRODUCTION_FLAGS, 0)
+    for status, count, *flags in rows:
+        por_status[status] = count
+        if status not in _CLOSED_STATUSES:
+            for flag, n in zip(_PRODUCTION_FLAGS, flags, strict=True):
+                pending[flag] += n
+    return PedidoSummary(
+        total=sum(por_status.values()),
+        em_aberto=sum(n for status, n in por_status.items() if status not in _CLOSED_STATUSES),
+        por_status=StatusCounts(**por_status),
+        pendentes=PendenciasProducao(**pending),
+    )
 
 
 def json_array(docs: list[bytes]) -> bytes:

@@ -22,6 +22,7 @@ from writer.server import run_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+ADMIN_PASSWORD = "test-admin-password"
 
 
 def free_port() -> int:
@@ -80,7 +81,8 @@ class ServerProcess:
         self.data_dir = data_dir
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**os.environ, "SGP_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})}
+        self.token = ""
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"server-{self.port}.log"
 
@@ -104,6 +106,7 @@ class ServerProcess:
                 if r.status_code == 200:
                     seen.add(r.json()["worker"])
                     if len(seen) >= self.workers:
+                        self.token = self.login("admin", ADMIN_PASSWORD)
                         return self
                     continue
             except httpx.HTTPError:
@@ -111,6 +114,27 @@ class ServerProcess:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"run_server.py did not answer within {timeout} s:\n{self.log()}")
+
+    def login(self, username: str, password: str) -> str:
+        """A bearer token for `username`."""
+        r = httpx.post(self.base_url + "/auth/login", json={"username": username, "password": password}, timeout=10)
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The admin's Authorization header."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An httpx client on this server, logged in as admin (or with `token`)."""
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=kwargs.pop("timeout", 30), **kwargs)
+
+    def async_client(self, token: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        """An httpx async client on this server, logged in as admin (or with `token`)."""
+        headers = {"Authorization": f"Bearer {token or self.token}"}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=kwargs.pop("timeout", 30), **kwargs)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -135,6 +159,28 @@ class ServerProcess:
         import msgspec
 
         return msgspec.json.decode((self.data_dir / "writer.json").read_bytes())["pid"]
+
+
+def app_routes() -> list[tuple[str, str]]:
+    """(method, path) of every HTTP route of the app, enumerated from the app itself."""
+    from api.app import create_app
+
+    app = create_app(Settings.load(environ={}))
+    found: list[tuple[str, str]] = []
+
+    def add(path: str, methods: Any) -> None:
+        for method in methods or ():
+            if method != "HEAD":
+                found.append((method, path))
+
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:  # FastAPI >= 0.16x wraps included routers
+            for ctx in contexts():
+                add(ctx.path, ctx.methods)
+        else:
+            add(getattr(route, "path", ""), getattr(route, "methods", None))
+    return sorted(set(found))
 
 
 def pedido(cliente: str = "Cliente Teste", **fields: Any) -> dict[str, Any]:

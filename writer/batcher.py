@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import CommandError
 from .handlers import Context, Outcome, Sequences, execute
-from .protocol import Call, Event, Fail, Ok
+from .protocol import AuthChanged, Call, Event, Fail, Ok
 
 __all__ = ["Batcher", "WriterStats", "BatchAborted"]
 
@@ -43,6 +43,14 @@ class BatchAborted(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@dataclass
+class _Published:
+    """What a batch publishes after its commit: order events and session changes."""
+
+    events: list[Event] = field(default_factory=list)
+    auth: AuthChanged = field(default_factory=lambda: AuthChanged(users=[], revoked=[]))
 
 
 @dataclass
@@ -92,6 +100,7 @@ class Batcher:
         idempotency_ttl_s: float,
         slow_batch_ms: float,
         on_events: Callable[[list[Event]], None],
+        on_auth: Callable[[AuthChanged], None],
     ) -> None:
         self._conn = conn
         self._executor = executor
@@ -101,9 +110,12 @@ class Batcher:
         self._idem_ttl = idempotency_ttl_s
         self._slow_ms = slow_batch_ms
         self._on_events = on_events
+        self._on_auth = on_auth
         self.capacity = capacity
         self.in_flight = 0
         self.stats = WriterStats()
+        # Called on the event loop with (size, seconds) of each committed batch (metrics).
+        self.on_commit: Callable[[int, float], None] | None = None
         self._closed = False
 
     @property
@@ -148,14 +160,22 @@ class Batcher:
                     break
                 batch.append(item)
             self.in_flight = len(batch)
+            committed = self.stats.batches_total
             try:
-                replies, events = await loop.run_in_executor(self._executor, self._run_batch, [c for c, _ in batch])
+                replies, published = await loop.run_in_executor(
+                    self._executor, self._run_batch, [c for c, _ in batch]
+                )
             finally:
                 self.in_flight = 0
+            if self.on_commit is not None and self.stats.batches_total != committed:
+                # The batch thread is done: its figures are safe to read here, on the loop.
+                self.on_commit(self.stats.batch_sizes[-1], self.stats.commit_ms[-1] / 1000)
             for (_, respond), reply in zip(batch, replies):
                 respond(reply)
-            if events:
-                self._on_events(events)
+            if published.events:
+                self._on_events(published.events)
+            if published.auth.users or published.auth.revoked:
+                self._on_auth(published.auth)
 
     # Everything below runs in the writer thread. ------------------------------
 
@@ -170,7 +190,7 @@ class Batcher:
             raise
         return result
 
-    def _run_batch(self, calls: list[Call]) -> tuple[list[Reply], list[Event]]:
+    def _run_batch(self, calls: list[Call]) -> tuple[list[Reply], _Published]:
         # Replies are kept by position: request ids are only unique per worker connection.
         now, now_ts = _utc_now()
         replies: list[Reply | None] = [None] * len(calls)
@@ -181,7 +201,7 @@ class Batcher:
             else:
                 self.stats.rejected_total["deadline"] += 1
                 replies[index] = Fail(id=call.id, code="deadline", message="Tempo de espera esgotado.", transient=True)
-        events: list[Event] = []
+        published = _Published()
         if live:
             before = self._seqs.copy()
             deadline = max(calls[i].deadline for i in live)
@@ -189,19 +209,19 @@ class Batcher:
             try:
                 self._begin(deadline)
                 for index in live:
-                    replies[index] = self._run_one(calls[index], now, now_ts, events)
+                    replies[index] = self._run_one(calls[index], now, now_ts, published)
                 self._commit(deadline)
             except BatchAborted as abort:
                 self._rollback()
                 self._seqs.restore(before)
-                events = []
+                published = _Published()
                 log.error("batch of %d aborted: %s", len(live), abort.message)
                 for index in live:
                     self.stats.failed_commands_total[abort.code] += 1
                     replies[index] = Fail(id=calls[index].id, code=abort.code, message=abort.message, transient=True)
             else:
                 self._record_commit(len(live), (time.perf_counter() - started) * 1000)
-        return [r for r in replies if r is not None], events
+        return [r for r in replies if r is not None], published
 
     def _record_commit(self, size: int, elapsed_ms: float) -> None:
         stats = self.stats
@@ -213,7 +233,7 @@ class Batcher:
         if elapsed_ms > self._slow_ms:
             log.warning("slow batch: %d commands committed in %.1f ms", size, elapsed_ms)
 
-    def _run_one(self, call: Call, now: str, now_ts: float, events: list[Event]) -> Reply:
+    def _run_one(self, call: Call, now: str, now_ts: float, published: _Published) -> Reply:
         conn = self._conn
         snapshot = self._seqs.copy()
         ctx = Context(conn=conn, now=now, now_ts=now_ts, actor=call.actor, seqs=self._seqs)
@@ -243,7 +263,9 @@ class Batcher:
             log.exception("command %s crashed", type(call.command).__name__)
             self.stats.failed_commands_total["internal_error"] += 1
             return Fail(id=call.id, code="internal_error", message="Erro interno ao gravar.", transient=False)
-        events.extend(ctx.events)
+        published.events.extend(ctx.events)
+        published.auth.users.extend(ctx.auth_users)
+        published.auth.revoked.extend(ctx.auth_revoked)
         return Ok(id=call.id, status=outcome.status, body=outcome.body, seq=outcome.seq)
 
     def _undo(self, snapshot: Sequences) -> None:

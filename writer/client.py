@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CommandError, WriterOverloaded, WriterUnavailable
-from .protocol import Actor, Call, Command, Events, Fail, Ok, Reset, Subscribe, Welcome
+from .protocol import Actor, AuthChanged, Broadcast, Call, Command, Events, Fail, Ok, Reset, Subscribe, Welcome
 from .transport import FrameError, client_handshake, open_connection, read_address_file, read_message, write_message
 
 __all__ = ["WriterClient"]
@@ -32,6 +32,7 @@ _REPLY_GRACE_S = 1.0
 EventsHandler = Callable[[Events], None]
 ResetHandler = Callable[[Reset], None]
 WelcomeHandler = Callable[[Welcome], int | None]
+AuthHandler = Callable[[AuthChanged], None]
 
 
 class _Link:
@@ -92,6 +93,12 @@ class _Link:
                 case Reset():
                     if client.on_reset is not None:
                         client.on_reset(message)
+                case AuthChanged():
+                    if client.on_auth is not None:
+                        client.on_auth(message)
+                case Broadcast():
+                    if client.on_broadcast is not None:
+                        client.on_broadcast(message)
                 case _:
                     raise FrameError(f"unexpected {type(message).__name__} from the writer")
 
@@ -122,6 +129,8 @@ class WriterClient:
         on_welcome: WelcomeHandler | None = None,
         on_events: EventsHandler | None = None,
         on_reset: ResetHandler | None = None,
+        on_auth: AuthHandler | None = None,
+        on_broadcast: Callable[[Broadcast], None] | None = None,
     ) -> None:
         self.address_file = address_file
         self.deadline_s = deadline_s
@@ -129,6 +138,8 @@ class WriterClient:
         self.on_welcome = on_welcome
         self.on_events = on_events
         self.on_reset = on_reset
+        self.on_auth = on_auth
+        self.on_broadcast = on_broadcast
         self.welcome: Welcome | None = None
         self._ids = itertools.count(1)
         self._futures: dict[int, asyncio.Future[Ok | Fail]] = {}
@@ -214,6 +225,14 @@ class WriterClient:
         if reply.code in _OVERLOAD_CODES:
             raise WriterOverloaded(reply.message)
         raise CommandError(reply.code, reply.message, field=reply.field)
+
+    def send_broadcast(self, message: Broadcast) -> bool:
+        """Hand a feed broadcast to the writer on the subscribed link (the writer skips that link when relaying)."""
+        link = self._links[0]
+        if not link.up or link.writer is None:
+            return False
+        write_message(link.writer, message)
+        return True
 
     async def request(self, command: Command, timeout: float = 2.0) -> Any:
         """A control command (Ping, GetStats) with a short deadline."""

@@ -13,10 +13,33 @@ from typing import Any
 
 import msgspec
 
-from core.domain import Pedido, PedidoPatch, apply_patch, build_pedido, fold, pedido_from_json, pedido_to_json
+from core.domain import (
+    Pedido,
+    PedidoPatch,
+    apply_patch,
+    build_pedido,
+    fold,
+    normalize_status,
+    pedido_from_json,
+    pedido_to_json,
+)
+from core.pedido_ops import BatchStatusResult, PedidoDeleted
 
 from .errors import CommandError
-from .protocol import Actor, BatchStatus, CreatePedido, DeletePedido, Event, PatchPedido
+from .protocol import (
+    Actor,
+    BatchStatus,
+    ChangePassword,
+    CreatePedido,
+    CreateUser,
+    DeletePedido,
+    Event,
+    PatchPedido,
+    RevokedToken,
+    RevokeToken,
+    UpdateUser,
+    UserValidity,
+)
 
 __all__ = ["Sequences", "Context", "Outcome", "execute"]
 
@@ -59,6 +82,8 @@ class Context:
     actor: Actor | None
     seqs: Sequences
     events: list[Event] = field(default_factory=list)
+    auth_users: list[UserValidity] = field(default_factory=list)
+    auth_revoked: list[RevokedToken] = field(default_factory=list)
 
     def emit(self, type_: str, order_id: int | None, order_json: bytes | None) -> int:
         """Append an event to the log (same transaction) and return its seq."""
@@ -88,20 +113,6 @@ class Outcome:
 
     status: int
     body: bytes
-    seq: int | None
-
-
-class _Deleted(msgspec.Struct):
-    id: int
-    deleted: bool
-    seq: int
-
-
-class _BatchResult(msgspec.Struct):
-    status: str
-    updated: int
-    ids: list[int]
-    not_found: list[int]
     seq: int | None
 
 
@@ -224,12 +235,13 @@ def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> 
     if conn.execute("DELETE FROM pedidos WHERE id = ?", (cmd.id,)).rowcount == 0:
         raise _not_found(cmd.id)
     seq = ctx.emit("order_deleted", cmd.id, None)
-    return Outcome(200, _json.encode(_Deleted(id=cmd.id, deleted=True, seq=seq)), seq)
+    return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)
 
 
 def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Outcome:
     """Set one status on many pedidos; reports the ids that do not exist."""
-    patch = PedidoPatch(status=cmd.status)
+    status = normalize_status(cmd.status)  # the API sends it normalised; other callers may not
+    patch = PedidoPatch(status=status)
     updated: list[int] = []
     not_found: list[int] = []
     seq = None
@@ -243,12 +255,13 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
         doc = _store_update(conn, new, current.numero)
         seq = ctx.emit("order_status_changed", pedido_id, doc)
         updated.append(pedido_id)
-    body = _BatchResult(status=cmd.status, updated=len(updated), ids=updated, not_found=not_found, seq=seq)
+    body = BatchStatusResult(status=status, updated=len(updated), ids=updated, not_found=not_found, seq=seq)
     return Outcome(200, _json.encode(body), seq)
 
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
+    from . import users  # users builds on this module's Context and Outcome
     match command:
         case CreatePedido():
             return create_pedido(ctx.conn, command, ctx)
@@ -258,4 +271,12 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return delete_pedido(ctx.conn, command, ctx)
         case BatchStatus():
             return batch_status(ctx.conn, command, ctx)
+        case CreateUser():
+            return users.create_user(ctx, command)
+        case UpdateUser():
+            return users.update_user(ctx, command)
+        case ChangePassword():
+            return users.change_password(ctx, command)
+        case RevokeToken():
+            return users.revoke_token(ctx, command)
     raise TypeError(f"not a transactional command: {type(command).__name__}")

@@ -18,8 +18,6 @@ log = logging.getLogger("sgp.writer.maintenance")
 _TICK_S = 1.0
 _PRUNE_EVERY_S = 60.0
 _OPTIMIZE_EVERY_S = 3600.0
-# A TRUNCATE checkpoint waits for readers; only try it when the queue is empty.
-_CHECKPOINT_WAL_BYTES = 16 * 1024 * 1024
 
 
 class Maintenance:
@@ -58,19 +56,34 @@ class Maintenance:
         if self.last_optimize_at is None or now - self.last_optimize_at >= _OPTIMIZE_EVERY_S:
             await self._in_thread(self._optimize)
         _, wal_bytes = db_files_size(self._server.settings.db_path)
-        if wal_bytes > _CHECKPOINT_WAL_BYTES:
+        # TRUNCATE needs a moment with no writes to reset the log; under load PASSIVE
+        # at least copies frames back so the log restarts as soon as load pauses.
+        if wal_bytes > self._server.settings.wal_checkpoint_bytes:
             await self._in_thread(self._checkpoint, "TRUNCATE" if idle else "PASSIVE")
 
     def _prune(self, now: float) -> None:
         assert self._server.batcher is not None
         ttl = self._server.settings.idempotency_ttl_s
 
-        def prune(conn: sqlite3.Connection) -> int:
-            return conn.execute("DELETE FROM idempotency WHERE created_at < ?", (now - ttl,)).rowcount
+        settings = self._server.settings
+        keep_after_seq = self._server.batcher.last_seq - settings.event_retention_min
+        events_before = now - settings.event_retention_days * 86400
 
-        removed = self._server.batcher.run_in_transaction(prune, deadline=time.time() + 5)
-        if removed:
-            log.info("pruned %d expired idempotency keys", removed)
+        def prune(conn: sqlite3.Connection) -> tuple[int, int, int]:
+            keys = conn.execute("DELETE FROM idempotency WHERE created_at < ?", (now - ttl,)).rowcount
+            # Events go when both old and beyond the count always kept; feed clients asking
+            # for pruned history get a reset.
+            # At most 10,000 a round, so one prune never holds the write lock for long.
+            events = conn.execute(
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? AND at < ? ORDER BY seq LIMIT 10000)",
+                (keep_after_seq, events_before),
+            ).rowcount
+            tokens = conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (now,)).rowcount
+            return keys, events, tokens
+
+        keys, events, tokens = self._server.batcher.run_in_transaction(prune, deadline=time.time() + 5)
+        if keys or events or tokens:
+            log.info("pruned %d idempotency keys, %d events, %d expired revocations", keys, events, tokens)
 
     def _optimize(self) -> None:
         self._conn.execute("PRAGMA optimize")

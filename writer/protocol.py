@@ -13,6 +13,7 @@ from __future__ import annotations
 import msgspec
 
 from core.domain import PedidoCreate, PedidoPatch
+from core.metrics import Snapshot
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -24,10 +25,17 @@ __all__ = [
     "PatchPedido",
     "DeletePedido",
     "BatchStatus",
+    "CreateUser",
+    "UpdateUser",
+    "ChangePassword",
+    "RevokeToken",
     "Ping",
     "GetStats",
+    "ReportMetrics",
+    "GetMetrics",
+    "Backup",
+    "IntegrityCheck",
     "Command",
-    "TRANSACTIONAL",
     "Call",
     "Ok",
     "Fail",
@@ -35,6 +43,10 @@ __all__ = [
     "Event",
     "Events",
     "Reset",
+    "UserValidity",
+    "RevokedToken",
+    "AuthChanged",
+    "Broadcast",
     "Message",
     "encode",
     "decode",
@@ -99,6 +111,41 @@ class BatchStatus(msgspec.Struct, tag="batch_status", frozen=True):
     status: str
 
 
+class CreateUser(msgspec.Struct, tag="create_user", frozen=True):
+    """Add a user; the password arrives hashed (hashing is heavy work, done by the caller)."""
+
+    username: str
+    password_hash: str
+    is_admin: bool = False
+    setor: str | None = None
+
+
+class UpdateUser(msgspec.Struct, tag="update_user", frozen=True):
+    """Change the fields given; role, activation or password changes end the user's sessions."""
+
+    id: int
+    is_admin: bool | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+    setor: str | None | msgspec.UnsetType = msgspec.UNSET
+    password_hash: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class ChangePassword(msgspec.Struct, tag="change_password", frozen=True):
+    """Replace a password, only if the stored hash is still the one the caller verified."""
+
+    id: int
+    expected_hash: str
+    password_hash: str
+
+
+class RevokeToken(msgspec.Struct, tag="revoke_token", frozen=True):
+    """Log out one token (by its jti) until it would have expired anyway."""
+
+    jti: str
+    expires_at: float
+    user_id: int
+
+
 class Ping(msgspec.Struct, tag="ping", frozen=True):
     """Liveness probe answered by the writer's event loop, outside any batch."""
 
@@ -107,9 +154,49 @@ class GetStats(msgspec.Struct, tag="get_stats", frozen=True):
     """The writer's health figures."""
 
 
-Command = CreatePedido | PatchPedido | DeletePedido | BatchStatus | Ping | GetStats
-# Commands that run inside a batch transaction; the others are answered directly.
-TRANSACTIONAL = (CreatePedido, PatchPedido, DeletePedido, BatchStatus)
+# Ops commands ---------------------------------------------------------------
+# Answered outside the batches (writer/ops.py), like Ping and GetStats.
+
+
+class ReportMetrics(msgspec.Struct, tag="report_metrics", frozen=True):
+    """A worker's metrics registry, sent about once a second; the writer keeps the latest."""
+
+    worker: str
+    snapshot: Snapshot
+
+
+class GetMetrics(msgspec.Struct, tag="get_metrics", frozen=True):
+    """Every worker's metrics merged with the writer's; `report` refreshes the caller's first."""
+
+    report: ReportMetrics | None = None
+
+
+class Backup(msgspec.Struct, tag="backup", frozen=True):
+    """Copy the database and the media to `path` (None: a new dir under data/backups) and verify it."""
+
+    path: str | None = None
+
+
+class IntegrityCheck(msgspec.Struct, tag="integrity_check", frozen=True):
+    """Run PRAGMA integrity_check on a read connection of its own."""
+
+
+Command = (
+    CreatePedido
+    | PatchPedido
+    | DeletePedido
+    | BatchStatus
+    | CreateUser
+    | UpdateUser
+    | ChangePassword
+    | RevokeToken
+    | Ping
+    | GetStats
+    | ReportMetrics
+    | GetMetrics
+    | Backup
+    | IntegrityCheck
+)
 
 
 class Call(msgspec.Struct, tag="call", frozen=True):
@@ -166,6 +253,33 @@ class Events(msgspec.Struct, tag="events", frozen=True):
     events: list[Event]
 
 
+class UserValidity(msgspec.Struct, frozen=True):
+    """Tokens of `user_id` issued before `valid_after` (unix seconds) are no longer accepted."""
+
+    user_id: int
+    valid_after: float
+
+
+class RevokedToken(msgspec.Struct, frozen=True):
+    """One logged-out token."""
+
+    jti: str
+    expires_at: float
+
+
+class AuthChanged(msgspec.Struct, tag="auth_changed", frozen=True):
+    """Pushed to every worker after a commit that ends sessions (no DB round trip per request)."""
+
+    users: list[UserValidity]
+    revoked: list[RevokedToken]
+
+
+class Broadcast(msgspec.Struct, tag="broadcast", frozen=True):
+    """A feed client's message for every other client: relayed, never stored."""
+
+    payload: bytes
+
+
 class Reset(msgspec.Struct, tag="reset", frozen=True):
     """`since` is older than the retained log: the subscriber must refetch."""
 
@@ -173,7 +287,7 @@ class Reset(msgspec.Struct, tag="reset", frozen=True):
     last_seq: int
 
 
-Message = Hello | Welcome | Call | Ok | Fail | Subscribe | Events | Reset
+Message = Hello | Welcome | Call | Ok | Fail | Subscribe | Events | Reset | AuthChanged | Broadcast
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(Message)

@@ -59,6 +59,27 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX idx_idempotency_created ON idempotency (created_at);
     """,
+    # 2: accounts
+    """
+    CREATE TABLE users (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        username           TEXT NOT NULL,
+        username_key       TEXT NOT NULL,   -- casefolded: usernames are unique case-insensitively
+        password_hash      TEXT NOT NULL,
+        is_admin           INTEGER NOT NULL DEFAULT 0,
+        active             INTEGER NOT NULL DEFAULT 1,
+        setor              TEXT,
+        created_at         TEXT NOT NULL,
+        updated_at         TEXT NOT NULL,
+        tokens_valid_after REAL NOT NULL DEFAULT 0  -- tokens issued before this are refused
+    );
+
+    CREATE TABLE revoked_tokens (
+        jti        TEXT PRIMARY KEY,
+        user_id    INTEGER NOT NULL,
+        expires_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -72,8 +93,17 @@ REQUIRED_INDEXES: dict[str, str] = {
         "CREATE INDEX idx_pedidos_entrada_ordem ON pedidos (data_entrada, prioridade_rank, id)"
     ),
     "idx_pedidos_entrega": "CREATE INDEX idx_pedidos_entrega ON pedidos (data_entrega)",
+    # status + date_mode entrega (and the entrega side of qualquer) without reading every row of a status.
+    "idx_pedidos_status_entrega": "CREATE INDEX idx_pedidos_status_entrega ON pedidos (status, data_entrega)",
     "idx_pedidos_pronto": "CREATE INDEX idx_pedidos_pronto ON pedidos (pronto, data_entrada)",
+    # GET /summary reads only this covering index: counts per status and pending production steps.
+    "idx_pedidos_status_flags": (
+        "CREATE INDEX idx_pedidos_status_flags ON pedidos "
+        "(status, financeiro, conferencia, sublimacao, costura, expedicao)"
+    ),
     "idx_events_order": "CREATE INDEX idx_events_order ON events (order_id)",
+    "idx_users_username": "CREATE UNIQUE INDEX idx_users_username ON users (username_key)",
+    "idx_revoked_expires": "CREATE INDEX idx_revoked_expires ON revoked_tokens (expires_at)",
 }
 
 

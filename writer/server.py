@@ -6,8 +6,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import secrets
 import signal
 import sqlite3
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.synchronize import Event as EventType
@@ -17,13 +19,15 @@ from typing import Any
 import msgspec
 
 from core.logs import configure_logging
+from core.passwords import hash_password
 from core.settings import Settings
 
-from . import schema
+from . import schema, users
 from .batcher import Batcher
 from .handlers import Sequences
 from .maintenance import Maintenance
-from .protocol import Call, Event, Events, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from .ops import OPS_COMMANDS, WriterOps
+from .protocol import AuthChanged, Broadcast, Call, Event, Events, GetStats, Ok, Ping, Reset, Subscribe, Welcome
 from .transport import (
     Address,
     FrameError,
@@ -71,7 +75,7 @@ class _Peer:
 class WriterServer:
     """Everything the writer process runs, started and stopped as one."""
 
-    def __init__(self, settings: Settings, secret: str, *, restarts: int = 0) -> None:
+    def __init__(self, settings: Settings, secret: str, *, restarts: int = 0, crash_loop: bool = False) -> None:
         self.settings = settings
         self.secret = secret
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
@@ -79,11 +83,13 @@ class WriterServer:
         self.epoch = ""
         self.indexes: dict[str, str] = {}
         self.restarts = restarts
+        self.crash_loop = crash_loop
         self._peers: set[_Peer] = set()
         self._server: asyncio.AbstractServer | None = None
         self._conn: sqlite3.Connection | None = None
         self.batcher: Batcher | None = None
         self.maintenance: Maintenance | None = None
+        self.ops = WriterOps(self)
         self._tasks: list[asyncio.Task[Any]] = []
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
@@ -96,6 +102,7 @@ class WriterServer:
         )
         schema.migrate(conn)
         self.indexes = schema.ensure_indexes(conn)
+        _bootstrap_admin(conn, s)
         self.epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
         last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pedidos'").fetchone()
@@ -116,7 +123,9 @@ class WriterServer:
             idempotency_ttl_s=s.idempotency_ttl_s,
             slow_batch_ms=s.slow_batch_ms,
             on_events=self._publish,
+            on_auth=self._publish_auth,
         )
+        self.batcher.on_commit = self.ops.metrics.observe_batch
         self.maintenance = Maintenance(self, self._conn)
         self._tasks.append(asyncio.create_task(self.batcher.run(), name="batcher"))
         self._tasks.append(asyncio.create_task(self.maintenance.run(), name="maintenance"))
@@ -182,10 +191,16 @@ class WriterServer:
                         peer.send(Ok(id=message.id, status=200, body=b'{"pong":true}'))
                     case Call(command=GetStats()):
                         peer.send(Ok(id=message.id, status=200, body=await self._stats_json()))
+                    case Call(command=command) if isinstance(command, OPS_COMMANDS):
+                        await self.ops.handle(message, peer.send)
                     case Call():
                         self.batcher.submit(message, peer.send)
                     case Subscribe(since=since):
                         await self._subscribe(peer, since)
+                    case Broadcast():
+                        for other in self._peers:
+                            if other is not peer and other.subscribed:
+                                other.send(message)
                     case _:
                         raise FrameError(f"unexpected {type(message).__name__} from a worker")
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -204,6 +219,10 @@ class WriterServer:
                 peer.pending.extend(events)
             else:
                 peer.send_events(events)
+
+    def _publish_auth(self, change: AuthChanged) -> None:
+        for peer in self._peers:
+            peer.send(change)
 
     async def _subscribe(self, peer: _Peer, since: int) -> None:
         """Replay every retained event after `since`, then switch to live with no gap."""
@@ -246,12 +265,44 @@ class WriterServer:
         return msgspec.json.encode(await writer_stats(self))
 
 
+def _bootstrap_admin(conn: sqlite3.Connection, settings: Settings) -> None:
+    """First start: create `admin` with SGP_ADMIN_PASSWORD, or a random password shown once."""
+    if users.has_users(conn):
+        return
+    password = settings.admin_password or secrets.token_urlsafe(12)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        users.bootstrap_admin(conn, hash_password(password), now)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    if settings.admin_password:
+        log.info("created user 'admin' with the password from SGP_ADMIN_PASSWORD")
+        return
+    path = settings.admin_password_file
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(password + "\n")
+    # Shown once on the console (not through logging, which may be shipped elsewhere).
+    print(
+        f"\n  First start: created user 'admin' with password: {password}\n"
+        f"  (also saved, readable only by you, in {path}; change it after logging in)\n",
+        file=sys.stderr,
+        flush=True,
+    )
+    log.info("created user 'admin' with a generated password (see %s)", path)
+
+
 def _describe(address: Address) -> str:
     return address.path if address.transport == "unix" else f"{address.host}:{address.port}"
 
 
-async def _serve(settings: Settings, secret: str, ready: EventType | None, stop: EventType, restarts: int) -> None:
-    server = WriterServer(settings, secret, restarts=restarts)
+async def _serve(
+    settings: Settings, secret: str, ready: EventType | None, stop: EventType, restarts: int, crash_loop: bool
+) -> None:
+    server = WriterServer(settings, secret, restarts=restarts, crash_loop=crash_loop)
     await server.start()
     if ready is not None:
         ready.set()
@@ -265,14 +316,20 @@ async def _serve(settings: Settings, secret: str, ready: EventType | None, stop:
 
 
 def run_writer(
-    settings: Settings, secret: str, ready: EventType | None, stop: EventType, *, restarts: int = 0
+    settings: Settings,
+    secret: str,
+    ready: EventType | None,
+    stop: EventType,
+    *,
+    restarts: int = 0,
+    crash_loop: bool = False,
 ) -> None:
     """Entry point of the writer process (spawned by run_server.py)."""
     # Ctrl-C reaches the whole console group; the supervisor decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(settings.log_level, settings.log_format, "writer")
     try:
-        asyncio.run(_serve(settings, secret, ready, stop, restarts))
+        asyncio.run(_serve(settings, secret, ready, stop, restarts, crash_loop))
     except Exception:
         log.exception("writer crashed")
         raise

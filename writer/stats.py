@@ -12,7 +12,11 @@ import msgspec
 if TYPE_CHECKING:
     from .server import WriterServer
 
-__all__ = ["WriterHealth", "Summary", "writer_stats", "summarize"]
+__all__ = ["WriterHealth", "Summary", "writer_stats", "summarize", "STABLE_AFTER_S"]
+
+# A writer up this long is stable: the supervisor resets its restart backoff,
+# and a crash loop it was started in is over.
+STABLE_AFTER_S = 60.0
 
 
 class Summary(msgspec.Struct):
@@ -30,6 +34,7 @@ class WriterHealth(msgspec.Struct):
     pid: int
     uptime_s: float
     restarts: int
+    crash_loop: bool
     queue_depth: int
     queue_capacity: int
     in_flight: int
@@ -78,6 +83,7 @@ async def writer_stats(server: WriterServer) -> WriterHealth:
         pid=os.getpid(),
         uptime_s=round(now - server.started_at, 3),
         restarts=server.restarts,
+        crash_loop=server.crash_loop and now - server.started_at < STABLE_AFTER_S,
         queue_depth=batcher.depth,
         queue_capacity=batcher.capacity,
         in_flight=batcher.in_flight,

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import os
 
+from typing import Annotated
+
 import msgspec
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from writer.errors import WriterClientError
-from writer.protocol import GetStats
+from writer.protocol import GetStats, IntegrityCheck
 
-from ..deps import ReaderDep, WriterDep
+from ..deps import OpsAccess, ReaderDep, WriterDep
 from ..responses import json_response
 
 __all__ = ["router"]
 
 router = APIRouter(tags=["ops"])
+
+# integrity_check reads every page: seconds per GB of database.
+_INTEGRITY_TIMEOUT_S = 600.0
 
 
 @router.get("/health", summary="Liveness of this worker", response_class=Response)
@@ -28,16 +33,30 @@ async def health(readers: ReaderDep, writer: WriterDep) -> Response:
 
 
 @router.get("/health/writer", summary="Writer status and figures", response_class=Response)
-async def writer_health(writer: WriterDep) -> Response:
+async def writer_health(
+    writer: WriterDep,
+    _: OpsAccess,
+    integrity: Annotated[bool, Query(description="Also run PRAGMA integrity_check (slow on a large database)")] = False,
+) -> Response:
     """The writer's queue, batches, commit latency and storage; 503 `down` when unreachable."""
+    down = json_response(b'{"status":"down"}', status=503, headers={"Retry-After": "2"})
+    if not writer.connected:
+        return down  # answer at once: a monitor must not wait out the writer's restart
     try:
         ok = await writer.request(GetStats(), timeout=2.0)
+        checked = await writer.request(IntegrityCheck(), timeout=_INTEGRITY_TIMEOUT_S) if integrity else None
     except WriterClientError:
-        return json_response(b'{"status":"down"}', status=503, headers={"Retry-After": "2"})
+        return down
     stats = msgspec.json.decode(ok.body)
     status = "ok"
     if stats["queue_depth"] > 0.8 * stats["queue_capacity"]:
         status = "degraded"
     elif stats["queue_depth"] and (stats["last_commit_age_s"] or 0) > 5:
         status = "degraded"
+    elif stats.get("crash_loop"):
+        status = "degraded"
+    if checked is not None:
+        stats["integrity"] = msgspec.json.decode(checked.body)
+        if not stats["integrity"]["ok"]:
+            status = "degraded"
     return json_response(msgspec.json.encode({"status": status, **stats}))

@@ -1,25 +1,38 @@
-"""/api/v1/pedidos: reads from the reader pool, writes as commands to the writer."""
+"""/api/v1/pedidos: reads from the reader pool, writes as commands to the writer.
+
+Fixed paths (`/status/...`, `/batch-status`, `/summary`) are declared before
+`/{pedido_id}`: routes match in order, and `/summary` would otherwise be
+taken for an id and answered 422.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import msgspec
 from fastapi import APIRouter, Header, Path, Query, Request
+from msgspec import UNSET
 from starlette.responses import Response
 
 from core.domain import decode_create, decode_patch, fold, normalize_status
-from readers.pedidos import PedidoFilter, get_pedido_doc, list_pedido_docs, json_array
-from writer.protocol import CreatePedido, DeletePedido, PatchPedido
+from core.pedido_ops import PEDIDO_ID_MAX, decode_batch_status
+from core.settings import Settings
+from readers.pedidos import PedidoFilter, get_pedido_doc, json_array, list_pedido_docs, pedido_summary
+from readers.pool import ReaderPool
+from writer.protocol import Actor, BatchStatus, CreatePedido, DeletePedido, PatchPedido
 
 from ..body import idempotency, read_body
-from ..deps import ReaderDep, SettingsDep, WriterDep
+from ..deps import ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
 from ..responses import committed, json_content, json_response, ref
 
 __all__ = ["router"]
 
-PedidoId = Annotated[int, Path(ge=1, le=2**62, description="Id do pedido")]
+PedidoId = Annotated[int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido")]
+Skip = Annotated[int, Query(ge=0, le=10_000_000, description="Quantos pedidos pular")]
+Limit = Annotated[int, Query(ge=1, description="Tamanho da página (no máximo SGP_MAX_PAGE_SIZE)")]
+_STATUS_HELP = "pendente, em_producao, pronto, entregue, cancelado (grafias antigas aceitas)"
 
 router = APIRouter(prefix="/api/v1/pedidos", tags=["pedidos"])
 
@@ -29,15 +42,34 @@ _ERRORS = {
     "422": json_content(ref("Error"), "Campo inválido"),
     "503": json_content(ref("Error"), "Gravação indisponível; tente de novo (Retry-After)"),
 }
+_NOT_FOUND = {"404": json_content(ref("Error"), "Pedido não encontrado")}
 _WRITE_HEADERS = {"X-SGP-Seq": {"description": "Sequence number of the committed event", "schema": {"type": "integer"}}}
+_PAGE_HEADERS = {"X-Total-Count": {"description": "Total de pedidos do filtro", "schema": {"type": "integer"}}}
+_ETAG_HEADERS = {"ETag": {"description": "Versão do pedido (use em If-Match)", "schema": {"type": "string"}}}
+_PAGE = {"200": {**json_content({"type": "array", "items": ref("Pedido")}), "headers": _PAGE_HEADERS}}
+
+_json = msgspec.json.Encoder()
 
 
-def _body_spec(schema: str) -> dict:
+def _body_spec(schema: str) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref(schema)}}}}
 
 
-def _scope() -> str:
-    return "anon"
+def _written(schema: str, description: str = "OK") -> dict[str, Any]:
+    return {"200": {**json_content(ref(schema), description), "headers": _WRITE_HEADERS}}
+
+
+def _caller(request: Request) -> tuple[Actor | None, str]:
+    """Who writes (recorded in the event) and the idempotency scope: keys are per user."""
+    principal = principal_of(request)  # set by the router's pedidos_access dependency
+    return (principal.actor, f"u{principal.id}") if principal is not None else (None, "anon")
+
+
+def _forbid_financeiro_unless_admin(request: Request, sets_financeiro: bool) -> None:
+    """Releasing payment (`financeiro`, `financeiro_liberado_em`) is for admins only."""
+    principal = principal_of(request)
+    if sets_financeiro and principal is not None and not principal.is_admin:
+        raise ApiError(403, "forbidden", "Apenas administradores podem alterar o financeiro.", field="financeiro")
 
 
 def _not_found(pedido_id: int) -> ApiError:
@@ -53,46 +85,49 @@ def _status_param(value: str | None) -> str | None:
         raise ApiError(422, "validation_error", str(exc), field="status") from None
 
 
+async def _page(readers: ReaderPool, settings: Settings, filters: PedidoFilter) -> Response:
+    """One page as a plain JSON array (what SGP clients parse), the total in X-Total-Count."""
+    if filters.limit > settings.max_page_size:
+        raise ApiError(
+            422, "validation_error", f"limit deve ser no máximo {settings.max_page_size} (SGP_MAX_PAGE_SIZE).",
+            field="limit",
+        )
+    docs, total = await list_pedido_docs(readers, filters)
+    return json_response(json_array(docs), headers={"X-Total-Count": str(total)})
+
+
 @router.post(
     "/",
     summary="Criar pedido",
     response_class=Response,
     openapi_extra=_body_spec("PedidoCreate"),
-    responses={"200": {**json_content(ref("Pedido"), "Pedido criado"), "headers": _WRITE_HEADERS}, "409": json_content(ref("Error"), "Número já existe"), **_ERRORS},
+    responses={**_written("Pedido", "Pedido criado"), "409": json_content(ref("Error"), "Número já existe"), **_ERRORS},
 )
 async def create_pedido(request: Request, writer: WriterDep, settings: SettingsDep) -> Response:
     """Create a pedido; `numero` is assigned by the writer when absent."""
     body = await read_body(request, settings.max_body_bytes)
     data = decode_create(body, max_items=settings.max_items)
-    key, request_hash = idempotency(request, body, _scope())
-    ok = await writer.call(CreatePedido(data=data), idempotency_key=key, request_hash=request_hash)
+    _forbid_financeiro_unless_admin(request, data.financeiro or data.financeiro_liberado_em is not None)
+    actor, scope = _caller(request)
+    key, request_hash = idempotency(request, body, scope)
+    ok = await writer.call(CreatePedido(data=data), actor=actor, idempotency_key=key, request_hash=request_hash)
     return committed(ok)
 
 
-@router.get(
-    "/",
-    summary="Listar pedidos",
-    response_class=Response,
-    responses={"200": {**json_content({"type": "array", "items": ref("Pedido")}), "headers": {"X-Total-Count": {"schema": {"type": "integer"}}}}, **_ERRORS},
-)
+@router.get("/", summary="Listar pedidos", response_class=Response, responses={**_PAGE, **_ERRORS})
 async def list_pedidos(
     readers: ReaderDep,
     settings: SettingsDep,
-    status: Annotated[str | None, Query(description="pendente, em_producao, pronto, entregue, cancelado")] = None,
+    status: Annotated[str | None, Query(max_length=40, description=_STATUS_HELP)] = None,
     cliente: Annotated[str | None, Query(max_length=200, description="Trecho do nome, sem diferenciar acentos")] = None,
     data_inicio: date | None = None,
     data_fim: date | None = None,
     date_mode: Literal["entrada", "entrega", "qualquer"] = "entrada",
     is_pronto: bool | None = None,
-    skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    limit: Annotated[int, Query(ge=1)] = 100,
+    skip: Skip = 0,
+    limit: Limit = 100,
 ) -> Response:
     """Pedidos newest first (ALTA first within a day); total in `X-Total-Count`."""
-    if limit > settings.max_page_size:
-        raise ApiError(
-            422, "validation_error", f"limit deve ser no máximo {settings.max_page_size} (SGP_MAX_PAGE_SIZE).",
-            field="limit",
-        )
     if data_inicio is not None and data_fim is not None and data_inicio > data_fim:
         raise ApiError(400, "invalid_date_range", "data_inicio não pode ser posterior a data_fim.", field="data_inicio")
     filters = PedidoFilter(
@@ -105,30 +140,93 @@ async def list_pedidos(
         skip=skip,
         limit=limit,
     )
-    docs, total = await list_pedido_docs(readers, filters)
-    return json_response(json_array(docs), headers={"X-Total-Count": str(total)})
+    return await _page(readers, settings, filters)
+
+
+@router.get("/status/{status}", summary="Listar pedidos por status", response_class=Response, responses={**_PAGE, **_ERRORS})
+async def list_by_status(
+    status: Annotated[str, Path(max_length=40, description=_STATUS_HELP)],
+    readers: ReaderDep,
+    settings: SettingsDep,
+    skip: Skip = 0,
+    limit: Limit = 100,
+) -> Response:
+    """Pedidos of one status, paginated like the list; total in `X-Total-Count`."""
+    filters = PedidoFilter(status=_status_param(status), skip=skip, limit=limit)
+    return await _page(readers, settings, filters)
+
+
+@router.post(
+    "/batch-status",
+    summary="Mudar o status de vários pedidos",
+    response_class=Response,
+    openapi_extra=_body_spec("BatchStatusRequest"),
+    responses={**_written("BatchStatusResult"), **_ERRORS},
+)
+async def batch_status(request: Request, writer: WriterDep, settings: SettingsDep) -> Response:
+    """Set one status on many pedidos in one transaction; answers the count and the ids not found."""
+    body = await read_body(request, settings.max_body_bytes)
+    data = decode_batch_status(body)
+    actor, scope = _caller(request)
+    key, request_hash = idempotency(request, body, scope)
+    ok = await writer.call(
+        BatchStatus(ids=data.id_pedidos, status=data.status),
+        actor=actor,
+        idempotency_key=key,
+        request_hash=request_hash,
+    )
+    return committed(ok)
+
+
+@router.get(
+    "/summary",
+    summary="Resumo: pedidos por status e etapas pendentes",
+    response_class=Response,
+    responses={"200": json_content(ref("PedidoSummary"))},
+)
+async def summary(readers: ReaderDep) -> Response:
+    """Counts per status and, among open pedidos, of each production step not yet done."""
+    return json_response(_json.encode(await pedido_summary(readers)))
 
 
 @router.get(
     "/{pedido_id}",
     summary="Obter pedido",
     response_class=Response,
-    responses={"200": {**json_content(ref("Pedido")), "headers": {"ETag": {"schema": {"type": "string"}}}}, "404": json_content(ref("Error"), "Não encontrado")},
+    responses={"200": {**json_content(ref("Pedido")), "headers": _ETAG_HEADERS}, **_NOT_FOUND},
 )
 async def get_pedido(pedido_id: PedidoId, readers: ReaderDep) -> Response:
     """One pedido; its `ETag` is its version (use it in `If-Match`)."""
+    doc, version = await _load(readers, pedido_id)
+    return json_response(doc, headers={"ETag": f'"{version}"'})
+
+
+@router.get(
+    "/{pedido_id}/json",
+    summary="JSON do pedido (para integrações)",
+    response_class=Response,
+    responses={"200": {**json_content(ref("Pedido")), "headers": _ETAG_HEADERS}, **_NOT_FOUND},
+)
+async def get_pedido_json(pedido_id: PedidoId, readers: ReaderDep) -> Response:
+    """The pedido's JSON exactly as clients receive it, offered as a file download."""
+    doc, version = await _load(readers, pedido_id)
+    headers = {"ETag": f'"{version}"', "Content-Disposition": f'inline; filename="pedido-{pedido_id}.json"'}
+    return json_response(doc, headers=headers)
+
+
+async def _load(readers: ReaderPool, pedido_id: int) -> tuple[bytes, int]:
     found = await get_pedido_doc(readers, pedido_id)
     if found is None:
         raise _not_found(pedido_id)
-    doc, version = found
-    return json_response(doc, headers={"ETag": f'"{version}"'})
+    return found
 
 
 def _if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    # isascii: str.isdigit() also accepts "²", which int() rejects; 18 digits fit the int64 channel.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise ApiError(400, "invalid_if_match", "If-Match deve conter a versão do pedido (ETag).", field="If-Match")
     return int(raw)
 
@@ -138,7 +236,13 @@ def _if_match(value: str | None) -> int | None:
     summary="Atualizar pedido (parcial)",
     response_class=Response,
     openapi_extra=_body_spec("PedidoPatch"),
-    responses={"200": {**json_content(ref("Pedido")), "headers": _WRITE_HEADERS}, "404": json_content(ref("Error")), "409": json_content(ref("Error")), "412": json_content(ref("Error"), "Versão desatualizada"), **_ERRORS},
+    responses={
+        **_written("Pedido"),
+        **_NOT_FOUND,
+        "409": json_content(ref("Error"), "Número já existe"),
+        "412": json_content(ref("Error"), "Versão desatualizada"),
+        **_ERRORS,
+    },
 )
 async def patch_pedido(
     pedido_id: PedidoId,
@@ -150,9 +254,14 @@ async def patch_pedido(
     """Change only the fields sent; `items`, when sent, replaces the list."""
     body = await read_body(request, settings.max_body_bytes)
     patch = decode_patch(body, max_items=settings.max_items)
-    key, request_hash = idempotency(request, body, _scope())
+    _forbid_financeiro_unless_admin(
+        request, patch.financeiro is not UNSET or patch.financeiro_liberado_em is not UNSET
+    )
+    actor, scope = _caller(request)
+    key, request_hash = idempotency(request, body, scope)
     ok = await writer.call(
         PatchPedido(id=pedido_id, patch=patch, if_version=_if_match(if_match)),
+        actor=actor,
         idempotency_key=key,
         request_hash=request_hash,
     )
@@ -163,10 +272,11 @@ async def patch_pedido(
     "/{pedido_id}",
     summary="Excluir pedido",
     response_class=Response,
-    responses={"200": json_content({"type": "object"}), "404": json_content(ref("Error")), "503": _ERRORS["503"]},
+    responses={**_written("PedidoDeleted", "Pedido excluído"), **_NOT_FOUND, "422": _ERRORS["422"], "503": _ERRORS["503"]},
 )
 async def delete_pedido(pedido_id: PedidoId, request: Request, writer: WriterDep) -> Response:
     """Delete a pedido; a second delete is 404."""
-    key, request_hash = idempotency(request, b"", _scope())
-    ok = await writer.call(DeletePedido(id=pedido_id), idempotency_key=key, request_hash=request_hash)
+    actor, scope = _caller(request)
+    key, request_hash = idempotency(request, b"", scope)
+    ok = await writer.call(DeletePedido(id=pedido_id), actor=actor, idempotency_key=key, request_hash=request_hash)
     return committed(ok)

@@ -35,7 +35,7 @@ def test_200_concurrent_creates_get_200_consecutive_numeros(server: ServerProces
 
     async def go():
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=30) as client:
+        async with server.async_client(limits=limits) as client:
             responses = await asyncio.gather(
                 *(client.post("/api/v1/pedidos/", json=pedido(f"Cliente {i}")) for i in range(200))
             )
@@ -54,17 +54,17 @@ def test_200_concurrent_creates_get_200_consecutive_numeros(server: ServerProces
 
 
 def test_read_your_own_write_on_any_worker(server: ServerProcess) -> None:
-    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+    with server.client() as client:
         for i in range(20):
             created = client.post("/api/v1/pedidos/", json=pedido(f"RYOW {i}")).json()
             # A new connection may land on the other worker; the row is there already.
-            fresh = httpx.get(f"{server.base_url}/api/v1/pedidos/{created['id']}", timeout=10)
+            fresh = httpx.get(f"{server.base_url}/api/v1/pedidos/{created['id']}", headers=server.headers, timeout=10)
             assert fresh.status_code == 200 and fresh.json()["numero"] == created["numero"]
 
 
 def test_idempotency_key_sequential_and_concurrent(server: ServerProcess) -> None:
     body = pedido("Idempotente")
-    with httpx.Client(base_url=server.base_url, timeout=10) as client:
+    with server.client() as client:
         first = client.post("/api/v1/pedidos/", json=body, headers={"Idempotency-Key": "seq-1"})
         again = client.post("/api/v1/pedidos/", json=body, headers={"Idempotency-Key": "seq-1"})
         assert first.status_code == again.status_code == 200
@@ -73,7 +73,7 @@ def test_idempotency_key_sequential_and_concurrent(server: ServerProcess) -> Non
         assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
     async def concurrent():
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+        async with server.async_client() as client:
             return await asyncio.gather(
                 *(client.post("/api/v1/pedidos/", json=body, headers={"Idempotency-Key": "conc-1"}) for _ in range(20))
             )
@@ -81,7 +81,7 @@ def test_idempotency_key_sequential_and_concurrent(server: ServerProcess) -> Non
     responses = run(concurrent())
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
-    listed = httpx.get(f"{server.base_url}/api/v1/pedidos/", params={"cliente": "Idempotente"}).json()
+    listed = server.client().get("/api/v1/pedidos/", params={"cliente": "Idempotente"}).json()
     assert len(listed) == 2  # one for seq-1, one for conc-1
 
 
@@ -101,7 +101,9 @@ def test_idempotency_key_sequential_and_concurrent(server: ServerProcess) -> Non
 )
 def test_bad_input_is_4xx_and_writes_nothing(server: ServerProcess, body: bytes, status: int, field: str | None) -> None:
     before = count_rows(server)
-    r = httpx.post(f"{server.base_url}/api/v1/pedidos/", content=body, headers={"content-type": "application/json"})
+    r = httpx.post(
+        f"{server.base_url}/api/v1/pedidos/", content=body, headers={"content-type": "application/json", **server.headers}
+    )
     assert r.status_code == status, r.text
     error = r.json()
     assert error["code"] and error["detail"]
@@ -113,7 +115,7 @@ def test_bad_input_is_4xx_and_writes_nothing(server: ServerProcess, body: bytes,
 def test_oversized_body_is_413(server: ServerProcess) -> None:
     before = count_rows(server)
     big = b'{"cliente": "X", "data_entrada": "2026-11-29", "observacao": "' + b"a" * (17 * 1024 * 1024) + b'"}'
-    r = httpx.post(f"{server.base_url}/api/v1/pedidos/", content=big, timeout=30)
+    r = httpx.post(f"{server.base_url}/api/v1/pedidos/", content=big, headers=server.headers, timeout=30)
     assert r.status_code == 413 and r.json()["code"] == "body_too_large"
     assert count_rows(server) == before
 
@@ -122,7 +124,7 @@ def test_kill_writer_reads_go_on_writes_503_then_recover(tmp_path: Path) -> None
     proc = ServerProcess(tmp_path / "data", workers=2, env={"SGP_WRITE_DEADLINE_S": "0.3"}).start()
     acknowledged: list[int] = []
     try:
-        with httpx.Client(base_url=proc.base_url, timeout=10) as client:
+        with proc.client() as client:
             for i in range(5):
                 acknowledged.append(client.post("/api/v1/pedidos/", json=pedido(f"antes {i}")).json()["id"])
             old_pid = proc.writer_pid()

@@ -76,8 +76,11 @@ def test_failing_command_rolls_back_alone_in_its_batch(writer: WriterProcess) ->
         await client.call(create("first", numero="777"))
         # Hold the lock so every command below lands in one batch.
         locker = hold_write_lock(db, 0.5)
-        calls = [create(f"ok{i}") for i in range(5)] + [create("dup", numero="777")] + [create("ok5")]
-        results = await asyncio.gather(*(client.call(c) for c in calls), return_exceptions=True)
+        # The first call takes the lock wait alone; the six queued behind it share the next batch.
+        blocker = asyncio.create_task(client.call(create("ok0")))
+        await asyncio.sleep(0.1)
+        calls = [create(f"ok{i}") for i in range(1, 5)] + [create("dup", numero="777")] + [create("ok5")]
+        results = await asyncio.gather(blocker, *(client.call(c) for c in calls), return_exceptions=True)
         locker.join()
         figures = await stats(client)
         await client.close()
@@ -87,7 +90,6 @@ def test_failing_command_rolls_back_alone_in_its_batch(writer: WriterProcess) ->
     failures = [r for r in results if isinstance(r, Exception)]
     assert len(failures) == 1 and isinstance(failures[0], CommandError)
     assert failures[0].code == "numero_conflict" and failures[0].field == "numero"
-    # The first call takes the lock wait alone; the six behind it share one batch with the duplicate.
     assert figures["batch_size"]["max"] >= 6
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM pedidos").fetchone()[0] == 7

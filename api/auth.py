@@ -1,0 +1,128 @@
+"""Authentication in one API worker: token checks in memory, revocations pushed by the writer.
+
+A request's token is verified with HMAC alone (no database round trip). What
+can end a session before its expiry, logout, a password or role change, a
+deactivation, is committed by the writer, pushed to every worker
+(`AuthChanged`), and reloaded from the database whenever the worker
+reconnects to the writer, so a worker never misses one for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import msgspec
+
+from core.ratelimit import LoginLimiter
+from core.settings import Settings
+from core.tokens import TokenClaims, TokenError, issue_token, verify_token
+from readers.pool import ReaderPool
+from readers.users import load_revocations
+from writer.protocol import Actor, AuthChanged
+
+from .errors import ApiError
+
+__all__ = ["Principal", "Authenticator", "LoginThrottle", "unauthorized"]
+
+log = logging.getLogger("sgp.api.auth")
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """The authenticated caller of a request."""
+
+    id: int
+    username: str
+    is_admin: bool
+    jti: str
+    expires_at: int
+
+    @property
+    def actor(self) -> Actor:
+        """Who the writer records in events."""
+        return Actor(id=self.id, username=self.username)
+
+
+def unauthorized(detail: str = "Autenticação necessária.", code: str = "not_authenticated") -> ApiError:
+    """401 with the bearer challenge."""
+    return ApiError(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class LoginThrottle:
+    """Slows repeated failures per username (5) and, more loosely, per client address (30).
+
+    The address limit is looser because a whole shop may sit behind one address;
+    a wrong password typed by one person must not lock out the others.
+    """
+
+    def __init__(self) -> None:
+        self._users = LoginLimiter(max_failures=5)
+        self._addresses = LoginLimiter(max_failures=30)
+
+    def delay_for(self, username: str, address: str | None) -> float:
+        """Seconds to wait before this attempt may be checked (0 when allowed now)."""
+        by_address = self._addresses.delay_for(f"@{address}", None) if address else 0.0
+        return max(self._users.delay_for(username, None), by_address)
+
+    def record_failure(self, username: str, address: str | None) -> None:
+        self._users.record_failure(username, None)
+        if address:
+            self._addresses.record_failure(f"@{address}", None)
+
+    def record_success(self, username: str, address: str | None) -> None:
+        self._users.record_success(username, None)
+
+
+class Authenticator:
+    """Issues and checks tokens for one worker; keeps the revocations it has been told about."""
+
+    def __init__(self, settings: Settings, secret: bytes) -> None:
+        self._secret = secret
+        self._ttl = settings.token_ttl_s
+        self.valid_after: dict[int, float] = {}
+        self.revoked: dict[str, float] = {}
+        self.limiter = LoginThrottle()
+        self._reload_task: asyncio.Task[None] | None = None
+
+    def issue(self, user_id: int, username: str, is_admin: bool) -> tuple[str, TokenClaims]:
+        """A fresh signed token and its claims."""
+        token = issue_token(self._secret, user_id=user_id, username=username, is_admin=is_admin, ttl_seconds=self._ttl)
+        return token, verify_token(self._secret, token)
+
+    def authenticate(self, token: str) -> Principal:
+        """The caller behind `token`; raises a 401 ApiError for a bad, expired or revoked one."""
+        try:
+            claims = verify_token(self._secret, token)
+        except TokenError as exc:
+            raise unauthorized(exc.detail, exc.code) from None
+        if claims.jti in self.revoked or claims.issued_at < self.valid_after.get(claims.user_id, 0.0):
+            raise unauthorized("Sessão encerrada. Faça login novamente.", "token_revoked")
+        return Principal(claims.user_id, claims.username, claims.is_admin, claims.jti, claims.expires_at)
+
+    def apply(self, change: AuthChanged) -> None:
+        """Take a change pushed by the writer (merging: pushes and reloads may interleave)."""
+        for user in change.users:
+            self.valid_after[user.user_id] = user.valid_after
+        now = time.time()
+        for token in change.revoked:
+            if token.expires_at > now:
+                self.revoked[token.jti] = token.expires_at
+
+    def schedule_reload(self, readers: ReaderPool) -> None:
+        """Reload revocations from the database in the background (after a writer reconnect)."""
+        if self._reload_task is None or self._reload_task.done():
+            self._reload_task = asyncio.get_running_loop().create_task(self.reload(readers))
+
+    async def reload(self, readers: ReaderPool) -> None:
+        """Read every current revocation; expired entries are dropped."""
+        try:
+            users, revoked = await load_revocations(readers)
+        except Exception:
+            log.exception("could not reload session revocations; keeping the ones in memory")
+            return
+        for user_id, after in users.items():
+            # The database is the later truth for users: a reactivation lowers valid_after.
+            self.valid_after[user_id] = after
+        now = time.time()
+        self.revoked = {jti: exp for jti, exp in {**self.revoked, **revoked}.items() if exp > now}

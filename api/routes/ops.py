@@ -1,0 +1,80 @@
+"""GET /metrics (every worker's figures, merged by the writer) and POST /api/v1/admin/backup."""
+
+from __future__ import annotations
+
+import msgspec
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from core.metrics import CONTENT_TYPE, Snapshot, render
+from writer.errors import CommandError
+from writer.protocol import Backup, GetMetrics, ReportMetrics
+
+from ..body import read_body
+from ..deps import AdminUser, OpsAccess, WriterDep
+from ..errors import ApiError, command_error
+from ..metrics import WorkerMetrics
+from ..responses import json_content, json_response, ref
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["ops"])
+
+# A large database copies at tens of MB/s; the request waits for the verified copy.
+_BACKUP_TIMEOUT_S = 3600.0
+_MAX_BODY_BYTES = 64 * 1024
+_BACKUP_STATUS = {"backup_target_exists": 409, "backup_in_progress": 409, "backup_corrupt": 500, "backup_failed": 500}
+
+
+class BackupRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Body of POST /api/v1/admin/backup."""
+
+    path: str | None = None
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of the whole service",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE: {}}}, 503: json_content(ref("Error"), "Escritor indisponível")},
+)
+async def metrics(request: Request, writer: WriterDep, _: OpsAccess) -> Response:
+    """The writer's merge of every worker's metrics and its own: the same page on every worker."""
+    own: WorkerMetrics = request.app.state.metrics
+    # Our own figures ride along, so the page includes this worker's latest requests.
+    report = ReportMetrics(worker=writer.name, snapshot=own.registry.snapshot())
+    ok = await writer.request(GetMetrics(report=report), timeout=2.0)
+    merged = msgspec.msgpack.decode(ok.body, type=Snapshot)
+    return Response(render(merged), media_type=CONTENT_TYPE)
+
+
+@router.post(
+    "/api/v1/admin/backup",
+    summary="Backup online do banco e das imagens",
+    response_class=Response,
+    openapi_extra={"requestBody": {"required": False, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"path": {"type": "string", "description": "Pasta de destino (nova ou vazia)"}},
+    }}}}},
+    responses={
+        409: json_content(ref("Error"), "Destino existente e não vazio, ou backup em andamento"),
+        500: json_content(ref("Error"), "A cópia falhou ou não passou na verificação de integridade"),
+        503: json_content(ref("Error"), "Escritor indisponível"),
+    },
+)
+async def backup(request: Request, writer: WriterDep, admin: AdminUser) -> Response:
+    """Ask the writer for a consistent copy (database + media) while writes go on; answers when verified."""
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    body = await read_body(request, _MAX_BODY_BYTES) if has_body else b""
+    try:
+        path = msgspec.json.decode(body, type=BackupRequest).path if body.strip() else None
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, "validation_error", f"Corpo inválido: {exc}", field="path") from None
+    except msgspec.DecodeError:
+        raise ApiError(400, "invalid_json", "Corpo da requisição não é JSON válido.") from None
+    try:
+        ok = await writer.call(Backup(path=path), actor=admin.actor, deadline_s=_BACKUP_TIMEOUT_S)
+    except CommandError as exc:
+        if exc.code in _BACKUP_STATUS:
+            raise ApiError(_BACKUP_STATUS[exc.code], exc.code, exc.message, field=exc.field) from None
+        raise command_error(exc) from None
+    return json_response(ok.body)

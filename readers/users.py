@@ -1,0 +1,52 @@
+"""User reads: login lookups, the users list, and the session revocations workers keep in memory."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .pool import ReaderPool
+
+__all__ = ["UserRow", "get_user_for_login", "get_user", "list_users", "load_revocations"]
+
+_COLUMNS = "id, username, is_admin, active, setor, created_at, updated_at"
+
+UserRow = dict[str, Any]
+
+
+def _row(r: Any) -> UserRow:
+    return {
+        "id": r[0],
+        "username": r[1],
+        "is_admin": bool(r[2]),
+        "active": bool(r[3]),
+        "setor": r[4],
+        "created_at": r[5],
+        "updated_at": r[6],
+    }
+
+
+async def get_user_for_login(pool: ReaderPool, username: str) -> tuple[UserRow, str] | None:
+    """An active user by case-insensitive username, with its password hash."""
+    r = await pool.fetchone(
+        f"SELECT {_COLUMNS}, password_hash FROM users WHERE username_key = ? AND active = 1", (username.casefold(),)
+    )
+    return None if r is None else (_row(r), r[7])
+
+
+async def get_user(pool: ReaderPool, user_id: int) -> tuple[UserRow, str] | None:
+    """A user by id, with its password hash."""
+    r = await pool.fetchone(f"SELECT {_COLUMNS}, password_hash FROM users WHERE id = ?", (user_id,))
+    return None if r is None else (_row(r), r[7])
+
+
+async def list_users(pool: ReaderPool) -> list[UserRow]:
+    """Every user, by username."""
+    return [_row(r) for r in await pool.fetchall(f"SELECT {_COLUMNS} FROM users ORDER BY username_key")]
+
+
+async def load_revocations(pool: ReaderPool) -> tuple[dict[int, float], dict[str, float]]:
+    """user id -> tokens_valid_after (only users with one) and unexpired revoked jti -> expiry."""
+    users = await pool.fetchall("SELECT id, tokens_valid_after FROM users WHERE tokens_valid_after > 0")
+    revoked = await pool.fetchall("SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > ?", (time.time(),))
+    return {r[0]: r[1] for r in users}, {r[0]: r[1] for r in revoked}

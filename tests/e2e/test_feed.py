@@ -1,0 +1,227 @@
+"""The order feed end to end: every listener on every worker gets every committed change."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+import websockets
+
+from tests.support import ServerProcess, pedido, run
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("feed") / "data", workers=2, env={"SGP_WS_BUFFER_BYTES": "262144"}
+    ).start()
+    yield proc
+    assert proc.stop() == 0, proc.log()
+
+
+def ws_url(server: ServerProcess, **params: object) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"token": server.token, **params}.items())
+    return f"ws://127.0.0.1:{server.port}/ws/orders?{query}"
+
+
+async def listen(server: ServerProcess, want: int, **params: object) -> tuple[dict, list[dict]]:
+    """Connect, then collect order events until `want` arrived (bounded by a timeout)."""
+    async with websockets.connect(ws_url(server, **params), max_size=None) as ws:
+        hello = json.loads(await ws.recv())
+        events: list[dict] = []
+        async with asyncio.timeout(60):
+            while len(events) < want:
+                message = json.loads(await ws.recv())
+                if message["type"].startswith("order_") or message["type"] == "reset":
+                    events.append(message)
+        return hello, events
+
+
+async def open_listeners(server: ServerProcess, count: int) -> list:
+    """Open `count` listeners spread over both workers (the hello says which)."""
+    sockets, workers = [], set()
+    for _ in range(60):
+        ws = await websockets.connect(ws_url(server), max_size=None)
+        hello = json.loads(await ws.recv())
+        sockets.append((ws, hello))
+        workers.add(hello["worker"])
+        if len(sockets) >= count and len(workers) >= 2:
+            break
+    assert len(workers) == 2
+    return sockets
+
+
+async def drain(ws, want: int) -> list[dict]:
+    events = []
+    async with asyncio.timeout(60):
+        while len(events) < want:
+            message = json.loads(await ws.recv())
+            if message["type"].startswith("order_"):
+                events.append(message)
+    return events
+
+
+def test_every_listener_gets_every_event_in_order(server: ServerProcess) -> None:
+    async def go():
+        listeners = await open_listeners(server, 8)
+        async with server.async_client() as client:
+            responses = await asyncio.gather(*(client.post("/api/v1/pedidos/", json=pedido(f"F{i}")) for i in range(300)))
+        assert {r.status_code for r in responses} == {200}
+        seqs = sorted(int(r.headers["x-sgp-seq"]) for r in responses)
+        received = await asyncio.gather(*(drain(ws, 300) for ws, _ in listeners))
+        for ws, _ in listeners:
+            await ws.close()
+        return seqs, received, responses
+
+    seqs, received, responses = run(go())
+    ids = {r.json()["id"] for r in responses}
+    for events in received:
+        assert [e["seq"] for e in events] == seqs  # all, in order, no duplicates
+        assert {e["order_id"] for e in events} == ids
+        assert all(e["type"] == "order_created" and e["order"]["id"] == e["order_id"] for e in events)
+        assert all(e["user"]["username"] == "admin" for e in events)
+
+
+def test_resume_with_since_gets_exactly_the_missed_events(server: ServerProcess) -> None:
+    async def go():
+        async with server.async_client() as client:
+            async with websockets.connect(ws_url(server)) as ws:
+                hello = json.loads(await ws.recv())
+                for i in range(10):
+                    await client.post("/api/v1/pedidos/", json=pedido(f"R{i}"))
+                first = await drain(ws, 10)
+            last_seen = first[4]["seq"]  # pretend we only processed five
+            for i in range(10, 20):
+                await client.post("/api/v1/pedidos/", json=pedido(f"R{i}"))
+            _, resumed = await listen(server, 15, since=last_seen)
+            _, too_new = await listen(server, 1, since=10**9)
+            _, other_db = await listen(server, 1, since=last_seen, epoch="not-this-one")
+        return hello, first, resumed, too_new, other_db
+
+    hello, first, resumed, too_new, other_db = run(go())
+    start = hello["seq"]
+    assert [e["seq"] for e in first] == list(range(start + 1, start + 11))
+    assert [e["seq"] for e in resumed] == list(range(first[4]["seq"] + 1, start + 21))
+    assert too_new[0]["type"] == "reset" and other_db[0]["type"] == "reset"
+
+
+def test_client_broadcast_reaches_other_workers_not_the_sender(server: ServerProcess) -> None:
+    async def go():
+        listeners = await open_listeners(server, 4)
+        sender, sender_hello = listeners[0]
+        others = [ws for ws, hello in listeners[1:]]
+        other_workers = {hello["worker"] for _, hello in listeners[1:]}
+        await sender.send(json.dumps({"broadcast": True, "type": "editing", "order_id": 7}))
+        got = []
+        for ws in others:
+            async with asyncio.timeout(10):
+                while True:
+                    message = json.loads(await ws.recv())
+                    if message["type"] == "editing":
+                        got.append(message)
+                        break
+        await sender.send("ping")
+        async with asyncio.timeout(10):
+            echoed = [json.loads(await sender.recv())]
+        for ws, _ in listeners:
+            await ws.close()
+        return sender_hello, other_workers, got, echoed, len(others)
+
+    sender_hello, other_workers, got, echoed, other_count = run(go())
+    assert len(got) == other_count and all("broadcast" not in m and m["username"] == "admin" for m in got)
+    assert other_workers - {sender_hello["worker"]}, "no listener on the other worker"
+    assert echoed == [{"type": "pong"}]  # the sender got its pong, not its own broadcast
+
+
+def test_bad_token_is_refused_before_any_event(server: ServerProcess) -> None:
+    async def go():
+        with pytest.raises(websockets.exceptions.InvalidStatus):
+            async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/orders?token=nope") as ws:
+                await ws.recv()
+
+    run(go())
+
+
+def test_slow_consumer_is_closed_and_others_keep_up(server: ServerProcess) -> None:
+    # A hand-made client that never reads (client libraries keep reading into memory), with a
+    # small receive buffer so the server's own buffer fills once the kernel's (up to 4 MiB) has.
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", server.port))
+    slow.sendall(
+        f"GET /ws/orders?token={server.token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    assert slow.recv(12) == b"HTTP/1.1 101"
+
+    async def go():
+        async with websockets.connect(ws_url(server), max_size=None) as fast:
+            json.loads(await fast.recv())
+            reading = asyncio.create_task(drain(fast, 400))
+            big = pedido("slow", items=[{"tipo_producao": "generica", "nota": "x" * 15000}])
+            async with server.async_client() as client:
+                for _ in range(40):
+                    await asyncio.gather(*(client.post("/api/v1/pedidos/", json=big) for _ in range(10)))
+            return await reading
+
+    fast_events = run(go())
+    assert len(fast_events) == 400
+    slow.settimeout(15)
+    received = b""
+    try:
+        while chunk := slow.recv(1 << 20):
+            received += chunk
+    except TimeoutError:
+        pass
+    finally:
+        slow.close()
+    # The last frame is a close with code 4008 (0x0fa8) and reason "slow consumer".
+    assert received.endswith(b"\x88\x0f\x0f\xa8slow consumer"), received[-40:]
+
+
+def test_writer_kill_loses_no_event_of_an_acknowledged_write(tmp_path: Path) -> None:
+    proc = ServerProcess(tmp_path / "data", workers=2).start()
+    try:
+        async def go():
+            listeners = await open_listeners(proc, 4)
+            acked: list[int] = []
+            async with proc.async_client(timeout=15) as client:
+                async def writer_loop(tag: str) -> None:
+                    for i in range(40):
+                        r = await client.post("/api/v1/pedidos/", json=pedido(f"{tag}{i}"))
+                        if r.status_code == 200:
+                            acked.append(int(r.headers["x-sgp-seq"]))
+                        else:
+                            await asyncio.sleep(0.2)
+
+                async def killer() -> None:
+                    await asyncio.sleep(0.5)
+                    os.kill(proc.writer_pid(), signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+
+                await asyncio.gather(writer_loop("a"), writer_loop("b"), killer())
+            received = []
+            for ws, _ in listeners:
+                got: set[int] = set()
+                try:
+                    async with asyncio.timeout(15):
+                        while not set(acked) <= got:
+                            message = json.loads(await ws.recv())
+                            if message["type"].startswith("order_"):
+                                got.add(message["seq"])
+                except TimeoutError:
+                    pass
+                received.append(got)
+                await ws.close()
+            return acked, received
+
+        acked, received = run(go())
+        assert len(acked) > 40
+        for got in received:
+            assert set(acked) <= got, sorted(set(acked) - got)[:10]
+    finally:
+        proc.stop()

@@ -1,0 +1,106 @@
+"""Ops commands of the writer: metrics, online backup and integrity check, answered outside batches.
+
+Metrics are answered at once on the event loop. A backup or an integrity
+check runs in a thread of its own on its own read-only connection, so the
+batcher, the maintenance and the IPC connection that asked go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from .backup import integrity_check, make_backup, resolve_target
+from .errors import CommandError
+from .metrics import WriterMetrics
+from .protocol import Backup, Call, Fail, GetMetrics, IntegrityCheck, Ok, ReportMetrics
+from .stats import writer_stats
+
+if TYPE_CHECKING:
+    from .server import WriterServer
+
+__all__ = ["WriterOps", "OPS_COMMANDS"]
+
+log = logging.getLogger("sgp.writer.ops")
+
+OPS_COMMANDS = (ReportMetrics, GetMetrics, Backup, IntegrityCheck)
+
+Responder = Callable[[Ok | Fail], None]
+
+
+class WriterOps:
+    """Owns the writer's metrics and runs at most one backup at a time."""
+
+    def __init__(self, server: WriterServer) -> None:
+        self._server = server
+        self.metrics = WriterMetrics()
+        self._backup_running = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def handle(self, call: Call, respond: Responder) -> None:
+        """Answer one ops call; slow ones answer later from a task of their own."""
+        match call.command:
+            case ReportMetrics(worker=worker, snapshot=snapshot):
+                self.metrics.report(worker, snapshot)
+                respond(Ok(id=call.id, status=200, body=b"{}"))
+            case GetMetrics(report=report):
+                if report is not None:
+                    self.metrics.report(report.worker, report.snapshot)
+                merged = self.metrics.merged(await writer_stats(self._server))
+                respond(Ok(id=call.id, status=200, body=msgspec.msgpack.encode(merged)))
+            case Backup(path=path):
+                self._backup(call, path, respond)
+            case IntegrityCheck():
+                self._spawn(self._integrity(call, respond))
+            case _:
+                raise TypeError(f"not an ops command: {type(call.command).__name__}")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _backup(self, call: Call, path: str | None, respond: Responder) -> None:
+        if self._backup_running:
+            respond(_fail(call, CommandError("backup_in_progress", "Já há um backup em andamento; aguarde.")))
+            return
+        settings = self._server.settings
+        target = resolve_target(settings.data_dir, path)
+        who = f" by {call.actor.username}" if call.actor is not None else ""
+        log.info("backup to %s requested%s", target, who)
+        self._backup_running = True
+
+        async def run() -> None:
+            try:
+                result = await asyncio.to_thread(make_backup, settings.db_path, settings.media_dir, target)
+            except CommandError as exc:
+                log.warning("backup to %s refused: %s", target, exc.code)
+                respond(_fail(call, exc))
+            except Exception as exc:  # noqa: BLE001 - the caller must get an answer
+                log.exception("backup to %s failed", target)
+                respond(Fail(id=call.id, code="backup_failed", message=f"Falha ao gerar o backup: {exc}", transient=True))
+            else:
+                respond(Ok(id=call.id, status=200, body=msgspec.json.encode(result)))
+            finally:
+                self._backup_running = False
+
+        self._spawn(run())
+
+    async def _integrity(self, call: Call, respond: Responder) -> None:
+        try:
+            result = await asyncio.to_thread(integrity_check, self._server.settings.db_path)
+        except Exception as exc:  # noqa: BLE001 - the caller must get an answer
+            log.exception("integrity check failed to run")
+            respond(Fail(id=call.id, code="integrity_check_failed", message=f"Falha na verificação: {exc}", transient=True))
+            return
+        if not result.ok:
+            log.error("integrity check found %d problems: %s", len(result.errors), result.errors[:5])
+        respond(Ok(id=call.id, status=200, body=msgspec.json.encode(result)))
+
+
+def _fail(call: Call, exc: CommandError) -> Fail:
+    return Fail(id=call.id, code=exc.code, message=exc.message, transient=exc.transient, field=exc.field)

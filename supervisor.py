@@ -16,6 +16,7 @@ from multiprocessing.connection import wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any
 
+from api.export import run_exporter
 from api.worker import hypercorn_config, per_worker_sockets, run_worker
 from core.settings import Settings
 from core.tokens import load_or_create_secret
@@ -99,6 +100,7 @@ class Supervisor:
         self.writer_restarts = 0
         self.writer_stop = self.ctx.Event()
         self.workers: list[SpawnProcess] = []
+        self.exporter: SpawnProcess | None = None
         self.worker_shutdown = self.ctx.Event()
         self.stopping = False
         self._writer_backoff = _Backoff()
@@ -186,6 +188,16 @@ class Supervisor:
             log.error("API worker %d died (exit code %s); replacing it", process.pid, process.exitcode)
             process.join()
             self.workers[index] = self._spawn_worker(config, sockets)
+        if self.exporter is not None and not self.exporter.is_alive():
+            log.error("exporter %d died (exit code %s); restarting it", self.exporter.pid, self.exporter.exitcode)
+            self.exporter.join()
+            self.exporter = self._spawn_exporter()
+
+    def _spawn_exporter(self) -> SpawnProcess:
+        """The one consumer keeping SGP_EXPORT_DIR current (it stops with the workers)."""
+        process = self.ctx.Process(target=run_exporter, args=(self.settings, self.worker_shutdown), name="sgp-exporter")
+        process.start()
+        return process
 
     # Run ---------------------------------------------------------------------
 
@@ -221,6 +233,8 @@ class Supervisor:
                 sock.close()
             sockets = None
         self.workers = [self._spawn_worker(config, sockets) for _ in range(s.workers)]
+        if s.export_dir:
+            self.exporter = self._spawn_exporter()
         signal.signal(signal.SIGINT, previous if callable(previous) else signal.default_int_handler)
         for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
             if hasattr(signal, name):
@@ -230,6 +244,8 @@ class Supervisor:
         try:
             while not self.stopping:
                 sentinels = [p.sentinel for p in self.workers]
+                if self.exporter is not None:
+                    sentinels.append(self.exporter.sentinel)
                 if self.writer is not None:
                     sentinels.append(self.writer.sentinel)
                 wait(sentinels, timeout=0.5)
@@ -258,15 +274,16 @@ class Supervisor:
         """Workers first (they finish in-flight requests), then the writer (it commits its queue)."""
         self.worker_shutdown.set()
         deadline = time.monotonic() + 15
-        for process in self.workers:
+        children = [*self.workers, *([self.exporter] if self.exporter else [])]
+        for process in children:
             process.join(max(0.1, deadline - time.monotonic()))
-        for process in self.workers:
+        for process in children:
             if process.is_alive():
                 log.warning("worker %d did not stop in time; terminating it", process.pid)
                 process.terminate()
                 process.join(5)
         self._stop_writer()
-        for process in (*self.workers, *([self.writer] if self.writer else [])):
+        for process in (*children, *([self.writer] if self.writer else [])):
             if process.is_alive():
                 process.kill()
         log.info("stopped")

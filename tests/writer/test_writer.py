@@ -269,3 +269,27 @@ def test_schema_indexes_rebuilt_when_missing(tmp_path: Path) -> None:
         assert figures["indexes"]["idx_pedidos_status_criacao"] == "ok"
     finally:
         proc.stop()
+
+
+@pytest.mark.skipif(not hasattr(asyncio, "open_unix_connection") or __import__("os").name == "nt", reason="POSIX only")
+def test_unix_socket_transport(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    proc = WriterProcess(tmp_path / "data", ipc="unix").start()
+    try:
+        address = read_address_file(proc.settings.writer_address_file)
+        assert address is not None and address.transport == "unix"
+        assert stat.S_IMODE(os.stat(address.path).st_mode) == 0o600
+
+        async def go():
+            client = proc.client()
+            await client.start()
+            await client.wait_connected(5)
+            reply = await client.call(create("via unix"))
+            await client.close()
+            return reply
+
+        assert run(go()).status == 200
+    finally:
+        proc.stop()

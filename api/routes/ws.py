@@ -104,6 +104,8 @@ async def orders_feed(ws: WebSocket, token: str | None = None, since: int | None
     try:
         principal = state.auth.authenticate(_token(ws, token) or "")
     except ApiError as exc:
+        # Accept, then close with 1008: browsers see a close code, never a failed handshake's status.
+        await ws.accept()
         await ws.close(code=CLOSE_POLICY, reason=exc.code)
         return
     await ws.accept()

@@ -7,12 +7,13 @@ import json
 import os
 import signal
 import socket
+import time
 from pathlib import Path
 
 import pytest
 import websockets
 
-from tests.support import ServerProcess, pedido, run
+from tests.support import ADMIN_PASSWORD, ServerProcess, pedido, run
 
 
 @pytest.fixture(scope="module")
@@ -138,13 +139,31 @@ def test_client_broadcast_reaches_other_workers_not_the_sender(server: ServerPro
     assert echoed == [{"type": "pong"}]  # the sender got its pong, not its own broadcast
 
 
-def test_bad_token_is_refused_before_any_event(server: ServerProcess) -> None:
-    async def go():
-        with pytest.raises(websockets.exceptions.InvalidStatus):
-            async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/orders?token=nope") as ws:
-                await ws.recv()
+@pytest.mark.parametrize("kind", ["garbage", "expired", "revoked", "missing"])
+def test_bad_token_is_refused_before_any_event(server: ServerProcess, kind: str) -> None:
+    from core.tokens import issue_token, load_or_create_secret
 
-    run(go())
+    if kind == "garbage":
+        token = "nope"
+    elif kind == "expired":
+        secret = load_or_create_secret(server.data_dir / "token.key")
+        token = issue_token(secret, user_id=1, username="admin", is_admin=True, ttl_seconds=60, now=time.time() - 3600)
+    elif kind == "revoked":
+        token = server.login("admin", ADMIN_PASSWORD)
+        with server.client(token) as client:
+            assert client.post("/auth/logout").status_code == 200
+    else:
+        token = ""
+
+    async def go() -> tuple[int | None, str]:
+        async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/orders?token={token}") as ws:
+            with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 10)  # no hello, no event: only the close
+        return closed.value.rcvd.code, closed.value.rcvd.reason
+
+    code, reason = run(go())
+    assert code == 1008
+    assert reason in {"token_malformed", "token_bad_signature", "token_expired", "token_revoked", "not_authenticated"}
 
 
 def test_slow_consumer_is_closed_and_others_keep_up(server: ServerProcess) -> None:

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import signal
 import sqlite3
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -26,6 +25,7 @@ import aiofiles.os
 import msgspec
 
 from core.logs import configure_logging
+from core.process import ignore_console_interrupts
 from core.settings import Settings
 from writer.client import WriterClient
 from writer.protocol import Events, Reset, Welcome
@@ -204,6 +204,6 @@ async def _serve(settings: Settings, stop: EventType) -> None:
 
 def run_exporter(settings: Settings, stop: EventType) -> None:
     """Entry point of the export process (spawned by run_server.py when SGP_EXPORT_DIR is set)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_console_interrupts()
     configure_logging(settings.log_level, settings.log_format, "exporter")
     asyncio.run(_serve(settings, stop))

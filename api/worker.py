@@ -7,7 +7,6 @@ import os
 import socket
 import multiprocessing
 import platform
-import signal
 from multiprocessing.synchronize import Event as EventType
 
 from hypercorn.asyncio.run import worker_serve
@@ -15,6 +14,7 @@ from hypercorn.config import Config, Sockets
 from hypercorn.utils import wrap_app
 
 from core.logs import configure_logging
+from core.process import ignore_console_interrupts
 from core.settings import Settings
 
 __all__ = ["run_worker", "hypercorn_config", "per_worker_sockets"]
@@ -52,7 +52,7 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
     """Serve the FastAPI app until told to stop, on the supervisor's sockets or (None) our own."""
     from api.app import create_app
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_console_interrupts()
     configure_logging(settings.log_level, settings.log_format, "worker")
     if platform.system() == "Windows":
         # Sockets shared between processes need the selector loop on Windows (as hypercorn does).

@@ -7,7 +7,6 @@ import logging
 import multiprocessing
 import os
 import secrets
-import signal
 import sqlite3
 import sys
 import time
@@ -19,6 +18,7 @@ from typing import Any
 import msgspec
 
 from core.logs import configure_logging
+from core.process import ignore_console_interrupts
 from core.passwords import hash_password
 from core.settings import Settings
 
@@ -325,8 +325,7 @@ def run_writer(
     crash_loop: bool = False,
 ) -> None:
     """Entry point of the writer process (spawned by run_server.py)."""
-    # Ctrl-C reaches the whole console group; the supervisor decides when we stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_console_interrupts()
     configure_logging(settings.log_level, settings.log_format, "writer")
     try:
         asyncio.run(_serve(settings, secret, ready, stop, restarts, crash_loop))

@@ -15,17 +15,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from core.domain import openapi_schemas
 from core.settings import Settings
 from core.tokens import load_or_create_secret
+from media import MediaStore
 from readers.pool import ReaderPool
 from writer.client import WriterClient
 from writer.protocol import Welcome
 
+from .drain import DrainUnreadBody
 from .errors import install_error_handlers
 from .auth import Authenticator
-from .deps import pedidos_access
+from .deps import fichas_access, pedidos_access
 from .routes import auth as auth_routes
 from .feed import FeedHub
 from .metrics import RequestObserver, WorkerMetrics
-from .routes import health, ops, pedidos, users, ws
+from .routes import fichas, health, media, ops, pedidos, users, ws
 from .state import WorkerState
 
 __all__ = ["create_app"]
@@ -78,7 +80,10 @@ def create_app(settings: Settings) -> FastAPI:
         await writer.start()
         metrics.start_reporting(writer)
         await writer.wait_connected(5.0)
-        app.state.sgp = WorkerState(settings=settings, readers=readers, writer=writer, auth=auth, hub=hub)
+        store = MediaStore(settings.media_dir, max_bytes=settings.max_image_bytes)
+        app.state.sgp = WorkerState(
+            settings=settings, readers=readers, writer=writer, auth=auth, hub=hub, media=store
+        )
         log.info("worker %d serving", os.getpid())
         try:
             yield
@@ -92,6 +97,10 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         description="Pedidos de produção para gráficas: leituras diretas do SQLite, gravações por um único processo escritor.",
         lifespan=lifespan,
+        # FastAPI's built-in OpenTelemetry: unused here, yet with it on, every request
+        # asks the global providers whether it is configured (environment lookups):
+        # ~3% of a worker's CPU under load. Our metrics are api/metrics.py.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
     if settings.cors_origins.strip():
@@ -103,13 +112,18 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
             expose_headers=["X-Total-Count", "X-SGP-Seq", "ETag", "Retry-After", "X-Request-ID"],
         )
+    # Answers given before the body was read must not cost the client its keep-alive connection.
+    app.add_middleware(DrainUnreadBody)
     # Added last, so outermost: it times, counts and logs every request, CORS preflights included.
     app.add_middleware(RequestObserver, metrics=metrics)
     app.state.metrics = metrics
     app.include_router(health.router)
     app.include_router(auth_routes.router)
     app.include_router(users.router)
+    # Before pedidos: /api/v1/pedidos/imagens/... must not be taken for a pedido id.
+    app.include_router(media.router, dependencies=[Depends(pedidos_access)])
     app.include_router(pedidos.router, dependencies=[Depends(pedidos_access)])
+    app.include_router(fichas.router, dependencies=[Depends(fichas_access)])
     app.include_router(ws.router)
     app.include_router(ops.router)
     _install_openapi(app)
@@ -122,6 +136,27 @@ def _struct_schemas(*types: type) -> dict[str, Any]:
     return components
 
 
+# Answers any route may give through the shared machinery, declared where a route did not declare its own.
+_COMMON_ERRORS = {
+    "400": ("requestBody", "JSON inválido ou corpo vazio"),
+    "413": ("requestBody", "Corpo grande demais"),
+    "422": ("requestBody", "Campo inválido"),
+    "401": ("security", "Sem token, ou token inválido, expirado ou revogado"),
+    "503": (None, "Indisponível no momento; tente de novo (Retry-After)"),
+}
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Declare the errors every route can answer (body reading, auth, an unreachable writer or busy readers)."""
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for status, (needs, description) in _COMMON_ERRORS.items():
+                if needs is None or needs in operation:
+                    responses.setdefault(status, {"description": description, **error})
+
+
 def _install_openapi(app: FastAPI) -> None:
     """Add the msgspec domain schemas as OpenAPI components (bodies are decoded by msgspec, not pydantic)."""
     default_openapi = app.openapi
@@ -131,8 +166,11 @@ def _install_openapi(app: FastAPI) -> None:
             schema = default_openapi()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(openapi_schemas())
-            components.update(_struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS))
+            components.update(_struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS))
             components["Error"] = _ERROR_SCHEMA
+            # FastAPI declares its own 422 shape on every route with parameters; ours is Error.
+            components["HTTPValidationError"] = _ERROR_SCHEMA
+            _document_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -28,6 +28,14 @@ __all__ = ["Principal", "Authenticator", "LoginThrottle", "unauthorized"]
 
 log = logging.getLogger("sgp.api.auth")
 
+# Seconds past `exp` a token is still accepted (clock skew between hosts; verify_token's default).
+TOKEN_LEEWAY_S = 30
+# Verified tokens remembered per worker. Verifying (two base64 and JSON decodes plus
+# an HMAC) cost more than the rest of a small GET's auth; a hit only re-checks the
+# expiry, and revocations are checked on every request either way. The bound keeps
+# memory small; only correctly signed tokens get in, so it cannot be flooded.
+_VERIFIED_CACHE_SIZE = 4096
+
 
 class Principal(msgspec.Struct, frozen=True):
     """The authenticated caller of a request."""
@@ -84,6 +92,8 @@ class Authenticator:
         self.revoked: dict[str, float] = {}
         self.limiter = LoginThrottle()
         self._reload_task: asyncio.Task[None] | None = None
+        # Token string -> (issued_at, principal) of tokens whose signature checked out.
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     def issue(self, user_id: int, username: str, is_admin: bool) -> tuple[str, TokenClaims]:
         """A fresh signed token and its claims."""
@@ -92,13 +102,29 @@ class Authenticator:
 
     def authenticate(self, token: str) -> Principal:
         """The caller behind `token`; raises a 401 ApiError for a bad, expired or revoked one."""
+        verified = self._verified.get(token)
+        if verified is None or time.time() >= verified[1].expires_at + TOKEN_LEEWAY_S:
+            verified = self._verify(token)
+        issued_at, principal = verified
+        # Checked on every request, cached or not: a revocation takes effect at once.
+        if principal.jti in self.revoked or issued_at < self.valid_after.get(principal.id, 0.0):
+            raise unauthorized("Sessão encerrada. Faça login novamente.", "token_revoked")
+        return principal
+
+    def _verify(self, token: str) -> tuple[float, Principal]:
+        """Check the signature and expiry, and remember the result for this exact token string."""
+        self._verified.pop(token, None)
         try:
-            claims = verify_token(self._secret, token)
+            claims = verify_token(self._secret, token, leeway=TOKEN_LEEWAY_S)
         except TokenError as exc:
             raise unauthorized(exc.detail, exc.code) from None
-        if claims.jti in self.revoked or claims.issued_at < self.valid_after.get(claims.user_id, 0.0):
-            raise unauthorized("Sessão encerrada. Faça login novamente.", "token_revoked")
-        return Principal(claims.user_id, claims.username, claims.is_admin, claims.jti, claims.expires_at)
+        verified = claims.issued_at, Principal(
+            claims.user_id, claims.username, claims.is_admin, claims.jti, claims.expires_at
+        )
+        if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry (dicts keep insertion order)
+        self._verified[token] = verified
+        return verified
 
     def apply(self, change: AuthChanged) -> None:
         """Take a change pushed by the writer (merging: pushes and reloads may interleave)."""

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from core.settings import Settings
+from media import MediaStore
 from readers.pool import ReaderPool
 from writer.client import WriterClient
 
@@ -27,38 +28,49 @@ __all__ = [
     "SettingsDep",
     "ReaderDep",
     "WriterDep",
+    "MediaDep",
     "CurrentUser",
     "AdminUser",
     "ReadAccess",
     "OpsAccess",
     "pedidos_access",
+    "fichas_access",
     "principal_of",
 ]
 
 # Declares the bearer scheme in OpenAPI, so /docs "Authorize" logs in with the password flow.
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 
+# Every dependency below is `async def` although none awaits: FastAPI runs a plain
+# `def` dependency in the anyio thread pool, a thread hop (and GIL hand-off) per
+# dependency per request; that was over a tenth of a worker's CPU under load.
 
-def _state(request: Request) -> WorkerState:
+
+async def _state(request: Request) -> WorkerState:
     return request.app.state.sgp
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.sgp.settings
 
 
-def _readers(request: Request) -> ReaderPool:
+async def _readers(request: Request) -> ReaderPool:
     return request.app.state.sgp.readers
 
 
-def _writer(request: Request) -> WriterClient:
+async def _writer(request: Request) -> WriterClient:
     return request.app.state.sgp.writer
+
+
+async def _media(request: Request) -> MediaStore:
+    return request.app.state.sgp.media
 
 
 StateDep = Annotated[WorkerState, Depends(_state)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ReaderDep = Annotated[ReaderPool, Depends(_readers)]
 WriterDep = Annotated[WriterClient, Depends(_writer)]
+MediaDep = Annotated[MediaStore, Depends(_media)]
 
 
 def _authenticate(request: Request, token: str | None) -> Principal:
@@ -69,26 +81,26 @@ def _authenticate(request: Request, token: str | None) -> Principal:
     return principal
 
 
-def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
+async def current_user(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal:
     """The caller; 401 without a valid token."""
     return _authenticate(request, token)
 
 
-def admin_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
+async def admin_user(user: Annotated[Principal, Depends(current_user)]) -> Principal:
     """The caller, who must be an admin (403 otherwise)."""
     if not user.is_admin:
         raise ApiError(403, "forbidden", "Apenas administradores podem fazer isto.")
     return user
 
 
-def read_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+async def read_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
     """Readers: a token, unless SGP_OPEN_READS opens reads to the trusted LAN."""
     if request.app.state.sgp.settings.open_reads and not token:
         return None
     return _authenticate(request, token)
 
 
-def ops_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+async def ops_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
     """Ops endpoints: a user token, or the ops token (SGP_OPS_TOKEN) for monitoring systems."""
     ops_token = request.app.state.sgp.settings.ops_token
     if ops_token and token and hmac.compare_digest(token.encode(), ops_token.encode()):
@@ -96,13 +108,23 @@ def ops_access(request: Request, token: Annotated[str | None, Depends(_bearer)])
     return _authenticate(request, token)
 
 
-def pedidos_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+async def pedidos_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
     """Router-wide rule for pedidos: reads per read_access, writes need a user, DELETE an admin."""
     if request.method in ("GET", "HEAD"):
-        return read_access(request, token)
+        return await read_access(request, token)
     user = _authenticate(request, token)
     if request.method == "DELETE" and not user.is_admin:
         raise ApiError(403, "forbidden", "Apenas administradores podem excluir pedidos.")
+    return user
+
+
+async def fichas_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+    """Router-wide rule for fichas, the same as for pedidos: reads per read_access, writes a user, DELETE an admin."""
+    if request.method in ("GET", "HEAD"):
+        return await read_access(request, token)
+    user = _authenticate(request, token)
+    if request.method == "DELETE" and not user.is_admin:
+        raise ApiError(403, "forbidden", "Apenas administradores podem excluir fichas.")
     return user
 
 

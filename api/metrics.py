@@ -10,10 +10,13 @@ the writer's merge of every worker, so each worker answers the same page.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
+import secrets
 import time
-import uuid
+from typing import Protocol
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.metrics import LATENCY_BUCKETS, Registry, status_class
@@ -31,6 +34,18 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Paths no route matched: one label value, so random URLs cannot grow the page.
 _UNMATCHED = "unmatched"
+# Generated request ids: 16 random hex digits per process, then a 16-digit counter.
+# Unique like uuid4().hex (same length), without a getrandom() call per request.
+_ID_PREFIX = secrets.token_hex(8)
+_id_counter = itertools.count(1)
+
+
+class _CounterSeries(Protocol):
+    def inc(self, n: float = 1) -> None: ...
+
+
+class _HistogramSeries(Protocol):
+    def observe(self, v: float) -> None: ...
 
 
 class WorkerMetrics:
@@ -77,6 +92,10 @@ class RequestObserver:
     def __init__(self, app: ASGIApp, metrics: WorkerMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # (method, route, status class) -> its counter and histogram series: one dict
+        # lookup per request instead of building two label tuples. Bounded like the
+        # label values themselves (route templates, not raw paths).
+        self._series: dict[tuple[str, str, str], tuple[_CounterSeries, _HistogramSeries]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,8 +122,15 @@ class RequestObserver:
     def _record(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         route = getattr(scope.get("route"), "path", None) or _UNMATCHED
-        self.metrics.requests.labels(method=method, route=route, status=status_class(status)).inc()
-        self.metrics.latency.labels(method=method, route=route).observe(elapsed)
+        key = (method, route, status_class(status))
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                self.metrics.requests.labels(method=method, route=route, status=key[2]),
+                self.metrics.latency.labels(method=method, route=route),
+            )
+        series[0].inc()
+        series[1].observe(elapsed)
         duration_ms = round(elapsed * 1000, 1)
         # Route template, never the raw path or query: ids and tokens stay out of the log.
         log.info(
@@ -121,4 +147,4 @@ def _request_id(scope: Scope) -> str:
             if _REQUEST_ID.fullmatch(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_id_counter):016x}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.settings import Settings
+from media import MediaStore
 from readers.pool import ReaderPool
 from writer.client import WriterClient
 
@@ -23,3 +24,4 @@ class WorkerState:
     writer: WriterClient
     auth: Authenticator
     hub: FeedHub
+    media: MediaStore

@@ -7,6 +7,7 @@ import os
 import socket
 import multiprocessing
 import platform
+import sys
 from multiprocessing.synchronize import Event as EventType
 
 from hypercorn.asyncio.run import worker_serve
@@ -18,6 +19,14 @@ from core.process import ignore_console_interrupts
 from core.settings import Settings
 
 __all__ = ["run_worker", "hypercorn_config", "per_worker_sockets"]
+
+# A reader thread that finished its SQLite work waits for the GIL while the event
+# loop runs, and CPython makes it wait up to the switch interval (5 ms by default)
+# before forcing a hand-off; a read that hands over several times waits several
+# times. Under load that, not SQLite, set the latency of threaded reads. The
+# interval only matters while another thread wants the GIL, so a shorter one costs
+# nothing while the reader threads are idle.
+_SWITCH_INTERVAL_S = 0.0005
 
 
 def per_worker_sockets() -> bool:
@@ -54,6 +63,7 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
 
     ignore_console_interrupts()
     configure_logging(settings.log_level, settings.log_format, "worker")
+    sys.setswitchinterval(_SWITCH_INTERVAL_S)
     if platform.system() == "Windows":
         # Sockets shared between processes need the selector loop on Windows (as hypercorn does).
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())  # type: ignore[attr-defined]

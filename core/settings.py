@@ -81,6 +81,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_page_size: Positive = 500
     max_items: Positive = 200
 
+    # Media (item and ficha images)
+    max_image_bytes: Positive = 10 * 1024 * 1024
+    media_grace_s: PositiveFloat = 3600.0
+
     @property
     def db_path(self) -> Path:
         """The SQLite database file."""

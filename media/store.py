@@ -95,6 +95,30 @@ class MediaStore:
             raise MediaNotFound()
         return resolved
 
+    def lookup(self, sha256: str, *, touch: bool = False) -> tuple[Path, StoredMedia]:
+        """Return the resolved path and reference of a stored file (type from its first bytes), or raise MediaNotFound.
+
+        ``touch`` restarts the file's sweep grace period: the caller is about to reference it.
+        """
+        path = self.path_for(sha256)
+        try:
+            with open(path, "rb") as f:
+                head = f.read(SNIFF_BYTES)
+                size = os.fstat(f.fileno()).st_size
+            mime = sniff(head)
+        except OSError:
+            raise MediaNotFound() from None
+        except MediaInvalid:
+            # Never written by this store (it sniffs before storing): planted or damaged.
+            log.warning("refusing media file of unknown type %s", path)
+            raise MediaNotFound() from None
+        if touch:
+            try:
+                os.utime(path)
+            except OSError as exc:  # Windows: the file is open elsewhere
+                log.debug("could not touch %s: %s", path, exc)
+        return path, StoredMedia(sha256=sha256, mime=mime, size=size)
+
     def sweep(self, referenced: set[str], *, grace_seconds: float, now: float | None = None) -> list[str]:
         """Delete unreferenced files and stale temp files older than the grace period; return deleted shas."""
         cutoff = (time.time() if now is None else now) - grace_seconds

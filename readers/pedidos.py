@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -14,6 +15,7 @@ __all__ = [
     "PedidoFilter",
     "SUMMARY_QUERY",
     "get_pedido_doc",
+    "index_bounded",
     "list_pedido_docs",
     "list_query",
     "pedido_summary",
@@ -94,21 +96,41 @@ def list_query(f: PedidoFilter) -> tuple[str, str, list[Any]]:
 
 async def get_pedido_doc(pool: ReaderPool, pedido_id: int) -> tuple[bytes, int] | None:
     """The stored JSON of one pedido and its version, or None."""
-    row = await pool.fetchone("SELECT doc, version FROM pedidos WHERE id = ?", (pedido_id,))
+    # A primary-key lookup: cheaper on the event loop than a thread hop.
+    row = await pool.fetchone("SELECT doc, version FROM pedidos WHERE id = ?", (pedido_id,), inline=True)
     return None if row is None else (row[0], row[1])
+
+
+# Beyond this offset a page costs more than walking the index to it; read on a thread.
+INLINE_MAX_SKIP = 1000
+
+
+def index_bounded(f: PedidoFilter) -> bool:
+    """True when the page walks an index in list order (cost ~ skip + limit) and the count counts an index.
+
+    A `cliente` substring reads every row, and a date range may sort every match:
+    those lists run on a reader thread so that a long read never stalls the event loop.
+    """
+    return (
+        f.cliente_folded is None
+        and f.data_inicio is None
+        and f.data_fim is None
+        and f.skip <= INLINE_MAX_SKIP
+    )
+
+
+def _page_and_count(
+    conn: sqlite3.Connection, page: str, count: str, params: list[Any], limit: int, skip: int
+) -> tuple[list[bytes], int]:
+    rows = conn.execute(page, (*params, limit, skip)).fetchall()
+    total = conn.execute(count, params).fetchone()[0]
+    return [r[0] for r in rows], total
 
 
 async def list_pedido_docs(pool: ReaderPool, f: PedidoFilter) -> tuple[list[bytes], int]:
     """One page of pedido JSON documents and the total matching count, from one snapshot."""
     page, count, params = list_query(f)
-    async with pool.acquire() as conn:
-        await conn.execute("BEGIN")
-        try:
-            rows = await conn.execute_fetchall(page, (*params, f.limit, f.skip))
-            total = (await conn.execute_fetchall(count, params))[0][0]
-        finally:
-            await conn.execute("COMMIT")
-    return [r[0] for r in rows], total
+    return await pool.read(_page_and_count, page, count, params, f.limit, f.skip, inline=index_bounded(f))
 
 
 _PRODUCTION_FLAGS = ("financeiro", "conferencia", "sublimacao", "costura", "expedicao")

@@ -1,24 +1,49 @@
-"""A bounded pool of read-only aiosqlite connections (one pool per API worker).
+"""A bounded pool of read-only SQLite connections (one pool per API worker).
 
 Connections open `file:...?mode=ro` with `uri=True` and `PRAGMA query_only`:
 nothing but the writer can change the database. Each read is one short
 transaction, never held across requests (that would starve WAL checkpoints).
+
+A read is a plain function of a `sqlite3.Connection`, run whole in one place:
+
+- `read(fn)` runs it on one of the pool's threads: one thread hop per read,
+  however many statements it runs. For anything whose cost grows with the
+  table (substring filters, date ranges, big offsets): SQLite releases the
+  GIL while it works, so the event loop keeps serving meanwhile.
+- `read(fn, inline=True)` runs it on the event loop's own thread, for reads
+  bounded by an index lookup (a row by id: about 10 µs). A thread hop costs
+  more than that, and each of its GIL hand-offs can wait out the
+  interpreter's switch interval (5 ms) while the loop is busy: under load
+  those waits, not SQLite, made reads slow. An inline read never waits for a
+  lock: when SQLite reports busy (WAL recovery, another process's exclusive
+  lock) the read is retried on a thread, which waits up to the busy timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-import aiosqlite
-
-__all__ = ["ReaderPool", "PoolTimeout", "ReaderError"]
+__all__ = ["ReaderPool", "ReaderConnection", "PoolTimeout", "ReaderError"]
 
 log = logging.getLogger("sgp.readers")
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+# A read waits this long for the WAL index lock while the writer checkpoints.
+_BUSY_TIMEOUT_S = 2.0
+_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+# Readers map the database file instead of copying its pages through read() calls.
+# Every commit of the writer invalidates each reader's page cache, so under a write
+# load a read goes back to the file for nearly every page it touches.
+_MMAP_BYTES = 256 * 1024 * 1024
 
 
 class ReaderError(Exception):
@@ -29,65 +54,149 @@ class PoolTimeout(ReaderError):
     """Every reader connection stayed busy past the acquire timeout."""
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in _BUSY_CODES
+
+
+def _in_transaction(conn: sqlite3.Connection, fn: Callable[..., _T], args: tuple[Any, ...]) -> _T:
+    """`fn(conn, *args)` inside one read transaction: all its statements see one snapshot."""
+    conn.execute("BEGIN")
+    try:
+        return fn(conn, *args)
+    finally:
+        # COMMIT of a read transaction only releases the snapshot; after an error
+        # it is as good as ROLLBACK, and leaves no transaction open either way.
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
 class ReaderPool:
-    """At most `size` read-only connections, opened lazily and reused."""
+    """At most `size` read-only connections used from threads, plus one used on the event loop."""
 
     def __init__(self, db_path: Path, *, size: int = 4, acquire_timeout: float = 5.0) -> None:
         self._uri = f"{db_path.resolve().as_uri()}?mode=ro"
-        self._size = size
         self._timeout = acquire_timeout
-        self._idle: asyncio.LifoQueue[aiosqlite.Connection] = asyncio.LifoQueue()
-        self._opened = 0
+        self._executor = ThreadPoolExecutor(size, thread_name_prefix="sgp-reader")
         self._slots = asyncio.Semaphore(size)
-        self._all: list[aiosqlite.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
+        self._all: list[sqlite3.Connection] = []
+        self._inline: sqlite3.Connection | None = None
         self._closed = False
 
-    async def _open(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self._uri, uri=True, isolation_level=None)
-        await conn.execute("PRAGMA query_only=1")
-        # A reader waits briefly for the WAL index lock while the writer checkpoints.
-        await conn.execute("PRAGMA busy_timeout=2000")
+    def _open(self, busy_timeout_s: float) -> sqlite3.Connection:
+        # check_same_thread=False: a connection is borrowed by one read at a time,
+        # but successive reads may run it on different threads of the executor.
+        conn = sqlite3.connect(
+            self._uri, uri=True, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
+        )
+        conn.execute("PRAGMA query_only=1")
+        conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
         self._all.append(conn)
         return conn
 
+    async def _thread(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
     @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Borrow a connection; raises PoolTimeout when none frees up in time."""
+    async def _borrow(self) -> AsyncIterator[sqlite3.Connection]:
+        """A connection of the pool for one read; raises PoolTimeout when none frees up in time."""
         if self._closed:
             raise ReaderError("reader pool is closed")
+        if self._slots.locked():
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self._timeout)
+            except TimeoutError:
+                raise PoolTimeout(f"no reader connection free within {self._timeout} s") from None
+        else:
+            await self._slots.acquire()  # free: returns at once, without wait_for's timer and task
+        conn: sqlite3.Connection | None = None
         try:
-            await asyncio.wait_for(self._slots.acquire(), self._timeout)
-        except TimeoutError:
-            raise PoolTimeout(f"no reader connection free within {self._timeout} s") from None
-        conn: aiosqlite.Connection | None = None
-        try:
-            conn = self._idle.get_nowait() if not self._idle.empty() else await self._open()
+            conn = self._idle.pop() if self._idle else await self._thread(self._open, _BUSY_TIMEOUT_S)
             yield conn
-        except BaseException:
-            if conn is not None and conn.in_transaction:
-                await conn.rollback()
-            raise
         finally:
             if conn is not None:
-                self._idle.put_nowait(conn)
+                self._idle.append(conn)
             self._slots.release()
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        """Run one query as its own read transaction and return every row."""
-        async with self.acquire() as conn:
-            return list(await conn.execute_fetchall(sql, tuple(params)))
+    async def read(self, fn: Callable[..., _T], *args: Any, inline: bool = False) -> _T:
+        """`fn(conn, *args)` as one read transaction; `inline` runs it on the loop (index-bounded reads only)."""
+        if inline:
+            if self._closed:
+                raise ReaderError("reader pool is closed")
+            if self._inline is None:
+                # busy timeout 0: a busy inline read must never block the event loop.
+                self._inline = self._open(0.0)
+            try:
+                return _in_transaction(self._inline, fn, args)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                log.debug("inline read found the database busy; retrying on a reader thread")
+        async with self._borrow() as conn:
+            return await self._thread(_in_transaction, conn, fn, args)
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Any | None:
+    async def fetchall(self, sql: str, params: Iterable[Any] = (), *, inline: bool = False) -> list[Any]:
+        """Run one query as its own read transaction and return every row."""
+        return await self.read(_fetchall, sql, tuple(params), inline=inline)
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = (), *, inline: bool = False) -> Any | None:
         """Run one query and return its first row, or None."""
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
+        return await self.read(_fetchone, sql, tuple(params), inline=inline)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[ReaderConnection]:
+        """Borrow a connection for several awaited statements (prefer `read`: one hop for all of them)."""
+        async with self._borrow() as conn:
+            try:
+                yield ReaderConnection(self, conn)
+            except BaseException:
+                if conn.in_transaction:
+                    await self._thread(conn.rollback)
+                raise
 
     async def close(self) -> None:
-        """Close every connection."""
+        """Close every connection and stop the threads."""
         self._closed = True
+        await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown, True)
         for conn in self._all:
             try:
-                await conn.close()
+                conn.close()
             except Exception:
                 log.exception("closing a reader connection failed")
         self._all.clear()
+        self._idle.clear()
+        self._inline = None
+
+
+class ReaderConnection:
+    """A borrowed connection whose statements each run on a reader thread (awaitable, one hop each)."""
+
+    def __init__(self, pool: ReaderPool, conn: sqlite3.Connection) -> None:
+        self._pool = pool
+        self._conn = conn
+
+    @property
+    def in_transaction(self) -> bool:
+        """True between BEGIN and COMMIT/ROLLBACK."""
+        return self._conn.in_transaction
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """Run a statement whose rows are not needed (BEGIN, COMMIT)."""
+        await self._pool._thread(self._conn.execute, sql, tuple(params))
+
+    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Run a query and return every row."""
+        return await self._pool._thread(_fetchall, self._conn, sql, tuple(params))
+
+    async def rollback(self) -> None:
+        """End the open transaction."""
+        await self._pool._thread(self._conn.rollback)
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
+
+
+def _fetchone(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> Any | None:
+    return conn.execute(sql, params).fetchone()

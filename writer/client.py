@@ -35,6 +35,11 @@ WelcomeHandler = Callable[[Welcome], int | None]
 AuthHandler = Callable[[AuthChanged], None]
 
 
+def _expire(future: asyncio.Future[Ok | Fail]) -> None:
+    if not future.done():
+        future.set_exception(WriterOverloaded("no reply from the writer before the deadline"))
+
+
 class _Link:
     """One connection to the writer, re-established whenever it drops."""
 
@@ -200,7 +205,8 @@ class WriterClient:
             if link is None or time.time() >= deadline:
                 raise WriterUnavailable("the writer is not reachable")
         call_id = next(self._ids)
-        future: asyncio.Future[Ok | Fail] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Ok | Fail] = loop.create_future()
         self._futures[call_id] = future
         link.pending.add(call_id)
         call = Call(
@@ -211,13 +217,15 @@ class WriterClient:
             idempotency_key=idempotency_key,
             request_hash=request_hash,
         )
+        # A timer that fails the future, rather than asyncio.wait_for: wait_for wraps
+        # every call in an extra future and callbacks, a visible cost on the write path.
+        timer = loop.call_later(max(0.0, deadline - time.time()) + _REPLY_GRACE_S, _expire, future)
         try:
             assert link.writer is not None
             write_message(link.writer, call)
-            reply = await asyncio.wait_for(future, max(0.0, deadline - time.time()) + _REPLY_GRACE_S)
-        except TimeoutError:
-            raise WriterOverloaded("no reply from the writer before the deadline") from None
+            reply = await future
         finally:
+            timer.cancel()
             self._futures.pop(call_id, None)
             link.pending.discard(call_id)
         if isinstance(reply, Ok):

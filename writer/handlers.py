@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 
 from core.domain import (
     Pedido,
@@ -25,15 +26,19 @@ from core.domain import (
 )
 from core.pedido_ops import BatchStatusResult, PedidoDeleted
 
+from . import media_refs
 from .errors import CommandError
 from .protocol import (
     Actor,
     BatchStatus,
     ChangePassword,
+    CreateFicha,
     CreatePedido,
     CreateUser,
+    DeleteFicha,
     DeletePedido,
     Event,
+    PatchFicha,
     PatchPedido,
     RevokedToken,
     RevokeToken,
@@ -67,6 +72,8 @@ class _EventMessage(msgspec.Struct, omit_defaults=True):
     at: str
     user: Actor | None = None
     order: msgspec.Raw | None = None
+    ficha_id: int | None = None
+    ficha: msgspec.Raw | None = None
 
 
 _json = msgspec.json.Encoder()
@@ -85,7 +92,15 @@ class Context:
     auth_users: list[UserValidity] = field(default_factory=list)
     auth_revoked: list[RevokedToken] = field(default_factory=list)
 
-    def emit(self, type_: str, order_id: int | None, order_json: bytes | None) -> int:
+    def emit(
+        self,
+        type_: str,
+        order_id: int | None,
+        order_json: bytes | None,
+        *,
+        ficha_id: int | None = None,
+        ficha_json: bytes | None = None,
+    ) -> int:
         """Append an event to the log (same transaction) and return its seq."""
         seq = self.seqs.last_seq + 1
         payload = _json.encode(
@@ -96,6 +111,8 @@ class Context:
                 at=self.now,
                 user=self.actor,
                 order=msgspec.Raw(order_json) if order_json is not None else None,
+                ficha_id=ficha_id,
+                ficha=msgspec.Raw(ficha_json) if ficha_json is not None else None,
             )
         )
         self.conn.execute(
@@ -193,8 +210,9 @@ def _store_update(conn: sqlite3.Connection, new: Pedido, old_numero: str) -> byt
 
 
 def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> Outcome:
-    """Insert a pedido, assigning the next numero when none was given."""
+    """Insert a pedido with its image references, assigning the next numero when none was given."""
     data = cmd.data
+    media_refs.check_item_images(data.items, cmd.images)
     if data.numero:
         numero = data.numero
         _note_numero(conn, numero)
@@ -210,6 +228,7 @@ def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> 
         )
     except sqlite3.IntegrityError:
         raise _conflict(numero) from None
+    media_refs.record_pedido_images(conn, pedido_id, cmd.images, ctx.now)
     ctx.seqs.last_pedido_id = pedido_id
     seq = ctx.emit("order_created", pedido_id, doc)
     return Outcome(200, doc, seq)
@@ -223,15 +242,23 @@ def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Ou
             "version_conflict",
             f"O pedido {cmd.id} mudou (versão atual {current.version}); recarregue e tente de novo.",
         )
+    items_sent = cmd.patch.items is not UNSET
+    if items_sent:
+        media_refs.check_item_images(cmd.patch.items, cmd.images)
+    elif cmd.images:
+        raise CommandError("validation_error", "Referências de imagem enviadas sem a lista de itens.")
     new = apply_patch(current, cmd.patch, now=ctx.now)
     doc = _store_update(conn, new, current.numero)
+    if items_sent:
+        media_refs.record_pedido_images(conn, cmd.id, cmd.images, ctx.now)
     type_ = "order_status_changed" if new.status != current.status else "order_updated"
     seq = ctx.emit(type_, new.id, doc)
     return Outcome(200, doc, seq)
 
 
 def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> Outcome:
-    """Delete a pedido; deleting a missing one is not_found."""
+    """Delete a pedido and its image references; deleting a missing one is not_found."""
+    media_refs.delete_pedido_images(conn, cmd.id)
     if conn.execute("DELETE FROM pedidos WHERE id = ?", (cmd.id,)).rowcount == 0:
         raise _not_found(cmd.id)
     seq = ctx.emit("order_deleted", cmd.id, None)
@@ -261,7 +288,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import users  # users builds on this module's Context and Outcome
+    from . import fichas, users  # both build on this module's Context and Outcome
     match command:
         case CreatePedido():
             return create_pedido(ctx.conn, command, ctx)
@@ -271,6 +298,12 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return delete_pedido(ctx.conn, command, ctx)
         case BatchStatus():
             return batch_status(ctx.conn, command, ctx)
+        case CreateFicha():
+            return fichas.create_ficha(ctx, command)
+        case PatchFicha():
+            return fichas.patch_ficha(ctx, command)
+        case DeleteFicha():
+            return fichas.delete_ficha(ctx, command)
         case CreateUser():
             return users.create_user(ctx, command)
         case UpdateUser():

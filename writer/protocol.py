@@ -10,9 +10,12 @@ order, and pushes `Events` to subscribers.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from core.domain import PedidoCreate, PedidoPatch
+from core.fichas import FichaCreate, FichaPatch
 from core.metrics import Snapshot
 
 __all__ = [
@@ -21,9 +24,14 @@ __all__ = [
     "Hello",
     "Welcome",
     "Actor",
+    "ImageRef",
+    "ItemImage",
     "CreatePedido",
     "PatchPedido",
     "DeletePedido",
+    "CreateFicha",
+    "PatchFicha",
+    "DeleteFicha",
     "BatchStatus",
     "CreateUser",
     "UpdateUser",
@@ -81,6 +89,24 @@ class Actor(msgspec.Struct, frozen=True):
     username: str
 
 
+Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+
+
+class ImageRef(msgspec.Struct, frozen=True):
+    """An image an API worker already stored: the writer records it, never sees its bytes."""
+
+    sha256: Sha256
+    mime: Annotated[str, msgspec.Meta(max_length=100)]
+    size: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class ItemImage(msgspec.Struct, frozen=True):
+    """The image of item `index`; that item's `imagem` holds the image's URL."""
+
+    index: Annotated[int, msgspec.Meta(ge=0)]
+    image: ImageRef
+
+
 # Commands ---------------------------------------------------------------
 
 
@@ -88,18 +114,44 @@ class CreatePedido(msgspec.Struct, tag="create_pedido", frozen=True):
     """Insert a pedido; the writer assigns `numero` when the data has none."""
 
     data: PedidoCreate
+    images: list[ItemImage] = []
 
 
 class PatchPedido(msgspec.Struct, tag="patch_pedido", frozen=True):
-    """Change the fields present in `patch`; `if_version` guards against lost updates."""
+    """Change the fields present in `patch`; `if_version` guards against lost updates.
+
+    When `patch.items` is sent, `images` replaces every image reference of the pedido.
+    """
 
     id: int
     patch: PedidoPatch
     if_version: int | None = None
+    images: list[ItemImage] = []
 
 
 class DeletePedido(msgspec.Struct, tag="delete_pedido", frozen=True):
-    """Remove a pedido."""
+    """Remove a pedido and its image references."""
+
+    id: int
+
+
+class CreateFicha(msgspec.Struct, tag="create_ficha", frozen=True):
+    """Insert a ficha; `data.imagem_base64` is always None (the image travels as `image`)."""
+
+    data: FichaCreate
+    image: ImageRef | None = None
+
+
+class PatchFicha(msgspec.Struct, tag="patch_ficha", frozen=True):
+    """Change the fields present in `patch`; `image`: UNSET keeps it, None removes it."""
+
+    id: int
+    patch: FichaPatch
+    image: ImageRef | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class DeleteFicha(msgspec.Struct, tag="delete_ficha", frozen=True):
+    """Remove a ficha (and so its image reference)."""
 
     id: int
 
@@ -186,6 +238,9 @@ Command = (
     | PatchPedido
     | DeletePedido
     | BatchStatus
+    | CreateFicha
+    | PatchFicha
+    | DeleteFicha
     | CreateUser
     | UpdateUser
     | ChangePassword

@@ -80,6 +80,31 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at REAL NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 3: media references (the files live in the media store) and fichas
+    """
+    CREATE TABLE pedido_imagens (
+        pedido_id  INTEGER NOT NULL REFERENCES pedidos (id) ON DELETE CASCADE,
+        item_index INTEGER NOT NULL,        -- position in the pedido's items
+        sha256     TEXT NOT NULL,           -- the file's name in the content-addressed store
+        mime       TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (pedido_id, item_index)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE fichas (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id          INTEGER,
+        nome               TEXT NOT NULL,
+        descricao          TEXT,
+        imagem_sha256      TEXT,            -- NULL when the ficha has no image
+        imagem_mime        TEXT,
+        imagem_size        INTEGER,
+        data_criacao       TEXT NOT NULL,
+        ultima_atualizacao TEXT NOT NULL,
+        version            INTEGER NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -104,6 +129,7 @@ REQUIRED_INDEXES: dict[str, str] = {
     "idx_events_order": "CREATE INDEX idx_events_order ON events (order_id)",
     "idx_users_username": "CREATE UNIQUE INDEX idx_users_username ON users (username_key)",
     "idx_revoked_expires": "CREATE INDEX idx_revoked_expires ON revoked_tokens (expires_at)",
+    "idx_fichas_client": "CREATE INDEX idx_fichas_client ON fichas (client_id, id)",
 }
 
 
@@ -144,8 +170,11 @@ def migrate(conn: sqlite3.Connection) -> int:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),)
         )
         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('numero_counter', '0')")
-        if current == 0:
-            for ddl in REQUIRED_INDEXES.values():
+        # Indexes of tables a migration just created are part of that migration, so an
+        # upgraded database reports them "ok" rather than "rebuilt".
+        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        for name, ddl in REQUIRED_INDEXES.items():
+            if name not in present:
                 conn.execute(ddl)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")

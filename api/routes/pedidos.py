@@ -23,15 +23,16 @@ from readers.pool import ReaderPool
 from writer.protocol import Actor, BatchStatus, CreatePedido, DeletePedido, PatchPedido
 
 from ..body import idempotency, read_body
-from ..deps import ReaderDep, SettingsDep, WriterDep, principal_of
+from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
+from ..images import take_item_images
 from ..responses import committed, json_content, json_response, ref
 
 __all__ = ["router"]
 
 PedidoId = Annotated[int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido")]
 Skip = Annotated[int, Query(ge=0, le=10_000_000, description="Quantos pedidos pular")]
-Limit = Annotated[int, Query(ge=1, description="Tamanho da página (no máximo SGP_MAX_PAGE_SIZE)")]
+Limit = Annotated[int | None, Query(ge=1, description="Tamanho da página (padrão 100; no máximo SGP_MAX_PAGE_SIZE)")]
 _STATUS_HELP = "pendente, em_producao, pronto, entregue, cancelado (grafias antigas aceitas)"
 
 router = APIRouter(prefix="/api/v1/pedidos", tags=["pedidos"])
@@ -85,6 +86,11 @@ def _status_param(value: str | None) -> str | None:
         raise ApiError(422, "validation_error", str(exc), field="status") from None
 
 
+def _page_size(limit: int | None, settings: Settings) -> int:
+    """An omitted `limit` is the default page, never more than SGP_MAX_PAGE_SIZE (a smaller setting must not 422 it)."""
+    return min(100, settings.max_page_size) if limit is None else limit
+
+
 async def _page(readers: ReaderPool, settings: Settings, filters: PedidoFilter) -> Response:
     """One page as a plain JSON array (what SGP clients parse), the total in X-Total-Count."""
     if filters.limit > settings.max_page_size:
@@ -103,14 +109,18 @@ async def _page(readers: ReaderPool, settings: Settings, filters: PedidoFilter) 
     openapi_extra=_body_spec("PedidoCreate"),
     responses={**_written("Pedido", "Pedido criado"), "409": json_content(ref("Error"), "Número já existe"), **_ERRORS},
 )
-async def create_pedido(request: Request, writer: WriterDep, settings: SettingsDep) -> Response:
-    """Create a pedido; `numero` is assigned by the writer when absent."""
+async def create_pedido(request: Request, writer: WriterDep, settings: SettingsDep, store: MediaDep) -> Response:
+    """Create a pedido; `numero` is assigned by the writer when absent; item images are stored first."""
     body = await read_body(request, settings.max_body_bytes)
     data = decode_create(body, max_items=settings.max_items)
     _forbid_financeiro_unless_admin(request, data.financeiro or data.financeiro_liberado_em is not None)
     actor, scope = _caller(request)
     key, request_hash = idempotency(request, body, scope)
-    ok = await writer.call(CreatePedido(data=data), actor=actor, idempotency_key=key, request_hash=request_hash)
+    del body  # may hold megabytes of base64; the items now hold it until stored
+    images = await take_item_images(store, data.items)
+    ok = await writer.call(
+        CreatePedido(data=data, images=images), actor=actor, idempotency_key=key, request_hash=request_hash
+    )
     return committed(ok)
 
 
@@ -125,7 +135,7 @@ async def list_pedidos(
     date_mode: Literal["entrada", "entrega", "qualquer"] = "entrada",
     is_pronto: bool | None = None,
     skip: Skip = 0,
-    limit: Limit = 100,
+    limit: Limit = None,
 ) -> Response:
     """Pedidos newest first (ALTA first within a day); total in `X-Total-Count`."""
     if data_inicio is not None and data_fim is not None and data_inicio > data_fim:
@@ -138,7 +148,7 @@ async def list_pedidos(
         date_mode=date_mode,
         is_pronto=is_pronto,
         skip=skip,
-        limit=limit,
+        limit=_page_size(limit, settings),
     )
     return await _page(readers, settings, filters)
 
@@ -149,10 +159,10 @@ async def list_by_status(
     readers: ReaderDep,
     settings: SettingsDep,
     skip: Skip = 0,
-    limit: Limit = 100,
+    limit: Limit = None,
 ) -> Response:
     """Pedidos of one status, paginated like the list; total in `X-Total-Count`."""
-    filters = PedidoFilter(status=_status_param(status), skip=skip, limit=limit)
+    filters = PedidoFilter(status=_status_param(status), skip=skip, limit=_page_size(limit, settings))
     return await _page(readers, settings, filters)
 
 
@@ -249,9 +259,10 @@ async def patch_pedido(
     request: Request,
     writer: WriterDep,
     settings: SettingsDep,
+    store: MediaDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Change only the fields sent; `items`, when sent, replaces the list."""
+    """Change only the fields sent; `items`, when sent, replaces the list and its images."""
     body = await read_body(request, settings.max_body_bytes)
     patch = decode_patch(body, max_items=settings.max_items)
     _forbid_financeiro_unless_admin(
@@ -259,8 +270,11 @@ async def patch_pedido(
     )
     actor, scope = _caller(request)
     key, request_hash = idempotency(request, body, scope)
+    if_version = _if_match(if_match)
+    del body
+    images = await take_item_images(store, patch.items) if patch.items is not UNSET else []
     ok = await writer.call(
-        PatchPedido(id=pedido_id, patch=patch, if_version=_if_match(if_match)),
+        PatchPedido(id=pedido_id, patch=patch, if_version=if_version, images=images),
         actor=actor,
         idempotency_key=key,
         request_hash=request_hash,
@@ -275,7 +289,7 @@ async def patch_pedido(
     responses={**_written("PedidoDeleted", "Pedido excluído"), **_NOT_FOUND, "422": _ERRORS["422"], "503": _ERRORS["503"]},
 )
 async def delete_pedido(pedido_id: PedidoId, request: Request, writer: WriterDep) -> Response:
-    """Delete a pedido; a second delete is 404."""
+    """Delete a pedido and its image references; a second delete is 404."""
     actor, scope = _caller(request)
     key, request_hash = idempotency(request, b"", scope)
     ok = await writer.call(DeletePedido(id=pedido_id), actor=actor, idempotency_key=key, request_hash=request_hash)

@@ -1,0 +1,72 @@
+"""Schemathesis against the app's own OpenAPI schema, as admin: no 5xx, and every response matches the schema.
+
+Bounded: a few examples per operation and no shrinking past a deadline, so it
+runs in seconds. Operations that would end the run's own session or write
+outside the test's directory are left out (see EXCLUDED).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from api.app import create_app
+from core.settings import Settings
+from tests.support import ServerProcess
+
+# The schema the app builds is the one it serves (checked below), so it can drive test collection.
+APP_SCHEMA = create_app(Settings.load(environ={})).openapi()
+
+EXCLUDED = {
+    ("POST", "/auth/logout"),  # would revoke the token the rest of the run uses
+    ("POST", "/auth/change-password"),  # likewise, should it ever guess the password
+    ("POST", "/api/v1/admin/backup"),  # writes a copy wherever `path` says
+}
+
+schema = schemathesis.openapi.from_dict(APP_SCHEMA).exclude(
+    func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in EXCLUDED
+)
+
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("fuzz") / "data", workers=2).start()
+    yield proc
+    assert proc.stop() == 0, proc.log()
+
+
+def test_served_schema_is_the_app_schema(server: ServerProcess) -> None:
+    served = httpx.get(f"{server.base_url}/openapi.json").json()
+    assert served == APP_SCHEMA
+
+
+@schema.parametrize()
+@settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_conforms_to_its_schema(case: schemathesis.Case, server: ServerProcess) -> None:
+    case.call_and_validate(base_url=server.base_url, headers=server.headers, checks=CHECKS, timeout=30)

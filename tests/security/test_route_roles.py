@@ -1,0 +1,211 @@
+"""The auth rule of every route, enumerated from the app: anonymous, ops token, user and admin.
+
+One server with `SGP_OPEN_READS=true` and an `SGP_OPS_TOKEN`, so the same run
+checks that open reads open only reads and that the ops token opens only the
+ops endpoints. (tests/api/test_auth.py checks the default: 401 without a token.)
+A new route fails `test_every_route_has_a_rule` until it is given one below.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support import ADMIN_PASSWORD, ServerProcess, app_routes, pedido
+
+OPEN, READ, USER, ADMIN, OPS = "open", "read", "user", "admin", "ops"
+OPS_TOKEN = "ops-token-for-monitoring-0123456789abcdef"
+
+RULES: dict[tuple[str, str], str] = {
+    ("GET", "/docs"): OPEN,
+    ("GET", "/docs/oauth2-redirect"): OPEN,
+    ("GET", "/openapi.json"): OPEN,
+    ("GET", "/redoc"): OPEN,
+    ("GET", "/health"): OPEN,
+    ("POST", "/auth/login"): OPEN,
+    ("GET", "/auth/me"): USER,
+    ("POST", "/auth/logout"): USER,
+    ("POST", "/auth/change-password"): USER,
+    ("GET", "/health/writer"): OPS,
+    ("GET", "/metrics"): OPS,
+    ("GET", "/api/v1/pedidos/"): READ,
+    ("GET", "/api/v1/pedidos/summary"): READ,
+    ("GET", "/api/v1/pedidos/status/{status}"): READ,
+    ("GET", "/api/v1/pedidos/{pedido_id}"): READ,
+    ("GET", "/api/v1/pedidos/{pedido_id}/json"): READ,
+    ("GET", "/api/v1/pedidos/imagens/{imagem_id}"): READ,
+    ("POST", "/api/v1/pedidos/"): USER,
+    ("PATCH", "/api/v1/pedidos/{pedido_id}"): USER,
+    ("POST", "/api/v1/pedidos/batch-status"): USER,
+    ("POST", "/api/v1/pedidos/order-items/upload-image"): USER,
+    ("DELETE", "/api/v1/pedidos/{pedido_id}"): ADMIN,
+    ("GET", "/api/v1/fichas/"): READ,
+    ("GET", "/api/v1/fichas/{ficha_id}"): READ,
+    ("GET", "/api/v1/fichas/imagens/{ficha_id}"): READ,
+    ("POST", "/api/v1/fichas/"): USER,
+    ("PATCH", "/api/v1/fichas/{ficha_id}"): USER,
+    ("DELETE", "/api/v1/fichas/{ficha_id}"): ADMIN,
+    ("GET", "/api/v1/users/"): ADMIN,
+    ("POST", "/api/v1/users/"): ADMIN,
+    ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
+    ("DELETE", "/api/v1/users/{user_id}"): ADMIN,
+    ("POST", "/api/v1/admin/backup"): ADMIN,
+}
+
+# A 1x1 PNG, for the upload route.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+_unique = itertools.count()
+
+
+class World:
+    """The server, a normal user, and fresh targets for requests that consume them."""
+
+    def __init__(self, server: ServerProcess, tmp: Path) -> None:
+        self.server = server
+        self.tmp = tmp
+        self.admin = server.client()
+        r = self.admin.post("/api/v1/users/", json={"username": "balconista", "password": "senha-forte-1"})
+        assert r.status_code == 201, r.text
+        self._user_token = self.server.login("balconista", "senha-forte-1")
+
+    def user_token(self, fresh: bool = False) -> str:
+        """The normal user's token; a fresh one for a request that ends its session."""
+        return self.server.login("balconista", "senha-forte-1") if fresh else self._user_token
+
+    def pedido_id(self) -> int:
+        r = self.admin.post("/api/v1/pedidos/", json=pedido("Alvo da matriz"))
+        assert r.status_code == 200, r.text
+        return r.json()["id"]
+
+    def ficha_id(self) -> int:
+        r = self.admin.post("/api/v1/fichas/", json={"nome": f"Ficha {next(_unique)}"})
+        assert r.status_code in (200, 201), r.text
+        return r.json()["id"]
+
+    def user_id(self) -> int:
+        r = self.admin.post("/api/v1/users/", json={"username": f"alvo{next(_unique)}", "password": "senha-forte-1"})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    def request(self, method: str, template: str) -> tuple[str, dict[str, Any]]:
+        """A well-formed request for the route: real ids, a valid body (what a permitted caller would send)."""
+        path = template
+        if "{pedido_id}" in path:
+            path = path.replace("{pedido_id}", str(self.pedido_id()))
+        if "{ficha_id}" in path:
+            path = path.replace("{ficha_id}", str(self.ficha_id()))
+        if "{user_id}" in path:
+            path = path.replace("{user_id}", str(self.user_id()))
+        path = path.replace("{status}", "pendente").replace("{imagem_id}", "0" * 64)
+        kwargs: dict[str, Any] = {}
+        match method, template:
+            case "POST", "/auth/login":
+                kwargs["json"] = {"username": "admin", "password": ADMIN_PASSWORD}
+            case "POST", "/auth/change-password":
+                kwargs["json"] = {"old_password": "not-the-password", "new_password": "uma-senha-nova-1"}
+            case "POST", "/api/v1/pedidos/":
+                kwargs["json"] = pedido("Criado pela matriz")
+            case "PATCH", "/api/v1/pedidos/{pedido_id}":
+                kwargs["json"] = {"observacao": "matriz"}
+            case "POST", "/api/v1/pedidos/batch-status":
+                kwargs["json"] = {"id_pedidos": [self.pedido_id()], "status": "pronto"}
+            case "POST", "/api/v1/pedidos/order-items/upload-image":
+                kwargs.update(content=PNG, headers={"content-type": "application/octet-stream"})
+            case "POST", "/api/v1/fichas/":
+                kwargs["json"] = {"nome": "Ficha da matriz"}
+            case "PATCH", "/api/v1/fichas/{ficha_id}":
+                kwargs["json"] = {"descricao": "matriz"}
+            case "POST", "/api/v1/users/":
+                kwargs["json"] = {"username": f"novo{next(_unique)}", "password": "senha-forte-1"}
+            case "PATCH", "/api/v1/users/{user_id}":
+                kwargs["json"] = {"setor": "matriz"}
+            case "POST", "/api/v1/admin/backup":
+                kwargs["json"] = {"path": str(self.tmp / f"backup-{next(_unique)}")}
+        return path, kwargs
+
+    def call(self, method: str, template: str, token: str | None) -> httpx.Response:
+        path, kwargs = self.request(method, template)
+        headers = {**kwargs.pop("headers", {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+        return httpx.request(method, self.server.base_url + path, headers=headers, timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    tmp = tmp_path_factory.mktemp("roles")
+    server = ServerProcess(
+        tmp / "data", workers=2, env={"SGP_OPEN_READS": "true", "SGP_OPS_TOKEN": OPS_TOKEN}
+    ).start()
+    world = World(server, tmp)
+    yield world
+    world.admin.close()
+    assert server.stop() == 0, server.log()
+
+
+def test_every_route_has_a_rule() -> None:
+    routes = set(app_routes())
+    assert routes - set(RULES) == set(), "new routes: give each an auth rule in RULES"
+    assert set(RULES) - routes == set(), "RULES names routes the app no longer has"
+
+
+def refused(r: httpx.Response, status: int) -> bool:
+    code = r.json().get("code", "") if r.headers.get("content-type") == "application/json" else ""
+    if status == 401:  # no token, or one that is not a user's (the ops token is not a JWT)
+        return r.status_code == 401 and (code == "not_authenticated" or code.startswith("token_"))
+    return r.status_code == 403 and code == "forbidden"
+
+
+def allowed(r: httpx.Response) -> bool:
+    return r.status_code not in (401, 403) and r.status_code < 500
+
+
+@pytest.mark.parametrize(("method", "template"), sorted(app_routes()), ids=lambda v: v)
+def test_route_auth_rule(world: World, method: str, template: str) -> None:
+    rule = RULES.get((method, template))
+    if rule is None:
+        pytest.fail(f"{method} {template} has no auth rule in RULES")
+    outcomes = {}
+
+    anonymous = world.call(method, template, None)
+    outcomes["anonymous"] = anonymous.status_code
+    assert allowed(anonymous) if rule in (OPEN, READ) else refused(anonymous, 401), (outcomes, anonymous.text)
+
+    ops = world.call(method, template, OPS_TOKEN)
+    outcomes["ops"] = ops.status_code
+    # The ops token is not a user token: it opens the ops endpoints and nothing else.
+    assert ops.status_code == 200 if rule == OPS else allowed(ops) if rule == OPEN else refused(ops, 401), (
+        outcomes, ops.text,
+    )
+
+    logout = (method, template) == ("POST", "/auth/logout")
+    user = world.call(method, template, world.user_token(fresh=logout))
+    outcomes["user"] = user.status_code
+    assert refused(user, 403) if rule == ADMIN else allowed(user), (outcomes, user.text)
+
+    admin = world.call(method, template, world.server.login("admin", ADMIN_PASSWORD) if logout else world.server.token)
+    outcomes["admin"] = admin.status_code
+    assert allowed(admin), (outcomes, admin.text)
+
+
+def test_user_cannot_escalate_through_users_or_financeiro(world: World) -> None:
+    """A normal user cannot make itself admin, nor release payment on create or patch."""
+    headers = {"Authorization": f"Bearer {world.user_token()}"}
+    me = httpx.get(f"{world.server.base_url}/auth/me", headers=headers).json()
+    base = world.server.base_url
+    assert httpx.patch(f"{base}/api/v1/users/{me['id']}", json={"is_admin": True}, headers=headers).status_code == 403
+    target = world.pedido_id()
+    for method, path, body in (
+        ("POST", "/api/v1/pedidos/", pedido("fin", financeiro_liberado_em="2026-11-29T10:00:00Z")),
+        ("PATCH", f"/api/v1/pedidos/{target}", {"financeiro_liberado_em": "2026-11-29T10:00:00Z"}),
+    ):
+        r = httpx.request(method, base + path, json=body, headers=headers)
+        assert r.status_code == 403 and r.json()["field"] == "financeiro", r.text
+    assert world.admin.get(f"/api/v1/pedidos/{target}").json()["financeiro_liberado_em"] is None
+    assert not next(u for u in world.admin.get("/api/v1/users/").json() if u["id"] == me["id"])["is_admin"]

@@ -1,0 +1,75 @@
+"""Image references in the writer: migration 3, the consistency check, and the sweeper's choice of files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from core.images import image_url
+from writer import schema
+from writer.errors import CommandError
+from writer.media_refs import MediaSweeper, check_item_images, record_pedido_images, referenced_shas
+from writer.protocol import ImageRef, ItemImage
+
+A, B, C = "a" * 64, "b" * 64, "c" * 64
+
+
+def image(index: int, sha256: str) -> ItemImage:
+    return ItemImage(index=index, image=ImageRef(sha256=sha256, mime="image/png", size=10))
+
+
+def test_upgrading_a_version_2_database_creates_the_new_tables_and_indexes(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "v2.sqlite3", isolation_level=None)
+    for script in schema.MIGRATIONS[:2]:
+        for statement in schema._statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version=2")
+    assert schema.migrate(conn) == schema.SCHEMA_VERSION == 3
+    assert all(status == "ok" for status in schema.ensure_indexes(conn).values())
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"pedido_imagens", "fichas"} <= tables
+
+
+def test_check_item_images_requires_rows_to_mirror_the_items() -> None:
+    items = [{"imagem": image_url(A)}, {"imagem": None}, {"imagem": image_url(B)}]
+    check_item_images(items, [image(0, A), image(2, B)])
+    for wrong in ([image(0, A)], [image(0, A), image(2, C)], [image(0, A), image(2, B), image(3, C)],
+                  [image(0, A), image(0, A), image(2, B)]):  # fmt: skip
+        with pytest.raises(CommandError):
+            check_item_images(items, wrong)
+
+
+def test_sweeper_deletes_only_old_unreferenced_files(tmp_path: Path) -> None:
+    conn = schema.open_write_connection(tmp_path / "db.sqlite3", synchronous="normal", journal_size_limit=1 << 20)
+    schema.migrate(conn)
+    conn.execute(
+        "INSERT INTO pedidos (id, numero, status, cliente, cliente_busca, data_entrada, prioridade_rank, pronto, "
+        "financeiro, conferencia, sublimacao, costura, expedicao, data_criacao, ultima_atualizacao, version, doc) "
+        "VALUES (1, '1', 'pendente', 'c', 'c', '2026-11-29', 0, 0, 0, 0, 0, 0, 0, 'x', 'x', 1, '{}')"
+    )
+    record_pedido_images(conn, 1, [image(0, A)], "now")
+    conn.execute(
+        "INSERT INTO fichas (nome, imagem_sha256, data_criacao, ultima_atualizacao, version) VALUES ('f', ?, 'x', 'x', 1)",
+        (B,),
+    )
+    assert referenced_shas(conn) == {A, B}
+
+    media = tmp_path / "media"
+    sweeper = MediaSweeper(media, max_bytes=1024, grace_s=60)
+    old = time.time() - 120
+    for sha256, mtime in ((A, old), (B, old), (C, old), ("d" * 64, time.time())):
+        path = media / sha256[:2] / sha256[2:4] / sha256
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+        os.utime(path, (mtime, mtime))
+
+    async def references() -> set[str]:
+        return referenced_shas(conn)
+
+    assert asyncio.run(sweeper.run(references)) == [C]  # referenced and young files stay
+    assert not sweeper.due(time.time()) and sweeper.deleted_total == 1

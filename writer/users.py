@@ -12,11 +12,13 @@ from typing import Any
 
 import msgspec
 
+from core.accounts import UserPublic
+
 from .errors import CommandError
 from .handlers import Context, Outcome
 from .protocol import ChangePassword, CreateUser, RevokedToken, RevokeToken, UpdateUser, UserValidity
 
-__all__ = ["UserOut", "create_user", "update_user", "change_password", "revoke_token", "bootstrap_admin", "INACTIVE"]
+__all__ = ["create_user", "update_user", "change_password", "revoke_token", "bootstrap_admin", "INACTIVE"]
 
 # tokens_valid_after of a deactivated user: no token is ever that new.
 INACTIVE = 1e18
@@ -24,26 +26,14 @@ INACTIVE = 1e18
 _json = msgspec.json.Encoder()
 
 
-class UserOut(msgspec.Struct):
-    """A user as the API shows it (never the password hash)."""
-
-    id: int
-    username: str
-    is_admin: bool
-    active: bool
-    setor: str | None
-    created_at: str
-    updated_at: str
-
-
 _COLUMNS = "id, username, is_admin, active, setor, created_at, updated_at"
 
 
-def _user(conn: sqlite3.Connection, user_id: int) -> UserOut:
+def _user(conn: sqlite3.Connection, user_id: int) -> UserPublic:
     row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
     if row is None:
         raise CommandError("not_found", f"Usuário {user_id} não encontrado.")
-    return UserOut(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], row[6])
+    return UserPublic(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], row[6])
 
 
 def _end_sessions(ctx: Context, user_id: int, valid_after: float) -> None:

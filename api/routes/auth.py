@@ -9,6 +9,7 @@ import msgspec
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from core.accounts import UserPublic
 from core.passwords import DUMMY_HASH, hash_password, validate_new_password, verify_password
 from readers.users import get_user, get_user_for_login
 from writer.protocol import ChangePassword, RevokeToken
@@ -37,18 +38,6 @@ class ChangePasswordIn(msgspec.Struct):
 
     old_password: str
     new_password: str
-
-
-class UserPublic(msgspec.Struct):
-    """A user as shown to clients."""
-
-    id: int
-    username: str
-    is_admin: bool
-    active: bool
-    setor: str | None
-    created_at: str
-    updated_at: str
 
 
 class LoginOut(msgspec.Struct):

@@ -25,7 +25,7 @@ import aiofiles.os
 import msgspec
 
 from core.logs import configure_logging
-from core.process import ignore_console_interrupts
+from core.process import ignore_shutdown_signals
 from core.settings import Settings
 from writer.client import WriterClient
 from writer.protocol import Events, Reset, Welcome
@@ -204,6 +204,6 @@ async def _serve(settings: Settings, stop: EventType) -> None:
 
 def run_exporter(settings: Settings, stop: EventType) -> None:
     """Entry point of the export process (spawned by run_server.py when SGP_EXPORT_DIR is set)."""
-    ignore_console_interrupts()
+    ignore_shutdown_signals()
     configure_logging(settings.log_level, settings.log_format, "exporter")
     asyncio.run(_serve(settings, stop))

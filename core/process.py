@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import signal
 
-__all__ = ["ignore_console_interrupts"]
+__all__ = ["ignore_shutdown_signals"]
 
 
-def ignore_console_interrupts() -> None:
-    """Ignore Ctrl-C (and Ctrl-Break on Windows): the console sends them to every process
-    of the group, and the supervisor alone decides the order of shutdown."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "SIGBREAK"):
-        signal.signal(signal.SIGBREAK, signal.SIG_IGN)  # type: ignore[attr-defined]
+def ignore_shutdown_signals() -> None:
+    """Leave Ctrl-C, Ctrl-Break and SIGTERM to the supervisor.
+
+    A console sends Ctrl-C / Ctrl-Break to every process of the group, and
+    `timeout`, service managers (systemd's default KillMode) or `kill -TERM -PGID`
+    send SIGTERM to all of them: the children must not die out of order. The
+    supervisor tells them when to stop, and each also stops by itself when the
+    supervisor is gone.
+    """
+    for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)

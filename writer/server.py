@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from core.logs import configure_logging
-from core.process import ignore_console_interrupts
+from core.process import ignore_shutdown_signals
 from core.passwords import hash_password
 from core.settings import Settings
 
@@ -31,10 +31,11 @@ from .protocol import AuthChanged, Broadcast, Call, Event, Events, GetStats, Ok,
 from .transport import (
     Address,
     FrameError,
+    frame,
+    read_address_file,
     read_message,
     server_handshake,
     write_address_file,
-    write_message,
 )
 
 __all__ = ["WriterServer", "run_writer"]
@@ -56,11 +57,25 @@ class _Peer:
         self.replaying = False
         self.pending: list[Event] = []
         self.last_sent = 0
+        self._outbox: list[bytes] = []
 
     def send(self, message: Any) -> None:
+        """Queue a message; all those queued during one event-loop pass leave in one write.
+
+        A batch answers every call in it, then publishes its events, in one pass:
+        one send() per worker connection instead of one per message.
+        """
         if self.writer.is_closing():
             return
-        write_message(self.writer, message)
+        if not self._outbox:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outbox.append(frame(message))
+
+    def _flush(self) -> None:
+        frames, self._outbox = self._outbox, []
+        if self.writer.is_closing():
+            return
+        self.writer.write(b"".join(frames))
         if self.writer.transport.get_write_buffer_size() > _MAX_PEER_BUFFER:
             log.warning("peer %s is not reading; dropping its connection", self.name)
             self.writer.close()
@@ -158,6 +173,9 @@ class WriterServer:
         if self._conn is not None:
             await self._in_thread(self._close_db)
         self.executor.shutdown(wait=True)
+        address = read_address_file(self.settings.writer_address_file)
+        if address is not None and address.pid == os.getpid():
+            self.settings.writer_address_file.unlink(missing_ok=True)  # no stale address after a clean stop
         log.info("writer stopped")
 
     def _close_db(self) -> None:
@@ -325,7 +343,7 @@ def run_writer(
     crash_loop: bool = False,
 ) -> None:
     """Entry point of the writer process (spawned by run_server.py)."""
-    ignore_console_interrupts()
+    ignore_shutdown_signals()
     configure_logging(settings.log_level, settings.log_format, "writer")
     try:
         asyncio.run(_serve(settings, secret, ready, stop, restarts, crash_loop))

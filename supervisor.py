@@ -266,8 +266,8 @@ class Supervisor:
             self.writer_stop.set()
             self.writer.join(30)
             if self.writer.is_alive():
-                log.warning("writer did not stop in time; terminating it")
-                self.writer.terminate()
+                log.warning("writer did not stop in time; killing it")
+                self.writer.kill()  # children ignore SIGTERM (core.process)
                 self.writer.join(5)
 
     def _shutdown(self) -> None:
@@ -279,8 +279,8 @@ class Supervisor:
             process.join(max(0.1, deadline - time.monotonic()))
         for process in children:
             if process.is_alive():
-                log.warning("worker %d did not stop in time; terminating it", process.pid)
-                process.terminate()
+                log.warning("worker %d did not stop in time; killing it", process.pid)
+                process.kill()  # children ignore SIGTERM (core.process)
                 process.join(5)
         self._stop_writer()
         for process in (*children, *([self.writer] if self.writer else [])):

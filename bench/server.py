@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -83,25 +84,40 @@ class BenchServer:
                 stdout=log, stderr=subprocess.STDOUT, **options,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
+        seen: set[int] = set()
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 message = f"run_server.py exited with code {self._proc.returncode}\n{self.log_tail()}"
                 self.stop()
                 raise ServerError(message)
-            if self._health_status() == 200:
-                return
+            # A fresh connection per poll until every worker has answered: a worker still
+            # starting when the clients connect would leave all their keep-alive
+            # connections to the others for the whole phase (and halve the ceiling).
+            worker = self._health_worker()
+            if worker is not None:
+                seen.add(worker)
+                if len(seen) >= self.workers:
+                    return
+                continue
             time.sleep(0.2)
-        message = f"GET /health did not answer 200 within {timeout:.0f} s\n{self.log_tail()}"
+        message = (
+            f"GET /health did not answer 200 from {self.workers} workers within {timeout:.0f} s\n{self.log_tail()}"
+        )
         self.stop()
         raise ServerError(message)
 
-    def _health_status(self) -> int | None:
+    def _health_worker(self) -> int | None:
+        """The pid of the worker that answered GET /health with 200, or None."""
         # http.client rather than urllib: no proxy settings get in the way of loopback.
         conn = http.client.HTTPConnection(self.host, self.port, timeout=2.0)
         try:
             conn.request("GET", "/health")
-            return conn.getresponse().status
-        except (OSError, http.client.HTTPException):
+            response = conn.getresponse()
+            body = response.read()
+            if response.status != 200:
+                return None
+            return int(json.loads(body)["worker"])
+        except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError):
             return None
         finally:
             conn.close()

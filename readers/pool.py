@@ -40,10 +40,6 @@ _T = TypeVar("_T")
 # A read waits this long for the WAL index lock while the writer checkpoints.
 _BUSY_TIMEOUT_S = 2.0
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-# Readers map the database file instead of copying its pages through read() calls.
-# Every commit of the writer invalidates each reader's page cache, so under a write
-# load a read goes back to the file for nearly every page it touches.
-_MMAP_BYTES = 256 * 1024 * 1024
 
 
 class ReaderError(Exception):
@@ -90,7 +86,6 @@ class ReaderPool:
             self._uri, uri=True, isolation_level=None, check_same_thread=False, timeout=busy_timeout_s
         )
         conn.execute("PRAGMA query_only=1")
-        conn.execute(f"PRAGMA mmap_size={_MMAP_BYTES}")
         self._all.append(conn)
         return conn
 

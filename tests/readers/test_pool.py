@@ -1,0 +1,127 @@
+"""The reader pool: reads on threads or inline, one snapshot per read, never a write."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from readers.pool import PoolTimeout, ReaderPool
+from tests.support import run
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "db.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    conn.executemany("INSERT INTO t (v) VALUES (?)", [("a",), ("b",), ("c",)])
+    conn.close()
+    return path
+
+
+def _thread_name(conn: sqlite3.Connection) -> str:
+    return threading.current_thread().name
+
+
+def test_reads_run_on_pool_threads_or_inline(db: Path) -> None:
+    async def go() -> tuple[str, str, list[tuple[int, str]], tuple[str] | None]:
+        pool = ReaderPool(db, size=2)
+        try:
+            threaded = await pool.read(_thread_name)
+            inline = await pool.read(_thread_name, inline=True)
+            rows = await pool.fetchall("SELECT id, v FROM t ORDER BY id", inline=True)
+            row = await pool.fetchone("SELECT v FROM t WHERE id = ?", (2,))
+            return threaded, inline, rows, row
+        finally:
+            await pool.close()
+
+    threaded, inline, rows, row = run(go())
+    assert threaded.startswith("sgp-reader")
+    assert inline == threading.main_thread().name
+    assert rows == [(1, "a"), (2, "b"), (3, "c")]
+    assert row == ("b",)
+
+
+def test_a_read_is_one_transaction_and_never_writes(db: Path) -> None:
+    def both(conn: sqlite3.Connection) -> bool:
+        return conn.in_transaction
+
+    def write(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO t (v) VALUES ('x')")
+
+    async def go() -> list[bool]:
+        pool = ReaderPool(db)
+        try:
+            for inline in (False, True):
+                with pytest.raises(sqlite3.OperationalError):
+                    await pool.read(write, inline=inline)
+            return [await pool.read(both), await pool.read(both, inline=True)]
+        finally:
+            await pool.close()
+
+    assert run(go()) == [True, True]
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM t").fetchone() == (3,)
+
+
+def test_a_busy_inline_read_is_retried_on_a_thread(db: Path) -> None:
+    calls: list[str] = []
+
+    def flaky(conn: sqlite3.Connection) -> str:
+        calls.append(threading.current_thread().name)
+        if len(calls) == 1:
+            error = sqlite3.OperationalError("database is locked")
+            error.sqlite_errorcode = sqlite3.SQLITE_BUSY  # type: ignore[attr-defined]
+            raise error
+        return "ok"
+
+    async def go() -> str:
+        pool = ReaderPool(db)
+        try:
+            return await pool.read(flaky, inline=True)
+        finally:
+            await pool.close()
+
+    assert run(go()) == "ok"
+    assert calls[0] == threading.main_thread().name and calls[1].startswith("sgp-reader")
+
+
+def test_acquire_keeps_one_connection_across_statements(db: Path) -> None:
+    async def go() -> tuple[int, bool]:
+        pool = ReaderPool(db)
+        try:
+            async with pool.acquire() as conn:
+                await conn.execute("BEGIN")
+                total = (await conn.execute_fetchall("SELECT count(*) FROM t"))[0][0]
+                inside = conn.in_transaction
+                await conn.execute("COMMIT")
+            return total, inside
+        finally:
+            await pool.close()
+
+    assert run(go()) == (3, True)
+
+
+def test_no_free_connection_in_time_is_a_pool_timeout(db: Path) -> None:
+    release = threading.Event()
+
+    def hold(conn: sqlite3.Connection) -> None:
+        release.wait(5)
+
+    async def go() -> None:
+        pool = ReaderPool(db, size=1, acquire_timeout=0.1)
+        try:
+            holder = asyncio.ensure_future(pool.read(hold))
+            await asyncio.sleep(0.05)
+            with pytest.raises(PoolTimeout):
+                await pool.read(_thread_name)
+            release.set()
+            await holder
+        finally:
+            await pool.close()
+
+    run(go())

@@ -101,7 +101,7 @@ async def get_pedido_doc(pool: ReaderPool, pedido_id: int) -> tuple[bytes, int] 
     return None if row is None else (row[0], row[1])
 
 
-# Beyond this offset a page costs more than walking the index to it; read on a thread.
+# Deeper pages walk that many index entries first: read them on a thread.
 INLINE_MAX_SKIP = 1000
 
 

@@ -9,6 +9,7 @@ the ops token.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -108,24 +109,22 @@ async def ops_access(request: Request, token: Annotated[str | None, Depends(_bea
     return _authenticate(request, token)
 
 
-async def pedidos_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
-    """Router-wide rule for pedidos: reads per read_access, writes need a user, DELETE an admin."""
-    if request.method in ("GET", "HEAD"):
-        return await read_access(request, token)
-    user = _authenticate(request, token)
-    if request.method == "DELETE" and not user.is_admin:
-        raise ApiError(403, "forbidden", "Apenas administradores podem excluir pedidos.")
-    return user
+def _resource_access(plural: str) -> Callable[..., Awaitable[Principal | None]]:
+    """Router-wide rule: reads per read_access, writes need a user, DELETE an admin."""
+
+    async def access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
+        if request.method in ("GET", "HEAD"):
+            return await read_access(request, token)
+        user = _authenticate(request, token)
+        if request.method == "DELETE" and not user.is_admin:
+            raise ApiError(403, "forbidden", f"Apenas administradores podem excluir {plural}.")
+        return user
+
+    return access
 
 
-async def fichas_access(request: Request, token: Annotated[str | None, Depends(_bearer)]) -> Principal | None:
-    """Router-wide rule for fichas, the same as for pedidos: reads per read_access, writes a user, DELETE an admin."""
-    if request.method in ("GET", "HEAD"):
-        return await read_access(request, token)
-    user = _authenticate(request, token)
-    if request.method == "DELETE" and not user.is_admin:
-        raise ApiError(403, "forbidden", "Apenas administradores podem excluir fichas.")
-    return user
+pedidos_access = _resource_access("pedidos")
+fichas_access = _resource_access("fichas")
 
 
 def principal_of(request: Request) -> Principal | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 from fastapi import Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.cors import CORSMiddleware
 
 from core.domain import openapi_schemas
 from core.settings import Settings
@@ -21,6 +21,8 @@ from writer.client import WriterClient
 from writer.protocol import Welcome
 
 from .drain import DrainUnreadBody
+from .cors import CORS_EXPOSE, CORS_HEADERS, CORS_METHODS, cors_origins
+from .paths import StripTrailingSlash, mount
 from .errors import install_error_handlers
 from .auth import Authenticator
 from .deps import fichas_access, pedidos_access
@@ -103,29 +105,31 @@ def create_app(settings: Settings) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
-    if settings.cors_origins.strip():
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
-            allow_credentials=True,
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Request-ID"],
-            expose_headers=["X-Total-Count", "X-SGP-Seq", "ETag", "Retry-After", "X-Request-ID"],
-        )
+    # Added first, so innermost: routing sees `/pedidos` for `/pedidos/`.
+    app.add_middleware(StripTrailingSlash)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=cors_origins(settings),
+        allow_credentials=True,
+        allow_methods=list(CORS_METHODS),
+        allow_headers=list(CORS_HEADERS),
+        expose_headers=list(CORS_EXPOSE),
+        max_age=600,
+    )
     # Answers given before the body was read must not cost the client its keep-alive connection.
     app.add_middleware(DrainUnreadBody)
     # Added last, so outermost: it times, counts and logs every request, CORS preflights included.
     app.add_middleware(RequestObserver, metrics=metrics)
     app.state.metrics = metrics
-    app.include_router(health.router)
-    app.include_router(auth_routes.router)
-    app.include_router(users.router)
-    # Before pedidos: /api/v1/pedidos/imagens/... must not be taken for a pedido id.
-    app.include_router(media.router, dependencies=[Depends(pedidos_access)])
-    app.include_router(pedidos.router, dependencies=[Depends(pedidos_access)])
-    app.include_router(fichas.router, dependencies=[Depends(fichas_access)])
-    app.include_router(ws.router)
-    app.include_router(ops.router)
+    mount(app, health.router)
+    mount(app, auth_routes.router)
+    mount(app, users.router)
+    # Before pedidos: /pedidos/imagens/... must not be taken for a pedido id.
+    mount(app, media.router, dependencies=[Depends(pedidos_access)])
+    mount(app, pedidos.router, dependencies=[Depends(pedidos_access)])
+    mount(app, fichas.router, dependencies=[Depends(fichas_access)])
+    mount(app, ws.router)
+    mount(app, ops.router)
     _install_openapi(app)
     return app
 

@@ -161,8 +161,12 @@ class ServerProcess:
         return msgspec.json.decode((self.data_dir / "writer.json").read_bytes())["pid"]
 
 
-def app_routes() -> list[tuple[str, str]]:
-    """(method, path) of every HTTP route of the app, enumerated from the app itself."""
+def app_routes(*, aliases: bool = False) -> list[tuple[str, str]]:
+    """(method, path) of every HTTP route of the app, enumerated from the app itself.
+
+    Every router is mounted at the root and again under `/api/v1` (api/paths.py);
+    the aliases are left out unless asked for, since they are the same routes.
+    """
     from api.app import create_app
 
     app = create_app(Settings.load(environ={}))
@@ -180,6 +184,8 @@ def app_routes() -> list[tuple[str, str]]:
                 add(ctx.path, ctx.methods)
         else:
             add(getattr(route, "path", ""), getattr(route, "methods", None))
+    if not aliases:
+        found = [(m, p) for m, p in found if not p.startswith("/api/v1/")]
     return sorted(set(found))
 
 

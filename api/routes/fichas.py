@@ -26,7 +26,7 @@ from ..responses import committed, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
 
-router = APIRouter(prefix="/api/v1/fichas", tags=["fichas"])
+router = APIRouter(prefix="/fichas", tags=["fichas"])
 
 FichaId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Id da ficha")]
 SCHEMAS = (FichaCreate, FichaPatch, Ficha, FichaDeleted)
@@ -64,7 +64,7 @@ async def _image(store: MediaDep, value: str | None) -> ImageRef | None:
 
 
 @router.post(
-    "/",
+    "",
     summary="Criar ficha",
     response_class=Response,
     openapi_extra=_body_spec("FichaCreate"),
@@ -88,7 +88,7 @@ async def create_ficha(request: Request, writer: WriterDep, settings: SettingsDe
 
 
 @router.get(
-    "/",
+    "",
     summary="Listar fichas",
     response_class=Response,
     responses={"200": {**json_content({"type": "array", "items": ref("Ficha")}), "headers": _PAGE_HEADERS}},

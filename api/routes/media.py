@@ -26,7 +26,7 @@ from ..responses import json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS", "UploadedImage"]
 
-router = APIRouter(prefix="/api/v1/pedidos", tags=["imagens"])
+router = APIRouter(prefix="/pedidos", tags=["imagens"])
 
 ImagemId = Annotated[str, Path(max_length=200, description="sha256 da imagem (64 dígitos hexadecimais)")]
 

@@ -1,4 +1,4 @@
-"""GET /metrics (every worker's figures, merged by the writer) and POST /api/v1/admin/backup."""
+"""GET /metrics (every worker's figures, merged by the writer) and POST /admin/backup."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ _BACKUP_STATUS = {"backup_target_exists": 409, "backup_in_progress": 409, "backu
 
 
 class BackupRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """Body of POST /api/v1/admin/backup."""
+    """Body of POST /admin/backup."""
 
     path: str | None = None
 
@@ -49,7 +49,7 @@ async def metrics(request: Request, writer: WriterDep, _: OpsAccess) -> Response
 
 
 @router.post(
-    "/api/v1/admin/backup",
+    "/admin/backup",
     summary="Backup online do banco e das imagens",
     response_class=Response,
     openapi_extra={"requestBody": {"required": False, "content": {"application/json": {"schema": {

@@ -35,7 +35,7 @@ Skip = Annotated[int, Query(ge=0, le=10_000_000, description="Quantos pedidos pu
 Limit = Annotated[int | None, Query(ge=1, description="Tamanho da página (padrão 100; no máximo SGP_MAX_PAGE_SIZE)")]
 _STATUS_HELP = "pendente, em_producao, pronto, entregue, cancelado (grafias antigas aceitas)"
 
-router = APIRouter(prefix="/api/v1/pedidos", tags=["pedidos"])
+router = APIRouter(prefix="/pedidos", tags=["pedidos"])
 
 _ERRORS = {
     "400": json_content(ref("Error"), "Requisição inválida"),
@@ -103,7 +103,7 @@ async def _page(readers: ReaderPool, settings: Settings, filters: PedidoFilter) 
 
 
 @router.post(
-    "/",
+    "",
     summary="Criar pedido",
     response_class=Response,
     openapi_extra=_body_spec("PedidoCreate"),
@@ -124,7 +124,7 @@ async def create_pedido(request: Request, writer: WriterDep, settings: SettingsD
     return committed(ok)
 
 
-@router.get("/", summary="Listar pedidos", response_class=Response, responses={**_PAGE, **_ERRORS})
+@router.get("", summary="Listar pedidos", response_class=Response, responses={**_PAGE, **_ERRORS})
 async def list_pedidos(
     readers: ReaderDep,
     settings: SettingsDep,

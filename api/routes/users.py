@@ -21,7 +21,7 @@ from ..responses import committed, json_content, json_response, ref
 
 __all__ = ["router", "UserCreateIn", "UserUpdateIn", "SCHEMAS"]
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=2**62)]
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{3,64}$")
@@ -64,14 +64,14 @@ def _check_password(password: str) -> None:
         raise ApiError(422, "weak_password", str(exc), field="password") from None
 
 
-@router.get("/", summary="Listar usuários", response_class=Response,
+@router.get("", summary="Listar usuários", response_class=Response,
             responses={"200": json_content({"type": "array", "items": ref("UserPublic")})})
 async def get_users(_: AdminUser, readers: ReaderDep) -> Response:
     """Every user (without password hashes)."""
     return json_response(msgspec.json.encode(await list_users(readers)))
 
 
-@router.post("/", summary="Criar usuário", status_code=201, response_class=Response,
+@router.post("", summary="Criar usuário", status_code=201, response_class=Response,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("UserCreateIn")}}}},
              responses={"201": json_content(ref("UserPublic")), "409": json_content(ref("Error"))})
 async def create_user(request: Request, admin: AdminUser, writer: WriterDep) -> Response:

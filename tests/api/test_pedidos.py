@@ -420,8 +420,8 @@ def test_summary_counts_statuses_and_pending_steps(client: httpx.Client) -> None
 
 
 ROUTES = [
-    ("post", "/api/v1/pedidos/", "PedidoCreate", "Pedido"),
-    ("get", "/api/v1/pedidos/", None, "Pedido"),
+    ("post", "/api/v1/pedidos", "PedidoCreate", "Pedido"),
+    ("get", "/api/v1/pedidos", None, "Pedido"),
     ("get", "/api/v1/pedidos/status/{status}", None, "Pedido"),
     ("post", "/api/v1/pedidos/batch-status", "BatchStatusRequest", "BatchStatusResult"),
     ("get", "/api/v1/pedidos/summary", None, "PedidoSummary"),

@@ -34,28 +34,28 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/auth/change-password"): USER,
     ("GET", "/health/writer"): OPS,
     ("GET", "/metrics"): OPS,
-    ("GET", "/api/v1/pedidos/"): READ,
-    ("GET", "/api/v1/pedidos/summary"): READ,
-    ("GET", "/api/v1/pedidos/status/{status}"): READ,
-    ("GET", "/api/v1/pedidos/{pedido_id}"): READ,
-    ("GET", "/api/v1/pedidos/{pedido_id}/json"): READ,
-    ("GET", "/api/v1/pedidos/imagens/{imagem_id}"): READ,
-    ("POST", "/api/v1/pedidos/"): USER,
-    ("PATCH", "/api/v1/pedidos/{pedido_id}"): USER,
-    ("POST", "/api/v1/pedidos/batch-status"): USER,
-    ("POST", "/api/v1/pedidos/order-items/upload-image"): USER,
-    ("DELETE", "/api/v1/pedidos/{pedido_id}"): ADMIN,
-    ("GET", "/api/v1/fichas/"): READ,
-    ("GET", "/api/v1/fichas/{ficha_id}"): READ,
-    ("GET", "/api/v1/fichas/imagens/{ficha_id}"): READ,
-    ("POST", "/api/v1/fichas/"): USER,
-    ("PATCH", "/api/v1/fichas/{ficha_id}"): USER,
-    ("DELETE", "/api/v1/fichas/{ficha_id}"): ADMIN,
-    ("GET", "/api/v1/users/"): ADMIN,
-    ("POST", "/api/v1/users/"): ADMIN,
-    ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
-    ("DELETE", "/api/v1/users/{user_id}"): ADMIN,
-    ("POST", "/api/v1/admin/backup"): ADMIN,
+    ("GET", "/pedidos"): READ,
+    ("GET", "/pedidos/summary"): READ,
+    ("GET", "/pedidos/status/{status}"): READ,
+    ("GET", "/pedidos/{pedido_id}"): READ,
+    ("GET", "/pedidos/{pedido_id}/json"): READ,
+    ("GET", "/pedidos/imagens/{imagem_id}"): READ,
+    ("POST", "/pedidos"): USER,
+    ("PATCH", "/pedidos/{pedido_id}"): USER,
+    ("POST", "/pedidos/batch-status"): USER,
+    ("POST", "/pedidos/order-items/upload-image"): USER,
+    ("DELETE", "/pedidos/{pedido_id}"): ADMIN,
+    ("GET", "/fichas"): READ,
+    ("GET", "/fichas/{ficha_id}"): READ,
+    ("GET", "/fichas/imagens/{ficha_id}"): READ,
+    ("POST", "/fichas"): USER,
+    ("PATCH", "/fichas/{ficha_id}"): USER,
+    ("DELETE", "/fichas/{ficha_id}"): ADMIN,
+    ("GET", "/users"): ADMIN,
+    ("POST", "/users"): ADMIN,
+    ("PATCH", "/users/{user_id}"): ADMIN,
+    ("DELETE", "/users/{user_id}"): ADMIN,
+    ("POST", "/admin/backup"): ADMIN,
 }
 
 # A 1x1 PNG, for the upload route.
@@ -72,7 +72,7 @@ class World:
         self.server = server
         self.tmp = tmp
         self.admin = server.client()
-        r = self.admin.post("/api/v1/users/", json={"username": "balconista", "password": "senha-forte-1"})
+        r = self.admin.post("/users", json={"username": "balconista", "password": "senha-forte-1"})
         assert r.status_code == 201, r.text
         self._user_token = self.server.login("balconista", "senha-forte-1")
 
@@ -81,17 +81,17 @@ class World:
         return self.server.login("balconista", "senha-forte-1") if fresh else self._user_token
 
     def pedido_id(self) -> int:
-        r = self.admin.post("/api/v1/pedidos/", json=pedido("Alvo da matriz"))
+        r = self.admin.post("/pedidos", json=pedido("Alvo da matriz"))
         assert r.status_code == 200, r.text
         return r.json()["id"]
 
     def ficha_id(self) -> int:
-        r = self.admin.post("/api/v1/fichas/", json={"nome": f"Ficha {next(_unique)}"})
+        r = self.admin.post("/fichas", json={"nome": f"Ficha {next(_unique)}"})
         assert r.status_code in (200, 201), r.text
         return r.json()["id"]
 
     def user_id(self) -> int:
-        r = self.admin.post("/api/v1/users/", json={"username": f"alvo{next(_unique)}", "password": "senha-forte-1"})
+        r = self.admin.post("/users", json={"username": f"alvo{next(_unique)}", "password": "senha-forte-1"})
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
@@ -111,23 +111,23 @@ class World:
                 kwargs["json"] = {"username": "admin", "password": ADMIN_PASSWORD}
             case "POST", "/auth/change-password":
                 kwargs["json"] = {"old_password": "not-the-password", "new_password": "uma-senha-nova-1"}
-            case "POST", "/api/v1/pedidos/":
+            case "POST", "/pedidos":
                 kwargs["json"] = pedido("Criado pela matriz")
-            case "PATCH", "/api/v1/pedidos/{pedido_id}":
+            case "PATCH", "/pedidos/{pedido_id}":
                 kwargs["json"] = {"observacao": "matriz"}
-            case "POST", "/api/v1/pedidos/batch-status":
+            case "POST", "/pedidos/batch-status":
                 kwargs["json"] = {"id_pedidos": [self.pedido_id()], "status": "pronto"}
-            case "POST", "/api/v1/pedidos/order-items/upload-image":
+            case "POST", "/pedidos/order-items/upload-image":
                 kwargs.update(content=PNG, headers={"content-type": "application/octet-stream"})
-            case "POST", "/api/v1/fichas/":
+            case "POST", "/fichas":
                 kwargs["json"] = {"nome": "Ficha da matriz"}
-            case "PATCH", "/api/v1/fichas/{ficha_id}":
+            case "PATCH", "/fichas/{ficha_id}":
                 kwargs["json"] = {"descricao": "matriz"}
-            case "POST", "/api/v1/users/":
+            case "POST", "/users":
                 kwargs["json"] = {"username": f"novo{next(_unique)}", "password": "senha-forte-1"}
-            case "PATCH", "/api/v1/users/{user_id}":
+            case "PATCH", "/users/{user_id}":
                 kwargs["json"] = {"setor": "matriz"}
-            case "POST", "/api/v1/admin/backup":
+            case "POST", "/admin/backup":
                 kwargs["json"] = {"path": str(self.tmp / f"backup-{next(_unique)}")}
         return path, kwargs
 
@@ -202,10 +202,10 @@ def test_user_cannot_escalate_through_users_or_financeiro(world: World) -> None:
     assert httpx.patch(f"{base}/api/v1/users/{me['id']}", json={"is_admin": True}, headers=headers).status_code == 403
     target = world.pedido_id()
     for method, path, body in (
-        ("POST", "/api/v1/pedidos/", pedido("fin", financeiro_liberado_em="2026-11-29T10:00:00Z")),
-        ("PATCH", f"/api/v1/pedidos/{target}", {"financeiro_liberado_em": "2026-11-29T10:00:00Z"}),
+        ("POST", "/pedidos", pedido("fin", financeiro_liberado_em="2026-11-29T10:00:00Z")),
+        ("PATCH", f"/pedidos/{target}", {"financeiro_liberado_em": "2026-11-29T10:00:00Z"}),
     ):
         r = httpx.request(method, base + path, json=body, headers=headers)
         assert r.status_code == 403 and r.json()["field"] == "financeiro", r.text
-    assert world.admin.get(f"/api/v1/pedidos/{target}").json()["financeiro_liberado_em"] is None
-    assert not next(u for u in world.admin.get("/api/v1/users/").json() if u["id"] == me["id"])["is_admin"]
+    assert world.admin.get(f"/pedidos/{target}").json()["financeiro_liberado_em"] is None
+    assert not next(u for u in world.admin.get("/users").json() if u["id"] == me["id"])["is_admin"]

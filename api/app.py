@@ -21,6 +21,7 @@ from writer.client import WriterClient
 from writer.protocol import Welcome
 
 from .drain import DrainUnreadBody
+from .guard import RequestGuard
 from .cors import CORS_EXPOSE, CORS_HEADERS, CORS_METHODS, cors_origins
 from .paths import StripTrailingSlash, mount
 from .errors import install_error_handlers
@@ -116,6 +117,9 @@ def create_app(settings: Settings) -> FastAPI:
         expose_headers=list(CORS_EXPOSE),
         max_age=600,
     )
+    # Header limits, body size and body time, before anything parses a body (inside
+    # DrainUnreadBody, whose own reads are bounded, so its drain never trips the guard).
+    app.add_middleware(RequestGuard, settings=settings)
     # Answers given before the body was read must not cost the client its keep-alive connection.
     app.add_middleware(DrainUnreadBody)
     # Added last, so outermost: it times, counts and logs every request, CORS preflights included.

@@ -106,6 +106,10 @@ class WriterServer:
         self.maintenance: Maintenance | None = None
         self.ops = WriterOps(self)
         self._tasks: list[asyncio.Task[Any]] = []
+        # Connections that have not presented the secret yet: bounded, so a local
+        # process opening thousands of them cannot exhaust the writer's file descriptors.
+        self._unauthenticated = 0
+        self.refused_connections = 0
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -192,13 +196,27 @@ class WriterServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         name = str(writer.get_extra_info("peername") or "unix")
         assert self.batcher is not None
+        if self._unauthenticated >= self.settings.ipc_max_pending:
+            self.refused_connections += 1
+            if self.refused_connections in (1, 10, 100) or self.refused_connections % 1000 == 0:
+                log.warning(
+                    "%d IPC connections refused: more than %d waiting to authenticate (SGP_IPC_MAX_PENDING)",
+                    self.refused_connections, self.settings.ipc_max_pending,
+                )
+            writer.transport.abort()  # no FIN handshake to wait for: the descriptor is freed now
+            return
         welcome = Welcome(version=1, epoch=self.epoch, last_seq=self.batcher.last_seq, writer_pid=os.getpid())
+        self._unauthenticated += 1
         try:
-            hello = await server_handshake(reader, writer, secret=self.secret, welcome=welcome)
+            hello = await server_handshake(
+                reader, writer, secret=self.secret, welcome=welcome, timeout=self.settings.ipc_handshake_timeout_s
+            )
         except (FrameError, TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
             log.warning("refused IPC connection from %s: %s", name, exc or type(exc).__name__)
-            writer.close()
+            writer.transport.abort()
             return
+        finally:
+            self._unauthenticated -= 1
         peer = _Peer(writer, f"{hello.client}@{name}")
         self._peers.add(peer)
         try:

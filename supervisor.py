@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import secrets
 import signal
+import stat
 import time
 from multiprocessing.connection import wait
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -86,6 +88,19 @@ def _exit_reason(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+def _private_dir(path: Any) -> None:
+    """Create the data dir readable by its owner only (POSIX); tighten an existing one.
+
+    It holds the database, the IPC secret and the token key. On Windows mode
+    bits do not apply: the directory's ACL must allow the service account only
+    (docs/hardening.md).
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name != "nt" and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        log.warning("data dir %s was readable by other users; making it owner-only (0700)", path)
+        os.chmod(path, 0o700)
 
 
 class Supervisor:
@@ -208,7 +223,7 @@ class Supervisor:
     def run(self) -> int:
         """Serve until SIGINT/SIGTERM (Ctrl-C, Ctrl-Break on Windows); returns the exit code."""
         s = self.settings
-        s.data_dir.mkdir(parents=True, exist_ok=True)
+        _private_dir(s.data_dir)
         s.writer_address_file.unlink(missing_ok=True)
         if not s.token_secret:
             load_or_create_secret(s.token_secret_file)  # before the workers, who all read it
@@ -286,4 +301,8 @@ class Supervisor:
         for process in (*children, *([self.writer] if self.writer else [])):
             if process.is_alive():
                 process.kill()
+        # A writer that was killed (or died) never removed its address: no stale one after we stop.
+        self.settings.writer_address_file.unlink(missing_ok=True)
+        if self.settings.ipc == "unix":
+            (self.settings.data_dir / "writer.sock").unlink(missing_ok=True)
         log.info("stopped")

@@ -39,6 +39,7 @@ class WriterOps:
         self._server = server
         self.metrics = WriterMetrics()
         self._backup_running = False
+        self._integrity_running = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def handle(self, call: Call, respond: Responder) -> None:
@@ -55,6 +56,13 @@ class WriterOps:
             case Backup(path=path):
                 self._backup(call, path, respond)
             case IntegrityCheck():
+                if self._integrity_running:
+                    # It reads the whole file: one at a time, however many callers ask.
+                    respond(_fail(call, CommandError(
+                        "integrity_in_progress", "Já há uma verificação de integridade em andamento; aguarde."
+                    )))  # fmt: skip
+                    return
+                self._integrity_running = True
                 self._spawn(self._integrity(call, respond))
             case _:
                 raise TypeError(f"not an ops command: {type(call.command).__name__}")
@@ -97,6 +105,8 @@ class WriterOps:
             log.exception("integrity check failed to run")
             respond(Fail(id=call.id, code="integrity_check_failed", message=f"Falha na verificação: {exc}", transient=True))
             return
+        finally:
+            self._integrity_running = False
         if not result.ok:
             log.error("integrity check found %d problems: %s", len(result.errors), result.errors[:5])
         respond(Ok(id=call.id, status=200, body=msgspec.json.encode(result)))

@@ -131,7 +131,7 @@ class WriterServer:
     async def start(self) -> Address:
         """Open the database, start the batcher and the IPC listener, publish the address."""
         s = self.settings
-        s.data_dir.mkdir(parents=True, exist_ok=True)
+        s.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._conn, seqs = await self._in_thread(self._open)
         self.batcher = Batcher(
             self._conn,

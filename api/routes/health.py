@@ -10,10 +10,11 @@ import msgspec
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from writer.errors import WriterClientError
+from writer.errors import CommandError, WriterClientError
 from writer.protocol import GetStats, IntegrityCheck
 
 from ..deps import OpsAccess, ReaderDep, WriterDep
+from ..errors import ApiError
 from ..responses import json_response
 
 __all__ = ["router"]
@@ -35,16 +36,25 @@ async def health(readers: ReaderDep, writer: WriterDep) -> Response:
 @router.get("/health/writer", summary="Writer status and figures", response_class=Response)
 async def writer_health(
     writer: WriterDep,
-    _: OpsAccess,
-    integrity: Annotated[bool, Query(description="Also run PRAGMA integrity_check (slow on a large database)")] = False,
+    caller: OpsAccess,
+    integrity: Annotated[
+        bool, Query(description="Also run PRAGMA integrity_check (reads the whole file): admin or ops token, one at a time")
+    ] = False,
 ) -> Response:
     """The writer's queue, batches, commit latency and storage; 503 `down` when unreachable."""
+    if integrity and caller is not None and not caller.is_admin:
+        # It reads every page of the database: not something any user may run in a loop.
+        raise ApiError(403, "forbidden", "Apenas administradores (ou o token de operação) podem verificar a integridade.")
     down = json_response(b'{"status":"down"}', status=503, headers={"Retry-After": "2"})
     if not writer.connected:
         return down  # answer at once: a monitor must not wait out the writer's restart
     try:
         ok = await writer.request(GetStats(), timeout=2.0)
         checked = await writer.request(IntegrityCheck(), timeout=_INTEGRITY_TIMEOUT_S) if integrity else None
+    except CommandError as exc:
+        if exc.code == "integrity_in_progress":
+            raise ApiError(409, exc.code, exc.message, headers={"Retry-After": "10"}) from None
+        return down
     except WriterClientError:
         return down
     stats = msgspec.json.decode(ok.body)

@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
             on_events=hub.on_events,
             on_reset=hub.on_reset,
             on_broadcast=hub.on_broadcast,
+            buffer_bytes=settings.ipc_client_buffer_bytes,
         )
         hub.send_broadcast = writer.send_broadcast
         await auth.reload(readers)

@@ -27,7 +27,7 @@ from .batcher import Batcher
 from .handlers import Sequences
 from .maintenance import Maintenance
 from .ops import OPS_COMMANDS, WriterOps
-from .protocol import AuthChanged, Broadcast, Call, Event, Events, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from .protocol import AuthChanged, Broadcast, Call, Event, Events, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
 from .transport import (
     Address,
     FrameError,
@@ -38,10 +38,16 @@ from .transport import (
     write_address_file,
 )
 
-__all__ = ["WriterServer", "run_writer"]
+__all__ = ["WriterServer", "run_writer", "FATAL_EXIT_CODE"]
 
 log = logging.getLogger("sgp.writer")
 
+# The heartbeat is answered only while the batcher finishes work within this long
+# (at least; three write deadlines when those are longer): a wedged batcher is
+# then killed and restarted by the supervisor like a hung writer.
+_MIN_STALL_S = 5.0
+# Exit code of a writer (or worker) that ended itself because a vital task died.
+FATAL_EXIT_CODE = 70
 # A worker that stops reading must not make the writer buffer without bound.
 _MAX_PEER_BUFFER = 64 * 1024 * 1024
 _REPLAY_CHUNK = 500
@@ -109,6 +115,8 @@ class WriterServer:
         # Connections that have not presented the secret yet: bounded, so a local
         # process opening thousands of them cannot exhaust the writer's file descriptors.
         self._unauthenticated = 0
+        # Set when a task the writer cannot run without has died; _serve then exits non-zero.
+        self.fatal: BaseException | None = None
         self.refused_connections = 0
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
@@ -146,7 +154,9 @@ class WriterServer:
         )
         self.batcher.on_commit = self.ops.metrics.observe_batch
         self.maintenance = Maintenance(self, self._conn)
-        self._tasks.append(asyncio.create_task(self.batcher.run(), name="batcher"))
+        batcher_task = asyncio.create_task(self.batcher.run(), name="batcher")
+        batcher_task.add_done_callback(self._batcher_ended)
+        self._tasks.append(batcher_task)
         self._tasks.append(asyncio.create_task(self.maintenance.run(), name="maintenance"))
         if s.ipc == "unix":
             sock_path = s.data_dir / "writer.sock"
@@ -161,6 +171,20 @@ class WriterServer:
         write_address_file(s.writer_address_file, address)
         log.info("writer ready on %s (epoch %s, last seq %d)", _describe(address), self.epoch, seqs.last_seq)
         return address
+
+    def _batcher_ended(self, task: asyncio.Task[Any]) -> None:
+        """The batcher only ends at stop(); ending otherwise leaves every write waiting: fatal."""
+        if task.cancelled() or (self.batcher is not None and self.batcher._closed and task.exception() is None):
+            return
+        exc = task.exception()
+        log.critical("the batcher stopped unexpectedly (%r); the writer exits so the supervisor restarts it", exc)
+        self.fatal = exc or RuntimeError("the batcher returned")
+
+    def batcher_alive(self) -> bool:
+        """True while the batcher task runs and finishes the work it has (the heartbeat's answer)."""
+        if self.batcher is None or self.fatal is not None or self._tasks[0].done():
+            return False
+        return self.batcher.stalled_for() < max(_MIN_STALL_S, 3 * self.settings.write_deadline_s)
 
     async def stop(self) -> None:
         """Refuse new work, commit what is queued, checkpoint and close."""
@@ -224,7 +248,10 @@ class WriterServer:
                 message = await read_message(reader)
                 match message:
                     case Call(command=Ping()):
-                        peer.send(Ok(id=message.id, status=200, body=b'{"pong":true}'))
+                        if self.batcher_alive():
+                            peer.send(Ok(id=message.id, status=200, body=b'{"pong":true}'))
+                        else:
+                            peer.send(Fail(id=message.id, code="batcher_stalled", message="Escritor travado.", transient=True))
                     case Call(command=GetStats()):
                         peer.send(Ok(id=message.id, status=200, body=await self._stats_json()))
                     case Call(command=command) if isinstance(command, OPS_COMMANDS):
@@ -301,6 +328,10 @@ class WriterServer:
         return msgspec.json.encode(await writer_stats(self))
 
 
+class _Fatal(RuntimeError):
+    """A part the writer cannot run without died: exit at once, the supervisor restarts us."""
+
+
 def _bootstrap_admin(conn: sqlite3.Connection, settings: Settings) -> None:
     """First start: create `admin` with SGP_ADMIN_PASSWORD, or a random password shown once."""
     if users.has_users(conn):
@@ -344,6 +375,10 @@ async def _serve(
         ready.set()
     parent = multiprocessing.parent_process()
     while not stop.is_set():
+        if server.fatal is not None:
+            # No orderly stop: the batcher that would commit the queue is gone. Calls in
+            # flight fail with "connection lost" and are retried against the new writer.
+            raise _Fatal("the batcher died") from server.fatal
         if parent is not None and not parent.is_alive():
             log.warning("supervisor is gone; shutting down")
             break
@@ -365,6 +400,11 @@ def run_writer(
     configure_logging(settings.log_level, settings.log_format, "writer")
     try:
         asyncio.run(_serve(settings, secret, ready, stop, restarts, crash_loop))
+    except _Fatal:
+        log.exception("writer crashed")
+        logging.shutdown()
+        # Not a normal exit: the SQLite thread may be wedged, and joining it at exit would hang.
+        os._exit(FATAL_EXIT_CODE)
     except Exception:
         log.exception("writer crashed")
         raise

@@ -20,6 +20,7 @@ from typing import Any
 
 from api.export import run_exporter
 from api.worker import hypercorn_config, per_worker_sockets, run_worker
+from core.prometheus import mark_dead, prepare_multiprocess_dir
 from core.settings import Settings
 from core.tokens import load_or_create_secret
 from writer import probe
@@ -102,6 +103,7 @@ class _Slot:
             if self.process.is_alive():
                 return
             self.process.join()
+            mark_dead(self.process.pid)
             delay = self.backoff.failed(now - self.started)
             loop_note = " (crash loop)" if self.backoff.crash_loop else ""
             log.error(
@@ -233,6 +235,7 @@ class Supervisor:
             uptime = 0.0 if starting else now - self.writer_started
             self._writer_ready = None
             self.writer.join()
+            mark_dead(self.writer.pid)
             self.writer = None
             delay = self._writer_backoff.failed(uptime)
             if self._writer_backoff.crash_loop:
@@ -290,6 +293,8 @@ class Supervisor:
         s = self.settings
         _private_dir(s.data_dir)
         s.writer_address_file.unlink(missing_ok=True)
+        # Before any child exists: each reads it at start (prometheus_client multiprocess mode).
+        prepare_multiprocess_dir(s.data_dir / "metrics")
         if not s.token_secret:
             load_or_create_secret(s.token_secret_file)  # before the workers, who all read it
         # Children ignore Ctrl-C: the supervisor decides the order of shutdown.

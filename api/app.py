@@ -82,7 +82,6 @@ def create_app(settings: Settings) -> FastAPI:
         hub.send_broadcast = writer.send_broadcast
         await auth.reload(readers)
         await writer.start()
-        metrics.start_reporting(writer)
         await writer.wait_connected(5.0)
         store = MediaStore(settings.media_dir, max_bytes=settings.max_image_bytes)
         app.state.sgp = WorkerState(
@@ -92,7 +91,6 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            await metrics.stop_reporting()
             await writer.close()
             await readers.close()
 

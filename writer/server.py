@@ -158,6 +158,7 @@ class WriterServer:
         batcher_task.add_done_callback(self._batcher_ended)
         self._tasks.append(batcher_task)
         self._tasks.append(asyncio.create_task(self.maintenance.run(), name="maintenance"))
+        self._tasks.append(asyncio.create_task(self.ops.sync_metrics_forever(), name="metrics"))
         if s.ipc == "unix":
             sock_path = s.data_dir / "writer.sock"
             sock_path.unlink(missing_ok=True)

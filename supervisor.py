@@ -118,7 +118,16 @@ class _Slot:
             self.due = None
 
 
+# Exit codes the writer and workers choose (writer/server.py), and what they mean.
+_OWN_EXIT_CODES = {
+    70: "a task it cannot run without died (see its log)",
+    75: "it stopped itself after its WAL file was deleted, with every committed write checkpointed",
+}
+
+
 def _exit_reason(code: int | None) -> str:
+    if code in _OWN_EXIT_CODES:
+        return f"exit code {code}: {_OWN_EXIT_CODES[code]}"
     if code is not None and code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"

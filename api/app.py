@@ -62,9 +62,15 @@ def create_app(settings: Settings) -> FastAPI:
 
         hub = FeedHub(on_clients=metrics.feed_clients.set)
 
+        writer_pids: list[int] = []
+
         def on_welcome(welcome: Welcome) -> int | None:
             # Revocations may have been pushed while this link was down: reload them.
             auth.schedule_reload(readers)
+            if writer_pids and writer_pids[-1] != welcome.writer_pid:
+                # A new writer (maybe after its WAL was deleted): no connection keeps an old WAL open.
+                readers.recycle()
+            writer_pids[:] = [welcome.writer_pid]
             return hub.on_welcome(welcome)
 
         writer = WriterClient(

@@ -28,6 +28,7 @@ from .handlers import Sequences
 from .maintenance import Maintenance
 from .ops import OPS_COMMANDS, WriterOps
 from .protocol import AuthChanged, Broadcast, Call, Event, Events, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from .wal_guard import WalGuard, checkpoint_everything
 from .transport import (
     Address,
     FrameError,
@@ -38,7 +39,7 @@ from .transport import (
     write_address_file,
 )
 
-__all__ = ["WriterServer", "run_writer", "FATAL_EXIT_CODE"]
+__all__ = ["WriterServer", "run_writer", "FATAL_EXIT_CODE", "WAL_LOST_EXIT_CODE"]
 
 log = logging.getLogger("sgp.writer")
 
@@ -48,6 +49,9 @@ log = logging.getLogger("sgp.writer")
 _MIN_STALL_S = 5.0
 # Exit code of a writer (or worker) that ended itself because a vital task died.
 FATAL_EXIT_CODE = 70
+# Exit code of a writer that stopped itself because its WAL was deleted (healed: restart it).
+WAL_LOST_EXIT_CODE = 75
+
 # A worker that stops reading must not make the writer buffer without bound.
 _MAX_PEER_BUFFER = 64 * 1024 * 1024
 _REPLAY_CHUNK = 500
@@ -118,6 +122,9 @@ class WriterServer:
         # Set when a task the writer cannot run without has died; _serve then exits non-zero.
         self.fatal: BaseException | None = None
         self.refused_connections = 0
+        self.wal_guard = WalGuard(settings.db_path)
+        # Set when the writer must stop and be restarted (its WAL was deleted): _serve's exit code.
+        self.restart_code: int | None = None
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -130,6 +137,7 @@ class WriterServer:
         schema.migrate(conn)
         self.indexes = schema.ensure_indexes(conn)
         _bootstrap_admin(conn, s)
+        self.wal_guard.arm()
         self.epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
         last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pedidos'").fetchone()
@@ -207,14 +215,25 @@ class WriterServer:
             self.settings.writer_address_file.unlink(missing_ok=True)  # no stale address after a clean stop
         log.info("writer stopped")
 
+    def heal_unlinked_wal(self) -> None:
+        """The WAL was deleted under us: stop (its frames are checkpointed at close) and get restarted."""
+        if self.restart_code is None:
+            log.error(
+                "the WAL file %s was deleted or replaced while the writer runs; checkpointing every "
+                "committed write into the database from the handle still open, then restarting",
+                self.wal_guard.path,
+            )
+            self.restart_code = WAL_LOST_EXIT_CODE
+
     def _close_db(self) -> None:
         assert self._conn is not None
         try:
             self._conn.execute("PRAGMA optimize")
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
-            log.exception("final checkpoint failed")
+            log.exception("PRAGMA optimize failed")
+        checkpoint_everything(self._conn, must=self.restart_code is not None or self.wal_guard.unlinked())
         self._conn.close()
+        self.wal_guard.close()
 
     # IPC --------------------------------------------------------------------
 
@@ -369,7 +388,7 @@ def _describe(address: Address) -> str:
 
 async def _serve(
     settings: Settings, secret: str, ready: EventType | None, stop: EventType, restarts: int, crash_loop: bool
-) -> None:
+) -> int:
     server = WriterServer(settings, secret, restarts=restarts, crash_loop=crash_loop)
     await server.start()
     if ready is not None:
@@ -380,11 +399,14 @@ async def _serve(
             # No orderly stop: the batcher that would commit the queue is gone. Calls in
             # flight fail with "connection lost" and are retried against the new writer.
             raise _Fatal("the batcher died") from server.fatal
+        if server.restart_code is not None:
+            break
         if parent is not None and not parent.is_alive():
             log.warning("supervisor is gone; shutting down")
             break
         await asyncio.sleep(0.1)
     await server.stop()
+    return server.restart_code or 0
 
 
 def run_writer(
@@ -400,7 +422,7 @@ def run_writer(
     ignore_shutdown_signals()
     configure_logging(settings.log_level, settings.log_format, "writer")
     try:
-        asyncio.run(_serve(settings, secret, ready, stop, restarts, crash_loop))
+        code = asyncio.run(_serve(settings, secret, ready, stop, restarts, crash_loop))
     except _Fatal:
         log.exception("writer crashed")
         logging.shutdown()
@@ -409,6 +431,8 @@ def run_writer(
     except Exception:
         log.exception("writer crashed")
         raise
+    if code:
+        sys.exit(code)  # the supervisor restarts a writer that ended with a non-zero code
 
 
 def db_files_size(db_path: Path) -> tuple[int, int]:

@@ -21,7 +21,8 @@ from writer.batcher import Batcher
 from writer.client import WriterClient
 from writer.errors import WriterClientError, WriterOverloaded
 from writer.protocol import CreatePedido, Hello, ReportMetrics, Welcome
-from writer.server import FATAL_EXIT_CODE, run_writer
+from writer import server as writer_server
+from writer.server import run_writer
 from writer.transport import Address, read_message, write_address_file, write_message
 
 pytestmark = pytest.mark.timeout(90)
@@ -74,7 +75,8 @@ def test_an_exception_in_the_batcher_ends_the_writer(tmp_path: Path) -> None:
     try:
         assert isinstance(run(_one_call(settings)), WriterClientError)
         process.join(15)
-        assert process.exitcode == FATAL_EXIT_CODE  # the supervisor restarts it like any dead writer
+        assert process.exitcode is not None, "the writer went on without its batcher"
+        assert process.exitcode == writer_server.FATAL_EXIT_CODE  # the supervisor restarts it like any dead writer
     finally:
         process.kill()
 

@@ -27,12 +27,12 @@ from .batcher import Batcher
 from .handlers import Sequences
 from .maintenance import Maintenance
 from .ops import OPS_COMMANDS, WriterOps
-from .protocol import AuthChanged, Broadcast, Call, Event, Events, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from .protocol import AuthChanged, Broadcast, Call, Event, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from .peers import Peer
 from .wal_guard import WalGuard, checkpoint_everything
 from .transport import (
     Address,
     FrameError,
-    frame,
     read_address_file,
     read_message,
     server_handshake,
@@ -52,49 +52,7 @@ FATAL_EXIT_CODE = 70
 # Exit code of a writer that stopped itself because its WAL was deleted (healed: restart it).
 WAL_LOST_EXIT_CODE = 75
 
-# A worker that stops reading must not make the writer buffer without bound.
-_MAX_PEER_BUFFER = 64 * 1024 * 1024
 _REPLAY_CHUNK = 500
-
-
-class _Peer:
-    """One authenticated worker connection."""
-
-    def __init__(self, writer: asyncio.StreamWriter, name: str) -> None:
-        self.writer = writer
-        self.name = name
-        self.subscribed = False
-        self.replaying = False
-        self.pending: list[Event] = []
-        self.last_sent = 0
-        self._outbox: list[bytes] = []
-
-    def send(self, message: Any) -> None:
-        """Queue a message; all those queued during one event-loop pass leave in one write.
-
-        A batch answers every call in it, then publishes its events, in one pass:
-        one send() per worker connection instead of one per message.
-        """
-        if self.writer.is_closing():
-            return
-        if not self._outbox:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._outbox.append(frame(message))
-
-    def _flush(self) -> None:
-        frames, self._outbox = self._outbox, []
-        if self.writer.is_closing():
-            return
-        self.writer.write(b"".join(frames))
-        if self.writer.transport.get_write_buffer_size() > _MAX_PEER_BUFFER:
-            log.warning("peer %s is not reading; dropping its connection", self.name)
-            self.writer.close()
-
-    def send_events(self, events: list[Event]) -> None:
-        fresh = [e for e in events if e.seq > self.last_sent]
-        if fresh:
-            self.last_sent = fresh[-1].seq
-            self.send(Events(events=fresh))
 
 
 class WriterServer:
@@ -109,7 +67,7 @@ class WriterServer:
         self.indexes: dict[str, str] = {}
         self.restarts = restarts
         self.crash_loop = crash_loop
-        self._peers: set[_Peer] = set()
+        self._peers: set[Peer] = set()
         self._server: asyncio.AbstractServer | None = None
         self._conn: sqlite3.Connection | None = None
         self.batcher: Batcher | None = None
@@ -261,7 +219,7 @@ class WriterServer:
             return
         finally:
             self._unauthenticated -= 1
-        peer = _Peer(writer, f"{hello.client}@{name}")
+        peer = Peer(writer, f"{hello.client}@{name}")
         self._peers.add(peer)
         try:
             while True:
@@ -307,7 +265,7 @@ class WriterServer:
         for peer in self._peers:
             peer.send(change)
 
-    async def _subscribe(self, peer: _Peer, since: int) -> None:
+    async def _subscribe(self, peer: Peer, since: int) -> None:
         """Replay every retained event after `since`, then switch to live with no gap."""
         peer.subscribed, peer.replaying, peer.pending = True, True, []
         peer.last_sent = since

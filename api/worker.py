@@ -46,6 +46,10 @@ def refuse_obsolete_line_folding() -> None:
     import h11._readers as readers
     from h11._util import LocalProtocolError
 
+    if not hasattr(readers, "_obsolete_line_fold"):
+        logging.getLogger("sgp.api").warning("this h11 has no _obsolete_line_fold: folded header lines are accepted")
+        return
+
     def no_folding(lines):  # type: ignore[no-untyped-def]
         for line in lines:
             if line[:1] in (b" ", b"\t"):

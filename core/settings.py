@@ -82,7 +82,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_items: Positive = 200
     # Hardening (docs/hardening.md): what an unauthenticated or slow client may cost us.
     anon_max_body_bytes: Positive = 64 * 1024
-    body_timeout_s: PositiveFloat = 60.0
+    body_timeout_s: PositiveFloat = 120.0
     anon_body_timeout_s: PositiveFloat = 10.0
     max_header_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1024 * 1024)] = 16 * 1024
     max_headers: Annotated[int, msgspec.Meta(ge=8, le=1000)] = 100

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.settings import Settings
 
+from .auth import unauthorized
 from .errors import ApiError, error_response
 
 __all__ = ["RequestGuard", "MAX_BOUNDARY_CHARS"]
@@ -70,14 +71,18 @@ class RequestGuard:
         if content_length is None and not chunked:
             await self.app(scope, receive, send)  # no body
             return
-        authorised = self._authorised(scope, authorization)
+        refusal = self._token_refusal(scope, authorization)
+        authorised = refusal is None and bool(authorization)
         s = self.settings
         limit = self.user_limit if authorised else s.anon_max_body_bytes
         timeout = s.body_timeout_s if authorised else s.anon_body_timeout_s
+        # A client whose token expired must hear 401 (the app then asks it to log in
+        # again, CLIENT_CONTRACT 0.5), not that its body is too large for a stranger.
+        too_large = refusal or _too_large(limit, authorised)
         if content_length is not None and content_length.isdigit() and int(content_length) > limit:
-            await error_response(_too_large(limit, authorised))(scope, receive, send)
+            await error_response(too_large)(scope, receive, send)
             return
-        await self.app(scope, _GuardedBody(receive, limit, timeout, authorised), send)
+        await self.app(scope, _GuardedBody(receive, limit, timeout, too_large), send)
 
     def _check_headers(self, headers: list[tuple[bytes, bytes]]) -> ApiError | None:
         s = self.settings
@@ -101,33 +106,39 @@ class RequestGuard:
             )
         return None
 
-    def _authorised(self, scope: Scope, authorization: bytes) -> bool:
-        """True for a valid user token or the ops token; checked again by the route's own rule."""
+    def _token_refusal(self, scope: Scope, authorization: bytes) -> ApiError | None:
+        """None for no token, a valid user token or the ops token; else the 401 the route would give.
+
+        The route checks the token again under its own rule; this only picks the limits.
+        """
+        if not authorization:
+            return None
         scheme, _, token = authorization.decode("latin-1").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            return False
+            return unauthorized()
         ops = self.settings.ops_token
         if ops and hmac.compare_digest(token.encode(), ops.encode()):
-            return True
+            return None
         state = getattr(getattr(scope.get("app"), "state", None), "sgp", None)
         if state is None:
-            return False
+            return unauthorized()
         try:
             state.auth.authenticate(token)
-        except ApiError:
-            return False
-        return True
+        except ApiError as exc:
+            exc.headers.setdefault("Connection", "close")
+            return exc
+        return None
 
 
 class _GuardedBody:
     """`receive` counting body bytes against the limit and the whole body against one deadline."""
 
-    def __init__(self, receive: Receive, limit: int, timeout: float, authorised: bool) -> None:
+    def __init__(self, receive: Receive, limit: int, timeout: float, too_large: ApiError) -> None:
         self._receive = receive
         self._limit = limit
         self._timeout = timeout
-        self._authorised = authorised
+        self._too_large = too_large
         self._deadline: float | None = None
         self._received = 0
         self._done = False
@@ -155,7 +166,7 @@ class _GuardedBody:
             self._done = True
         if self._received > self._limit:
             self._done = True
-            raise _too_large(self._limit, self._authorised)
+            raise self._too_large
         return message
 
 

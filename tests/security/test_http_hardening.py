@@ -148,3 +148,13 @@ def test_overlong_multipart_boundary_is_refused(server: ServerProcess) -> None:
             + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
         )
         assert exchange(server, head) == expected
+
+
+def test_a_bad_token_with_a_large_body_hears_401_not_413(server: ServerProcess) -> None:
+    body = b'{"cliente": "' + b"x" * 200_000 + b'"}'
+    for token in (b"abc", server.token.encode()[:-2] + b"xx"):
+        head = (
+            b"POST /pedidos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+            + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+        )
+        assert exchange(server, head, iter([body])) == 401

@@ -153,6 +153,8 @@ def _struct_schemas(*types: type) -> dict[str, Any]:
 _COMMON_ERRORS = {
     "400": ("requestBody", "JSON inválido ou corpo vazio"),
     "413": ("requestBody", "Corpo grande demais"),
+    "408": ("requestBody", "Corpo não chegou a tempo (api/guard.py)"),
+    "431": (None, "Cabeçalhos grandes ou numerosos demais (api/guard.py)"),
     "422": ("requestBody", "Campo inválido"),
     "401": ("security", "Sem token, ou token inválido, expirado ou revogado"),
     "503": (None, "Indisponível no momento; tente de novo (Retry-After)"),

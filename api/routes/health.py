@@ -15,7 +15,7 @@ from writer.protocol import GetStats, IntegrityCheck
 
 from ..deps import OpsAccess, ReaderDep, WriterDep
 from ..errors import ApiError
-from ..responses import json_response
+from ..responses import json_content, json_response, ref
 
 __all__ = ["router"]
 
@@ -33,7 +33,15 @@ async def health(readers: ReaderDep, writer: WriterDep) -> Response:
     return json_response(body)
 
 
-@router.get("/health/writer", summary="Writer status and figures", response_class=Response)
+@router.get(
+    "/health/writer",
+    summary="Writer status and figures",
+    response_class=Response,
+    responses={
+        403: json_content(ref("Error"), "integrity=1 sem ser administrador nem o token de operação"),
+        409: json_content(ref("Error"), "Já há uma verificação de integridade em andamento"),
+    },
+)
 async def writer_health(
     writer: WriterDep,
     caller: OpsAccess,

@@ -11,6 +11,7 @@ import logging
 import multiprocessing
 import os
 import secrets
+import shutil
 import signal
 import stat
 import time
@@ -20,7 +21,7 @@ from typing import Any
 
 from api.export import run_exporter
 from api.worker import hypercorn_config, per_worker_sockets, run_worker
-from core.prometheus import mark_dead, prepare_multiprocess_dir
+from core.prometheus import mark_dead, metrics_dir, prepare_multiprocess_dir
 from core.settings import Settings
 from core.tokens import load_or_create_secret
 from writer import probe
@@ -303,7 +304,7 @@ class Supervisor:
         _private_dir(s.data_dir)
         s.writer_address_file.unlink(missing_ok=True)
         # Before any child exists: each reads it at start (prometheus_client multiprocess mode).
-        prepare_multiprocess_dir(s.data_dir / "metrics")
+        prepare_multiprocess_dir(metrics_dir(s.data_dir))
         if not s.token_secret:
             load_or_create_secret(s.token_secret_file)  # before the workers, who all read it
         # Children ignore Ctrl-C: the supervisor decides the order of shutdown.
@@ -385,4 +386,6 @@ class Supervisor:
         self.settings.writer_address_file.unlink(missing_ok=True)
         if self.settings.ipc == "unix":
             (self.settings.data_dir / "writer.sock").unlink(missing_ok=True)
+        # Counters restart with the service anyway; leave nothing in /dev/shm or the temp dir.
+        shutil.rmtree(metrics_dir(self.settings.data_dir), ignore_errors=True)
         log.info("stopped")

@@ -1,8 +1,8 @@
 """prometheus_client in multiprocess mode: every process writes its metrics to files, any worker renders them.
 
 The supervisor points `PROMETHEUS_MULTIPROC_DIR` (prometheus_client's own
-switch, read by the library at import) at `<data dir>/metrics` before it
-spawns anything, so the writer and every API worker keep their values in
+switch, read by the library at import) at a directory of its own
+(`metrics_dir`) before it spawns anything, so the writer and every API worker keep their values in
 memory-mapped files there. `GET /metrics` on any worker reads all of them:
 
 - counters and histograms of processes that died or were replaced stay in
@@ -17,20 +17,39 @@ registry renders its own values.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-__all__ = ["CONTENT_TYPE", "MULTIPROC_ENV", "multiprocess_dir", "prepare_multiprocess_dir", "mark_dead", "render"]
+__all__ = [
+    "CONTENT_TYPE", "MULTIPROC_ENV", "metrics_dir", "multiprocess_dir", "prepare_multiprocess_dir", "mark_dead",
+    "render",
+]
 
 log = logging.getLogger("sgp.metrics")
 
 # The text format generate_latest() writes (as the page always said; 1.0.0 would be the same text).
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_dir(data_dir: Path) -> Path:
+    """Where this service's metrics files go: off the data disk, one directory per data dir.
+
+    prometheus_client memory-maps sparse files and grows them as series appear;
+    on a full file system a write to such a page kills the process with SIGBUS
+    (Linux). So not in the data dir, whose disk filling up is a fault we must
+    survive: in /dev/shm (memory) where it exists, else the system temp dir.
+    """
+    shm = Path("/dev/shm")
+    base = shm if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK) else Path(tempfile.gettempdir())
+    tag = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return base / f"sgp-metrics-{tag}"
 
 
 def multiprocess_dir() -> Path | None:

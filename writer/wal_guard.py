@@ -72,11 +72,16 @@ def checkpoint_everything(conn: sqlite3.Connection, *, must: bool) -> None:
     last connection closes: keep trying much longer than at an ordinary stop.
     """
     deadline = time.monotonic() + (_UNLINKED_CHECKPOINT_S if must else 2.0)
+    failures = 0
     while True:
         try:
             busy, frames, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        except sqlite3.Error:
-            log.exception("final checkpoint failed")
+        except sqlite3.Error as exc:
+            failures += 1
+            if failures == 1:
+                log.error("final checkpoint failed: %s%s", exc, "; retrying" if must else "")
+            if not must:
+                return  # the WAL stays beside the database; the next start replays it
             busy, frames, done = 1, -1, -1
         if not busy and frames == done:
             if must:

@@ -70,6 +70,7 @@ for _name in CATALOGS:
     })  # fmt: skip
     if _name != "clientes":
         RULES[("GET", f"/{_name}/ativos")] = READ
+RULES[("GET", "/maquinas/dashboard/overview")] = READ
 # A valid create body per catalog (the client's shape), made unique per call.
 CATALOG_BODIES: dict[str, Any] = {
     "clientes": lambda n: {"nome": f"Cliente {n}"},
@@ -128,7 +129,7 @@ class World:
         """A well-formed request for the route: real ids, a valid body (what a permitted caller would send)."""
         path = template
         family = template.strip("/").split("/")[0]
-        if family in CATALOG_BODIES:
+        if family in CATALOG_BODIES and "dashboard" not in template:
             path = path.replace("{record_id}", str(self.record_id(family)))
             if method == "POST":
                 return path, {"json": CATALOG_BODIES[family](next(_unique))}

@@ -17,6 +17,7 @@ from writer.protocol import ChangePassword, RevokeToken
 from ..body import read_body
 from ..deps import CurrentUser, ReaderDep, StateDep, WriterDep
 from ..errors import ApiError
+from ..json_body import decode_json
 from ..responses import json_content, json_response, ref
 
 __all__ = ["router", "LoginIn", "ChangePasswordIn", "LoginOut", "LogoutOut", "SCHEMAS"]
@@ -100,17 +101,7 @@ async def _credentials(request: Request, limit: int) -> LoginIn:
         request._body = body
         form = await request.form(max_files=0, max_fields=20)
         return _form_credentials({k: v for k, v in form.items() if isinstance(v, str)})
-    return _decode(body, LoginIn)
-
-
-def _decode(body: bytes, type_: type) -> msgspec.Struct:
-    try:
-        return msgspec.json.decode(body, type=type_)
-    except msgspec.ValidationError as exc:
-        field = str(exc).rsplit("`$.", 1)[-1].rstrip("`") if "`$." in str(exc) else None
-        raise ApiError(422, "validation_error", f"Dados inválidos: {exc}", field=field) from None
-    except msgspec.DecodeError:
-        raise ApiError(400, "invalid_json", "JSON inválido.") from None
+    return decode_json(body, LoginIn)
 
 
 def session(state, user: dict, message: str = "Login realizado com sucesso") -> bytes:  # type: ignore[no-untyped-def]
@@ -127,7 +118,7 @@ def session(state, user: dict, message: str = "Login realizado com sucesso") -> 
         message=message,
         access_token=token,
         token_type="bearer",
-        expires_in=int(claims.expires_at - claims.issued_at),
+        expires_in=claims.expires_at - int(claims.issued_at),
         user=public,
     )
     return _encoder.encode(out)
@@ -210,8 +201,7 @@ async def logout(user: CurrentUser, state: StateDep, writer: WriterDep) -> Respo
 )
 async def change_password(request: Request, user: CurrentUser, state: StateDep, writer: WriterDep) -> Response:
     """Needs the current password; ends every session of the user (this one too) and answers a new one."""
-    data = _decode(await read_body(request, state.settings.login_max_bytes), ChangePasswordIn)
-    assert isinstance(data, ChangePasswordIn)
+    data = decode_json(await read_body(request, state.settings.login_max_bytes), ChangePasswordIn)
     current = data.current_password if data.current_password is not None else data.old_password
     field = "current_password" if data.current_password is not None else "old_password"
     if current is None:

@@ -23,6 +23,7 @@ from writer.protocol import CreateUser, UpdateUser
 from ..body import idempotency, read_body
 from ..deps import AdminUser, ReaderDep, WriterDep
 from ..errors import ApiError
+from ..json_body import decode_json
 from ..responses import committed, json_content, json_response, ref
 
 __all__ = ["router", "UserCreateIn", "UserUpdateIn", "SCHEMAS"]
@@ -56,17 +57,6 @@ class UserUpdateIn(msgspec.Struct):
     active: bool | msgspec.UnsetType = msgspec.UNSET
     setor: Setor | None | msgspec.UnsetType = msgspec.UNSET
     password: str | None | msgspec.UnsetType = msgspec.UNSET
-
-
-def _decode(body: bytes, type_: type) -> msgspec.Struct:
-    try:
-        return msgspec.json.decode(body, type=type_)
-    except msgspec.ValidationError as exc:
-        text = str(exc)
-        field = text.rsplit("`$.", 1)[-1].rstrip("`") if "`$." in text else None
-        raise ApiError(422, "validation_error", f"Dados inválidos: {text}", field=field) from None
-    except msgspec.DecodeError:
-        raise ApiError(400, "invalid_json", "JSON inválido.") from None
 
 
 def _check_password(password: str) -> None:
@@ -107,8 +97,7 @@ async def get_users(_: AdminUser, readers: ReaderDep) -> Response:
 async def create_user(request: Request, admin: AdminUser, writer: WriterDep) -> Response:
     """Add a user; the username is unique regardless of case."""
     body = await read_body(request, _MAX_BODY)
-    data = _decode(body, UserCreateIn)
-    assert isinstance(data, UserCreateIn)
+    data = decode_json(body, UserCreateIn)
     _check_username(data.username)
     setor = _check_setor(data.setor)
     _check_password(data.password)
@@ -128,8 +117,7 @@ async def create_user(request: Request, admin: AdminUser, writer: WriterDep) -> 
 async def update_user(user_id: UserId, request: Request, admin: AdminUser, writer: WriterDep) -> Response:
     """Change name, admin flag, activation, setor or reset the password (the last three end sessions)."""
     body = await read_body(request, _MAX_BODY)
-    data = _decode(body, UserUpdateIn)
-    assert isinstance(data, UserUpdateIn)
+    data = decode_json(body, UserUpdateIn)
     username = _check_username(data.username) if isinstance(data.username, str) else msgspec.UNSET
     setor = msgspec.UNSET if data.setor is msgspec.UNSET else _check_setor(data.setor)
     active = data.is_active if data.is_active is not msgspec.UNSET else data.active

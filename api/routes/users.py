@@ -15,7 +15,7 @@ import msgspec
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from core.accounts import DEFAULT_SETOR, SETORES
+from core.accounts import DEFAULT_SETOR
 from core.passwords import hash_password, validate_new_password
 from readers.users import list_users
 from writer.protocol import CreateUser, UpdateUser
@@ -76,12 +76,12 @@ def _check_username(username: str) -> str:
 
 
 def _check_setor(setor: str | None) -> str:
-    """A setor the client knows; null or empty is the client's default, "geral"."""
-    if not setor:
-        return DEFAULT_SETOR
-    if setor not in SETORES:
-        raise ApiError(422, "validation_error", f"Setor inválido: use um de {', '.join(SETORES)}.", field="setor")
-    return setor
+    """The setor as sent; null or empty is the client's default, "geral".
+
+    The client offers the values of core.accounts.SETORES, but setores of imported or
+    older data may differ, and the client shows any string: none is refused.
+    """
+    return setor.strip() or DEFAULT_SETOR if setor else DEFAULT_SETOR
 
 
 @router.get("", summary="Listar usuários", response_class=Response,

@@ -81,7 +81,7 @@ def _check_setor(setor: str | None) -> str:
     The client offers the values of core.accounts.SETORES, but setores of imported or
     older data may differ, and the client shows any string: none is refused.
     """
-    return setor.strip() or DEFAULT_SETOR if setor else DEFAULT_SETOR
+    return (setor or "").strip() or DEFAULT_SETOR
 
 
 @router.get("", summary="Listar usuários", response_class=Response,

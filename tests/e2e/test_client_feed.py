@@ -21,7 +21,7 @@ import pytest
 import websockets
 
 from core.tokens import issue_token, load_or_create_secret
-from tests.support import ADMIN_PASSWORD, ServerProcess, pedido, run
+from tests.support import ServerProcess, pedido, run
 
 FLAGS = ("financeiro", "conferencia", "sublimacao", "costura", "expedicao", "pronto", "status")
 

@@ -134,6 +134,11 @@ class FeedClient:
         self.push(RESET_MESSAGE)
         self.last_seq = last_seq
 
+    @property
+    def has_room(self) -> bool:
+        """True while at most half the buffer is used."""
+        return self._room.is_set()
+
     async def wait_room(self, timeout: float) -> None:
         """Wait until at most half the buffer is used; FeedClosed when closing or not read in time."""
         try:

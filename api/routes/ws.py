@@ -47,7 +47,7 @@ async def _replay(ws: WebSocket, client: FeedClient, since: int, until: int) -> 
     state = ws.app.state.sgp
     page, timeout = state.settings.ws_replay_page, state.settings.ws_timeout_s
     cursor = since
-    while cursor < until and client.replaying:
+    while cursor < until and client.replaying and client.closing is None:
         events = state.hub.from_ring(cursor, until, page)
         if events is None:
             rows = await events_page(state.readers, cursor, until, page)
@@ -57,10 +57,12 @@ async def _replay(ws: WebSocket, client: FeedClient, since: int, until: int) -> 
         if not events:
             break
         for seq, texts in events:
+            # Past half the buffer, wait for the client to read (a page may outweigh the whole
+            # buffer): memory stays bounded, and a client that does not read is closed (4008).
+            if not client.has_room:
+                await client.wait_room(timeout)
             client.push_event(seq, texts, replay=True)
         cursor = events[-1][0]
-        # Next page only once the client has read half its buffer: memory stays bounded.
-        await client.wait_room(timeout)
     return True
 
 

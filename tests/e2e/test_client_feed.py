@@ -235,7 +235,9 @@ def test_expired_token_closes_the_socket(server: ServerProcess) -> None:
 
 
 def test_resume_from_zero_is_paged_from_the_database(tmp_path: Path) -> None:
-    env = {"SGP_WS_REPLAY_PAGE": "7", "SGP_WS_BUFFER_BYTES": "65536"}
+    # A page (25 events, ~70 KiB) larger than the buffer: the replay must wait for the reader
+    # inside a page too, not only between pages.
+    env = {"SGP_WS_REPLAY_PAGE": "25", "SGP_WS_BUFFER_BYTES": "65536"}
     first = ServerProcess(tmp_path / "data", workers=1, env=env).start()
     try:
         with first.client() as client:
@@ -243,8 +245,8 @@ def test_resume_from_zero_is_paged_from_the_database(tmp_path: Path) -> None:
                    for i in range(60)]
     finally:
         assert first.stop() == 0, first.log()
-    # A new run: the worker's ring is empty, so the history comes from the event log, 7 at a time,
-    # through a 64 KiB buffer (the 60 events weigh about 150 KiB).
+    # A new run: the worker's ring is empty, so the history comes from the event log, 25 at a time,
+    # through a 64 KiB buffer (the 60 events weigh about 160 KiB).
     again = ServerProcess(tmp_path / "data", workers=1, env=env).start()
     try:
         async def go() -> list[dict]:

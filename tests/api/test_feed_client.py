@@ -120,3 +120,22 @@ def test_depth_is_measured_outside_strings(text: str, deep: bool) -> None:
 )
 def test_broadcasts_outside_the_clients_shapes_are_refused(message: dict) -> None:
     assert sanitize_broadcast(message, 3, "ana") is None
+
+
+def test_a_pushed_revocation_tells_the_watchers_and_names_the_reason() -> None:
+    from api.auth import Authenticator
+    from core.accounts import INACTIVE_VALID_AFTER
+    from core.settings import Settings
+    from writer.protocol import AuthChanged, RevokedToken, UserValidity
+
+    auth = Authenticator(Settings(), b"s" * 32)
+    calls: list[int] = []
+    auth.watchers.add(lambda: calls.append(1))
+    ana = Principal(id=3, username="ana", is_admin=False, jti="j3", expires_at=2**40, issued_at=10.0)
+    bia = Principal(id=4, username="bia", is_admin=False, jti="j4", expires_at=2**40, issued_at=10.0)
+    old = Principal(id=5, username="caio", is_admin=False, jti="j5", expires_at=100, issued_at=10.0)
+    assert auth.ended(ana) is None and auth.ended(old) == "token_expired"
+    auth.apply(AuthChanged(users=[UserValidity(user_id=4, valid_after=INACTIVE_VALID_AFTER)],
+                           revoked=[RevokedToken(jti="j3", expires_at=float(2**40))]))
+    assert calls == [1]
+    assert (auth.ended(ana), auth.ended(bia)) == ("token_revoked", "user_inactive")

@@ -67,10 +67,10 @@ class _EventMessage(msgspec.Struct, omit_defaults=True):
     """The JSON message feed clients receive (field names SGP clients read).
 
     `user_id`/`username` at the root are where the desktop client reads who made the
-    change (the old server's shape); `user` is ours. Workers add the per-client touches
-    (the actor inside `order`, the old server's second message on a status change:
-    api/feed.py `wire_messages`), so the log keeps the order exactly as the REST API
-    returns it.
+    change (the old server's shape); `user` is ours. Each API worker adds the rest of the
+    desktop client's shape once per event (the actor inside `order`, the old server's
+    second message on a status change: api/feed_wire.py `wire_messages`), so the log
+    keeps the order exactly as the REST API returns it.
     """
 
     type: str

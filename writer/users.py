@@ -1,7 +1,7 @@
 """User commands: accounts live in the database, so their writes go through the writer too.
 
 Passwords arrive hashed (hashing is heavy work the API worker does). Any change
-that should end a user's sessions (role, activation, password) moves the
+that should end a user's sessions (role, name, activation, deletion, password) moves the
 user's `tokens_valid_after`, and the change is pushed to every worker.
 """
 

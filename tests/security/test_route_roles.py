@@ -165,7 +165,7 @@ class World:
             case "POST", "/users":
                 kwargs["json"] = {"username": f"novo{next(_unique)}", "password": "senha-forte-1"}
             case "PATCH", "/users/{user_id}":
-                kwargs["json"] = {"setor": "matriz"}
+                kwargs["json"] = {"setor": "costura"}
             case "POST", "/admin/backup":
                 kwargs["json"] = {"path": str(self.tmp / f"backup-{next(_unique)}")}
         return path, kwargs

@@ -10,7 +10,7 @@ order, and pushes `Events` to subscribers.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -33,6 +33,9 @@ __all__ = [
     "PatchFicha",
     "DeleteFicha",
     "BatchStatus",
+    "CreateRecord",
+    "PatchRecord",
+    "DeleteRecord",
     "CreateUser",
     "UpdateUser",
     "ChangePassword",
@@ -163,6 +166,28 @@ class BatchStatus(msgspec.Struct, tag="batch_status", frozen=True):
     status: str
 
 
+class CreateRecord(msgspec.Struct, tag="create_record", frozen=True):
+    """Insert a catalog record; `family` names one of core.catalogs.FAMILIES, `data` its create fields."""
+
+    family: str
+    data: dict[str, Any]
+
+
+class PatchRecord(msgspec.Struct, tag="patch_record", frozen=True):
+    """Change the fields present in `data` of one catalog record."""
+
+    family: str
+    id: int
+    data: dict[str, Any]
+
+
+class DeleteRecord(msgspec.Struct, tag="delete_record", frozen=True):
+    """Remove one catalog record (its family's delete rule may refuse)."""
+
+    family: str
+    id: int
+
+
 class CreateUser(msgspec.Struct, tag="create_user", frozen=True):
     """Add a user; the password arrives hashed (hashing is heavy work, done by the caller)."""
 
@@ -170,12 +195,19 @@ class CreateUser(msgspec.Struct, tag="create_user", frozen=True):
     password_hash: str
     is_admin: bool = False
     setor: str | None = None
+    active: bool = True
 
 
 class UpdateUser(msgspec.Struct, tag="update_user", frozen=True):
-    """Change the fields given; role, activation or password changes end the user's sessions."""
+    """Change the fields given; role, name, activation or password changes end the user's sessions.
+
+    `deleted` removes the user for good: sessions end, the name is free again, the row stays
+    (events name it).
+    """
 
     id: int
+    username: str | msgspec.UnsetType = msgspec.UNSET
+    deleted: bool = False
     is_admin: bool | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
     setor: str | None | msgspec.UnsetType = msgspec.UNSET
@@ -241,6 +273,9 @@ Command = (
     | CreateFicha
     | PatchFicha
     | DeleteFicha
+    | CreateRecord
+    | PatchRecord
+    | DeleteRecord
     | CreateUser
     | UpdateUser
     | ChangePassword

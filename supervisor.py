@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import secrets
+import shutil
 import signal
+import stat
 import time
 from multiprocessing.connection import wait
 from multiprocessing.context import SpawnContext, SpawnProcess
@@ -18,6 +21,7 @@ from typing import Any
 
 from api.export import run_exporter
 from api.worker import hypercorn_config, per_worker_sockets, run_worker
+from core.prometheus import mark_dead, metrics_dir, prepare_multiprocess_dir
 from core.settings import Settings
 from core.tokens import load_or_create_secret
 from writer import probe
@@ -79,13 +83,71 @@ class _Heartbeat:
         return time.monotonic() - self._last_answer
 
 
+class _Slot:
+    """One worker (or the exporter) position: its process, and the back-off before replacing it.
+
+    A worker failing at import would otherwise be respawned every loop turn
+    (0.5 s) forever; with the writer's back-off it waits 0.5 s doubling to 30 s,
+    reset once a process stayed up for a minute.
+    """
+
+    def __init__(self, process: SpawnProcess | None = None) -> None:
+        self.process = process
+        self.started = time.monotonic()
+        self.backoff = _Backoff()
+        self.due: float | None = None
+
+    def check(self, what: str, spawn: Any) -> None:
+        """Note a death (scheduling the replacement) or spawn the replacement when it is due."""
+        now = time.monotonic()
+        if self.process is not None:
+            if self.process.is_alive():
+                return
+            self.process.join()
+            mark_dead(self.process.pid)
+            delay = self.backoff.failed(now - self.started)
+            loop_note = " (crash loop)" if self.backoff.crash_loop else ""
+            log.error(
+                "%s %d died (%s)%s; replacing it in %.1f s",
+                what, self.process.pid, _exit_reason(self.process.exitcode), loop_note, delay,
+            )  # fmt: skip
+            self.process = None
+            self.due = now + delay
+        if self.due is not None and now >= self.due:
+            self.process = spawn()
+            self.started = time.monotonic()
+            self.due = None
+
+
+# Exit codes the writer and workers choose (writer/server.py), and what they mean.
+_OWN_EXIT_CODES = {
+    70: "a task it cannot run without died (see its log)",
+    75: "it stopped itself after its WAL file was deleted, with every committed write checkpointed",
+}
+
+
 def _exit_reason(code: int | None) -> str:
+    if code in _OWN_EXIT_CODES:
+        return f"exit code {code}: {_OWN_EXIT_CODES[code]}"
     if code is not None and code < 0:
         try:
             return f"killed by {signal.Signals(-code).name}"
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+def _private_dir(path: Any) -> None:
+    """Create the data dir readable by its owner only (POSIX); tighten an existing one.
+
+    It holds the database, the IPC secret and the token key. On Windows mode
+    bits do not apply: the directory's ACL must allow the service account only
+    (docs/hardening.md).
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.name != "nt" and stat.S_IMODE(path.stat().st_mode) & 0o077:
+        log.warning("data dir %s was readable by other users; making it owner-only (0700)", path)
+        os.chmod(path, 0o700)
 
 
 class Supervisor:
@@ -99,43 +161,58 @@ class Supervisor:
         self.writer_started = 0.0
         self.writer_restarts = 0
         self.writer_stop = self.ctx.Event()
-        self.workers: list[SpawnProcess] = []
-        self.exporter: SpawnProcess | None = None
         self.worker_shutdown = self.ctx.Event()
         self.stopping = False
         self._writer_backoff = _Backoff()
         self._writer_due: float | None = None
         self._heartbeat = _Heartbeat(settings.writer_address_file)
         self._writer_hung = False
+        self._writer_ready: Any = None  # the starting writer's ready event; None once it is ready
+        self._writer_ready_by = 0.0
+        self._worker_slots: list[_Slot] = []
+        self._exporter_slot = _Slot()
 
     # Writer ------------------------------------------------------------------
 
-    def _spawn_writer(self) -> SpawnProcess:
-        ready = self.ctx.Event()
+    def _launch_writer(self) -> SpawnProcess:
+        """Start a writer process; it is "starting" until it sets its ready event."""
+        self._writer_ready = self.ctx.Event()
         self.writer_stop.clear()
         process = self.ctx.Process(
             target=run_writer,
-            args=(self.settings, self.secret, ready, self.writer_stop),
+            args=(self.settings, self.secret, self._writer_ready, self.writer_stop),
             kwargs={"restarts": self.writer_restarts, "crash_loop": self._writer_backoff.crash_loop},
             name="sgp-writer",
         )
         process.start()
-        deadline = time.monotonic() + _WRITER_READY_TIMEOUT_S
-        while not ready.wait(0.1):
-            if not process.is_alive():
-                raise RuntimeError(f"the writer exited during start-up (exit code {process.exitcode}); see its log above")
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"the writer did not become ready within {_WRITER_READY_TIMEOUT_S:.0f} s")
+        self._writer_ready_by = time.monotonic() + _WRITER_READY_TIMEOUT_S
+        return process
+
+    def _writer_became_ready(self) -> None:
+        assert self.writer is not None
+        self._writer_ready = None
         self.writer_started = time.monotonic()
         self._heartbeat.reset()
         self._writer_hung = False
-        log.info("writer started (pid %d)", process.pid)
+        log.info("writer started (pid %d)", self.writer.pid)
+
+    def _spawn_writer(self) -> SpawnProcess:
+        """The first writer, waited for: workers need its schema and address before they start."""
+        process = self._launch_writer()
+        self.writer = process
+        assert self._writer_ready is not None
+        while not self._writer_ready.wait(0.1):
+            if not process.is_alive():
+                raise RuntimeError(f"the writer exited during start-up (exit code {process.exitcode}); see its log above")
+            if time.monotonic() > self._writer_ready_by:
+                process.kill()
+                raise RuntimeError(f"the writer did not become ready within {_WRITER_READY_TIMEOUT_S:.0f} s")
+        self._writer_became_ready()
         return process
 
     def _check_heartbeat(self) -> None:
-        if self.writer is None or not self.writer.is_alive() or self.writer.pid is None:
-            return
+        if self.writer is None or self._writer_ready is not None or not self.writer.is_alive() or self.writer.pid is None:
+            return  # none, starting (its ready deadline applies), or dead
         silent = self._heartbeat.silent_for(self.writer.pid)
         if silent >= _HEARTBEAT_DEADLINE_S:
             log.error("writer (pid %d) has not answered heartbeats for %.0f s; killing it", self.writer.pid, silent)
@@ -144,14 +221,31 @@ class Supervisor:
             self.writer.join(5)
 
     def _check_writer(self) -> None:
-        if self.writer is not None and self.writer.is_alive():
-            return
         now = time.monotonic()
+        starting = self.writer is not None and self._writer_ready is not None
+        if starting:
+            # Watched from the loop, not waited for: workers and the exporter stay supervised meanwhile.
+            assert self.writer is not None and self._writer_ready is not None
+            if self._writer_ready.is_set():
+                self._writer_became_ready()
+                return
+            if self.writer.is_alive():
+                if now < self._writer_ready_by:
+                    return
+                log.error("writer did not become ready within %.0f s; killing it", _WRITER_READY_TIMEOUT_S)
+                self.writer.kill()
+                self.writer.join(5)
+        elif self.writer is not None and self.writer.is_alive():
+            return
         if self.writer is not None:
             code = self.writer.exitcode
             reason = "it stopped answering heartbeats" if self._writer_hung else _exit_reason(code)
-            uptime = now - self.writer_started
+            if starting:
+                reason = f"start-up failed ({reason})"
+            uptime = 0.0 if starting else now - self.writer_started
+            self._writer_ready = None
             self.writer.join()
+            mark_dead(self.writer.pid)
             self.writer = None
             delay = self._writer_backoff.failed(uptime)
             if self._writer_backoff.crash_loop:
@@ -164,13 +258,8 @@ class Supervisor:
             self._writer_due = now + delay
         if self._writer_due is not None and now >= self._writer_due:
             self.writer_restarts += 1
-            try:
-                self.writer = self._spawn_writer()
-                self._writer_due = None
-            except RuntimeError as exc:
-                delay = self._writer_backoff.failed(0.0)
-                log.error("writer restart failed: %s; next try in %.1f s", exc, delay)
-                self._writer_due = time.monotonic() + delay
+            self.writer = self._launch_writer()
+            self._writer_due = None
 
     # Workers -----------------------------------------------------------------
 
@@ -181,17 +270,21 @@ class Supervisor:
         process.start()
         return process
 
+    @property
+    def workers(self) -> list[SpawnProcess]:
+        """The worker processes currently running (a slot waiting out its back-off has none)."""
+        return [slot.process for slot in self._worker_slots if slot.process is not None]
+
+    @property
+    def exporter(self) -> SpawnProcess | None:
+        """The exporter process, when one runs."""
+        return self._exporter_slot.process
+
     def _check_workers(self, config: Any, sockets: Any) -> None:
-        for index, process in enumerate(self.workers):
-            if process.is_alive():
-                continue
-            log.error("API worker %d died (exit code %s); replacing it", process.pid, process.exitcode)
-            process.join()
-            self.workers[index] = self._spawn_worker(config, sockets)
-        if self.exporter is not None and not self.exporter.is_alive():
-            log.error("exporter %d died (exit code %s); restarting it", self.exporter.pid, self.exporter.exitcode)
-            self.exporter.join()
-            self.exporter = self._spawn_exporter()
+        for slot in self._worker_slots:
+            slot.check("API worker", lambda: self._spawn_worker(config, sockets))
+        if self.settings.export_dir:
+            self._exporter_slot.check("exporter", self._spawn_exporter)
 
     def _spawn_exporter(self) -> SpawnProcess:
         """The one consumer keeping SGP_EXPORT_DIR current (it stops with the workers)."""
@@ -208,8 +301,10 @@ class Supervisor:
     def run(self) -> int:
         """Serve until SIGINT/SIGTERM (Ctrl-C, Ctrl-Break on Windows); returns the exit code."""
         s = self.settings
-        s.data_dir.mkdir(parents=True, exist_ok=True)
+        _private_dir(s.data_dir)
         s.writer_address_file.unlink(missing_ok=True)
+        # Before any child exists: each reads it at start (prometheus_client multiprocess mode).
+        prepare_multiprocess_dir(metrics_dir(s.data_dir))
         if not s.token_secret:
             load_or_create_secret(s.token_secret_file)  # before the workers, who all read it
         # Children ignore Ctrl-C: the supervisor decides the order of shutdown.
@@ -232,9 +327,9 @@ class Supervisor:
             for sock in sockets.insecure_sockets:
                 sock.close()
             sockets = None
-        self.workers = [self._spawn_worker(config, sockets) for _ in range(s.workers)]
+        self._worker_slots = [_Slot(self._spawn_worker(config, sockets)) for _ in range(s.workers)]
         if s.export_dir:
-            self.exporter = self._spawn_exporter()
+            self._exporter_slot = _Slot(self._spawn_exporter())
         signal.signal(signal.SIGINT, previous if callable(previous) else signal.default_int_handler)
         for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
             if hasattr(signal, name):
@@ -248,7 +343,8 @@ class Supervisor:
                     sentinels.append(self.exporter.sentinel)
                 if self.writer is not None:
                     sentinels.append(self.writer.sentinel)
-                wait(sentinels, timeout=0.5)
+                # Shorter while a writer starts: its ready event has no sentinel to wait on.
+                wait(sentinels, timeout=0.1 if self._writer_ready is not None else 0.5)
                 if self.stopping:
                     break
                 self._check_heartbeat()
@@ -286,4 +382,10 @@ class Supervisor:
         for process in (*children, *([self.writer] if self.writer else [])):
             if process.is_alive():
                 process.kill()
+        # A writer that was killed (or died) never removed its address: no stale one after we stop.
+        self.settings.writer_address_file.unlink(missing_ok=True)
+        if self.settings.ipc == "unix":
+            (self.settings.data_dir / "writer.sock").unlink(missing_ok=True)
+        # Counters restart with the service anyway; leave nothing in /dev/shm or the temp dir.
+        shutil.rmtree(metrics_dir(self.settings.data_dir), ignore_errors=True)
         log.info("stopped")

@@ -21,6 +21,7 @@ from writer.client import WriterClient
 from writer.protocol import Welcome
 
 from .drain import DrainUnreadBody
+from .guard import RequestGuard
 from .cors import CORS_EXPOSE, CORS_HEADERS, CORS_METHODS, cors_origins
 from .paths import StripTrailingSlash, mount
 from .errors import install_error_handlers
@@ -63,9 +64,15 @@ def create_app(settings: Settings) -> FastAPI:
         # Sessions ended by logout, password or role change, deactivation: their feed sockets close at once.
         auth.watchers.add(lambda: hub.revalidate(auth.ended))
 
+        writer_pids: list[int] = []
+
         def on_welcome(welcome: Welcome) -> int | None:
             # Revocations may have been pushed while this link was down: reload them.
             auth.schedule_reload(readers)
+            if writer_pids and writer_pids[-1] != welcome.writer_pid:
+                # A new writer (maybe after its WAL was deleted): no connection keeps an old WAL open.
+                readers.recycle()
+            writer_pids[:] = [welcome.writer_pid]
             return hub.on_welcome(welcome)
 
         writer = WriterClient(
@@ -78,11 +85,11 @@ def create_app(settings: Settings) -> FastAPI:
             on_events=hub.on_events,
             on_reset=hub.on_reset,
             on_broadcast=hub.on_broadcast,
+            buffer_bytes=settings.ipc_client_buffer_bytes,
         )
         hub.send_broadcast = writer.send_broadcast
         await auth.reload(readers)
         await writer.start()
-        metrics.start_reporting(writer)
         await writer.wait_connected(5.0)
         store = MediaStore(settings.media_dir, max_bytes=settings.max_image_bytes)
         app.state.sgp = WorkerState(
@@ -92,7 +99,6 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            await metrics.stop_reporting()
             await writer.close()
             await readers.close()
 
@@ -118,6 +124,9 @@ def create_app(settings: Settings) -> FastAPI:
         expose_headers=list(CORS_EXPOSE),
         max_age=600,
     )
+    # Header limits, body size and body time, before anything parses a body (inside
+    # DrainUnreadBody, whose own reads are bounded, so its drain never trips the guard).
+    app.add_middleware(RequestGuard, settings=settings)
     # Answers given before the body was read must not cost the client its keep-alive connection.
     app.add_middleware(DrainUnreadBody)
     # Added last, so outermost: it times, counts and logs every request, CORS preflights included.
@@ -151,6 +160,8 @@ def _struct_schemas(*types: type) -> dict[str, Any]:
 _COMMON_ERRORS = {
     "400": ("requestBody", "JSON inválido ou corpo vazio"),
     "413": ("requestBody", "Corpo grande demais"),
+    "408": ("requestBody", "Corpo não chegou a tempo (api/guard.py)"),
+    "431": (None, "Cabeçalhos grandes ou numerosos demais (api/guard.py)"),
     "422": ("requestBody", "Campo inválido"),
     "401": ("security", "Sem token, ou token inválido, expirado ou revogado"),
     "503": (None, "Indisponível no momento; tente de novo (Retry-After)"),

@@ -17,7 +17,7 @@ from fastapi import Request
 from starlette.responses import Response
 
 from core.images import image_url, reference_sha
-from media import MediaError, MediaNotFound, MediaStore, MediaTooLarge, StoredMedia, file_response
+from media import MediaError, MediaNotFound, MediaStorageFull, MediaStore, MediaTooLarge, StoredMedia, file_response
 from writer.protocol import ImageRef, ItemImage
 
 from .errors import ApiError
@@ -28,7 +28,9 @@ _NOT_STORED = "Imagem não encontrada no servidor; envie-a novamente."
 
 
 def image_error(exc: MediaError, field: str, *, too_large_status: int = 422) -> ApiError:
-    """The answer for a refused image: 422 naming the field (413 for size where the body is the image)."""
+    """The answer for a refused image: 422 naming the field (413 for size where the body is the image, 507 disk full)."""
+    if isinstance(exc, MediaStorageFull):
+        return ApiError(507, exc.code, exc.message, field=field, headers={"Retry-After": "60"})
     status = too_large_status if isinstance(exc, MediaTooLarge) else 422
     message = _NOT_STORED if isinstance(exc, MediaNotFound) else exc.message
     return ApiError(status, exc.code, f"{field}: {message}", field=field)

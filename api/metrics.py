@@ -1,15 +1,15 @@
-"""This worker's HTTP metrics and request log, and the task that reports them to the writer.
+"""This worker's HTTP metrics and request log.
 
 `RequestObserver` is a pure ASGI middleware (BaseHTTPMiddleware would wrap
 every response in a task and a memory stream): per request it counts, times
-and logs one line, and returns the request id in `X-Request-ID`. Workers send
-their registry to the writer about once a second; GET /metrics then renders
-the writer's merge of every worker, so each worker answers the same page.
+and logs one line, and returns the request id in `X-Request-ID`. The
+metrics are prometheus_client's; under the supervisor they live in files
+shared by every process (core/prometheus.py), so GET /metrics on any worker
+renders the whole service, writer down or not.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import re
@@ -17,18 +17,16 @@ import secrets
 import time
 from typing import Protocol
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.metrics import LATENCY_BUCKETS, Registry, status_class
-from writer.client import WriterClient
-from writer.errors import WriterClientError
-from writer.protocol import ReportMetrics
+from core.metrics import LATENCY_BUCKETS, status_class
+from core.prometheus import render
 
-__all__ = ["WorkerMetrics", "RequestObserver", "REPORT_EVERY_S"]
+__all__ = ["WorkerMetrics", "RequestObserver"]
 
 log = logging.getLogger("sgp.access")
 
-REPORT_EVERY_S = 1.0
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # A client-chosen id goes into logs and a header: keep it short and plain.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -41,49 +39,39 @@ _id_counter = itertools.count(1)
 
 
 class _CounterSeries(Protocol):
-    def inc(self, n: float = 1) -> None: ...
+    def inc(self, amount: float = 1) -> None: ...
 
 
 class _HistogramSeries(Protocol):
-    def observe(self, v: float) -> None: ...
+    def observe(self, amount: float) -> None: ...
 
 
 class WorkerMetrics:
-    """The registry of one API worker (created once, at app creation)."""
+    """The metrics of one API worker (created once, at app creation), in a registry of their own."""
 
     def __init__(self) -> None:
-        self.registry = Registry()
-        self.requests = self.registry.counter(
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
             "sgp_http_requests_total", "HTTP requests, by route template and status class.",
-            ("method", "route", "status"),
-        )
-        self.latency = self.registry.histogram(
+            ("method", "route", "status"), registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
             "sgp_http_request_duration_seconds", "Time from request to the end of the response.",
-            LATENCY_BUCKETS, ("method", "route"),
+            ("method", "route"), buckets=LATENCY_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        # Set by the feed module (WebSocket clients of this worker); summed over live workers.
+        self.feed_clients = Gauge(
+            "sgp_feed_clients", "Connected feed (WebSocket) clients.", multiprocess_mode="livesum", registry=self.registry
         )
-        # Set by the feed module (WebSocket clients of this worker); summed across workers.
-        self.feed_clients = self.registry.gauge("sgp_feed_clients", "Connected feed (WebSocket) clients.")
-        self._reporter: asyncio.Task[None] | None = None
+        workers = Gauge(
+            "sgp_workers_reporting", "API workers whose figures are included (live ones).",
+            multiprocess_mode="livesum", registry=self.registry,
+        )  # fmt: skip
+        workers.set(1)
 
-    def start_reporting(self, writer: WriterClient) -> None:
-        """Send this registry to the writer every REPORT_EVERY_S, in the background."""
-        self._reporter = asyncio.create_task(self._report_forever(writer), name="metrics-reporter")
-
-    async def stop_reporting(self) -> None:
-        """Stop the background reports."""
-        if self._reporter is not None:
-            self._reporter.cancel()
-            await asyncio.gather(self._reporter, return_exceptions=True)
-
-    async def _report_forever(self, writer: WriterClient) -> None:
-        while True:
-            await asyncio.sleep(REPORT_EVERY_S)
-            if not writer.connected:
-                continue  # the writer is restarting; the next report after it is back counts
-            try:
-                await writer.request(ReportMetrics(worker=writer.name, snapshot=self.registry.snapshot()), timeout=2.0)
-            except WriterClientError as exc:
-                log.debug("metrics report not delivered: %s", exc)
+    def render(self) -> bytes:
+        """The Prometheus page: the whole service under the supervisor, else this registry."""
+        return render(self.registry)
 
 
 class RequestObserver:

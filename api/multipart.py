@@ -21,6 +21,8 @@ __all__ = ["FILE_FIELDS", "FilePartReader", "MultipartError", "multipart_boundar
 FILE_FIELDS = frozenset({b"image", b"file", b"imagem"})
 # Everything besides the file (order_item_id, the closing boundary): a few bytes in practice.
 _MAX_OTHER_BYTES = 64 * 1024
+# RFC 2046 section 5.1.1.
+_MAX_BOUNDARY = 70
 
 
 class MultipartError(ValueError):
@@ -35,6 +37,8 @@ def multipart_boundary(content_type: str | None) -> bytes | None:
     boundary = options.get(b"boundary")
     if not boundary:
         raise MultipartError("Content-Type multipart/form-data sem boundary.")
+    if len(boundary) > _MAX_BOUNDARY:
+        raise MultipartError(f"Boundary multipart com mais de {_MAX_BOUNDARY} caracteres (RFC 2046).")
     return boundary
 
 

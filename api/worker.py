@@ -20,7 +20,7 @@ from core.logs import configure_logging
 from core.process import ignore_shutdown_signals
 from core.settings import Settings
 
-__all__ = ["run_worker", "hypercorn_config", "per_worker_sockets"]
+__all__ = ["run_worker", "hypercorn_config", "per_worker_sockets", "refuse_obsolete_line_folding"]
 
 # A reader thread that finished its SQLite work waits for the GIL while the event
 # loop runs, and CPython makes it wait up to the switch interval (5 ms by default)
@@ -31,6 +31,32 @@ __all__ = ["run_worker", "hypercorn_config", "per_worker_sockets"]
 _SWITCH_INTERVAL_S = 0.0005
 # Net new container objects between young garbage collections (CPython's default is 700).
 _GC_GEN0_THRESHOLD = 10_000
+# The request line (method, target, version) on top of the header section.
+_REQUEST_LINE_SLACK = 8 * 1024
+
+
+def refuse_obsolete_line_folding() -> None:
+    """Make h11 refuse (400) header lines continued by obsolete folding instead of joining them.
+
+    RFC 9112 section 5.2 lets a server reject obs-fold; a proxy in front that does
+    not unfold would see different headers than we do (request smuggling). h11
+    0.16 has no switch for it, so its folding helper is replaced; pinned in
+    constraints.txt, and tests/security/test_http_hardening.py fails if h11 moves it.
+    """
+    import h11._readers as readers
+    from h11._util import LocalProtocolError
+
+    if not hasattr(readers, "_obsolete_line_fold"):
+        logging.getLogger("sgp.api").warning("this h11 has no _obsolete_line_fold: folded header lines are accepted")
+        return
+
+    def no_folding(lines):  # type: ignore[no-untyped-def]
+        for line in lines:
+            if line[:1] in (b" ", b"\t"):
+                raise LocalProtocolError("obsolete header line folding is not accepted")
+            yield line
+
+    readers._obsolete_line_fold = no_folding
 
 
 def _lighten_log_records() -> None:
@@ -74,6 +100,9 @@ def hypercorn_config(settings: Settings) -> Config:
     config.graceful_timeout = 10.0
     config.keep_alive_timeout = 75.0
     config.accesslog = None
+    # h11 refuses (400) a header section still incomplete past this size; the exact
+    # size and count limits (431) are api/guard.py's. The slack is the request line.
+    config.h11_max_incomplete_size = settings.max_header_bytes + _REQUEST_LINE_SLACK
     config.errorlog = "-"
     config.loglevel = settings.log_level.upper()
     return config
@@ -94,6 +123,7 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
 
     ignore_shutdown_signals()
     configure_logging(settings.log_level, settings.log_format, "worker")
+    refuse_obsolete_line_folding()
     _lighten_log_records()
     sys.setswitchinterval(_SWITCH_INTERVAL_S)
     if platform.system() == "Windows":

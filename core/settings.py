@@ -88,6 +88,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_page_size: Positive = 500
     max_items: Positive = 200
     max_catalog_rows: Positive = 20_000
+    # Hardening (docs/hardening.md): what an unauthenticated or slow client may cost us.
+    anon_max_body_bytes: Positive = 64 * 1024
+    body_timeout_s: PositiveFloat = 120.0
+    anon_body_timeout_s: PositiveFloat = 10.0
+    max_header_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1024 * 1024)] = 16 * 1024
+    max_headers: Annotated[int, msgspec.Meta(ge=8, le=1000)] = 100
+    ipc_max_pending: Positive = 64
+    ipc_handshake_timeout_s: PositiveFloat = 5.0
+    ipc_client_buffer_bytes: Positive = 8 * 1024 * 1024
 
     # Media (item and ficha images)
     max_image_bytes: Positive = 10 * 1024 * 1024

@@ -4,7 +4,7 @@ API workers decode and store files here and send only the sha256 to the
 writer, which never touches image bytes.
 """
 
-from .errors import MediaError, MediaInvalid, MediaNotFound, MediaTooLarge
+from .errors import MediaError, MediaInvalid, MediaNotFound, MediaStorageFull, MediaTooLarge
 from .serve import file_response
 from .sniff import ACCEPTED_MIME_TYPES, sniff
 from .store import MediaStore, StoredMedia
@@ -14,6 +14,7 @@ __all__ = [
     "MediaError",
     "MediaInvalid",
     "MediaNotFound",
+    "MediaStorageFull",
     "MediaStore",
     "MediaTooLarge",
     "StoredMedia",

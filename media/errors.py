@@ -3,15 +3,16 @@
     MediaError              base: ``code`` (stable, English) + Portuguese message
      ├── MediaTooLarge      image_too_large   decoded size over the limit
      ├── MediaInvalid       invalid_image     bad base64, refused type, claim mismatch
-     └── MediaNotFound      image_not_found   unknown, malformed or unsafe id
+     ├── MediaNotFound      image_not_found   unknown, malformed or unsafe id
+     └── MediaStorageFull   storage_full      the disk is full (ENOSPC, EDQUOT)
 
-The API maps them to HTTP (413, 422, 404) and answers
+The API maps them to HTTP (413, 422, 404, 507) and answers
 ``{"detail": err.message, "code": err.code}``.
 """
 
 from __future__ import annotations
 
-__all__ = ["MediaError", "MediaInvalid", "MediaNotFound", "MediaTooLarge"]
+__all__ = ["MediaError", "MediaInvalid", "MediaNotFound", "MediaStorageFull", "MediaTooLarge"]
 
 
 class MediaError(Exception):
@@ -50,6 +51,15 @@ class MediaNotFound(MediaError):
 
     def __init__(self, message: str = "Imagem não encontrada.") -> None:
         super().__init__(message)
+
+
+class MediaStorageFull(MediaError):
+    """The disk holding the media store is full; nothing of the upload was kept."""
+
+    code = "storage_full"
+
+    def __init__(self) -> None:
+        super().__init__("O disco do servidor está cheio; tente novamente mais tarde.")
 
 
 def _human_size(n: int) -> str:

@@ -11,6 +11,7 @@ process only ever receives the sha256.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import logging
 import os
@@ -18,6 +19,7 @@ import re
 import stat
 import time
 import uuid
+from contextlib import contextmanager
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -28,7 +30,7 @@ import msgspec
 from aiofiles.threadpool.binary import AsyncBufferedIOBase
 
 from .dataurl import decode_base64_chunks, parse_data_url
-from .errors import MediaInvalid, MediaNotFound, MediaTooLarge
+from .errors import MediaInvalid, MediaNotFound, MediaStorageFull, MediaTooLarge
 from .sniff import SNIFF_BYTES, check_claim, sniff
 
 __all__ = ["MediaStore", "StoredMedia"]
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FANOUT = re.compile(r"[0-9a-f]{2}")
 _TMP_DIR = "tmp"
+# Out of space (or quota): answered 507 like every other write, not 500.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 
 
 class StoredMedia(msgspec.Struct, frozen=True):
@@ -160,7 +164,8 @@ class MediaStore:
     async def _install(self, upload: _Upload) -> StoredMedia:
         media = await upload.finish()
         final = self._final_path(media.sha256)
-        created = await asyncio.to_thread(_move_into_place, upload.path, final)
+        with _disk_full_is_507():
+            created = await asyncio.to_thread(_move_into_place, upload.path, final)
         outcome = "stored" if created else "deduplicated"
         log.debug("media %s %s (%s, %d bytes)", media.sha256, outcome, media.mime, media.size)
         return media
@@ -180,7 +185,8 @@ class _Upload:
         self._file: AsyncBufferedIOBase | None = None
 
     async def __aenter__(self) -> _Upload:
-        self._file = await aiofiles.open(self.path, "xb")
+        with _disk_full_is_507():
+            self._file = await aiofiles.open(self.path, "xb")
         return self
 
     async def __aexit__(
@@ -190,12 +196,19 @@ class _Upload:
         # await, so the close is shielded or the temp file could stay open.
         with anyio.CancelScope(shield=True):
             if self._file is not None and not self._file.closed:
-                await self._file.close()
+                try:
+                    await self._file.close()
+                except OSError:
+                    pass  # flushing what was buffered failed (disk full): the file goes anyway
         # Already gone after a successful install; a leftover only after a failure.
         self.path.unlink(missing_ok=True)
 
     async def write(self, data: bytes) -> None:
         """Hash and write one chunk; raise as soon as the size limit or the type check fails."""
+        with _disk_full_is_507():
+            await self._write(data)
+
+    async def _write(self, data: bytes) -> None:
         self._size += len(data)
         if self._size > self._max_bytes:
             raise MediaTooLarge(self._max_bytes)
@@ -211,6 +224,10 @@ class _Upload:
 
     async def finish(self) -> StoredMedia:
         """Flush the temp file to disk and return what was stored."""
+        with _disk_full_is_507():
+            return await self._finish()
+
+    async def _finish(self) -> StoredMedia:
         if self._size == 0:
             raise MediaInvalid("A imagem está vazia.")
         if self._mime is None:
@@ -226,6 +243,17 @@ class _Upload:
         mime = sniff(self._head)
         check_claim(self._claimed, mime)
         self._mime = mime
+
+
+@contextmanager
+def _disk_full_is_507() -> Iterator[None]:
+    """Turn a full disk into MediaStorageFull (507); any other OSError passes unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL_ERRNOS:
+            raise MediaStorageFull() from exc
+        raise
 
 
 def _move_into_place(tmp: Path, final: Path) -> bool:

@@ -80,6 +80,7 @@ class ReaderPool:
         self._all: list[sqlite3.Connection] = []
         self._inline: sqlite3.Connection | None = None
         self._closed = False
+        self._stale: set[int] = set()  # ids of connections to close instead of reusing
 
     def _open(self, busy_timeout_s: float) -> sqlite3.Connection:
         # check_same_thread=False: a connection is borrowed by one read at a time,
@@ -113,7 +114,10 @@ class ReaderPool:
             yield conn
         finally:
             if conn is not None:
-                self._idle.append(conn)
+                if id(conn) in self._stale:
+                    self._discard(conn)
+                else:
+                    self._idle.append(conn)
             self._slots.release()
 
     async def read(self, fn: Callable[..., _T], *args: Any, inline: bool = False) -> _T:
@@ -151,6 +155,34 @@ class ReaderPool:
                 if conn.in_transaction:
                     await self._thread(conn.rollback)
                 raise
+
+    def recycle(self) -> None:
+        """Replace every connection by a fresh one as it next comes free (the writer restarted).
+
+        A connection keeps the WAL file it first opened; after a writer restart that
+        followed a deleted WAL (writer/wal_guard.py) that file is no longer the
+        database's, so none may be used again.
+        """
+        stale = set(map(id, self._all))
+        self._stale |= stale
+        self._close_idle()
+
+    def _close_idle(self) -> None:
+        for conn in [c for c in self._idle if id(c) in self._stale]:
+            self._idle.remove(conn)
+            self._discard(conn)
+        if self._inline is not None and id(self._inline) in self._stale:
+            self._discard(self._inline)
+            self._inline = None
+
+    def _discard(self, conn: sqlite3.Connection) -> None:
+        self._stale.discard(id(conn))
+        if conn in self._all:
+            self._all.remove(conn)
+        try:
+            conn.close()
+        except sqlite3.Error:
+            log.exception("closing a reader connection failed")
 
     async def close(self) -> None:
         """Close every connection and stop the threads."""

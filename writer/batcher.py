@@ -117,6 +117,14 @@ class Batcher:
         # Called on the event loop with (size, seconds) of each committed batch (metrics).
         self.on_commit: Callable[[int, float], None] | None = None
         self._closed = False
+        # Monotonic time the batcher last took work or finished a batch: the heartbeat's proof of life.
+        self.progress_at = time.monotonic()
+
+    def stalled_for(self) -> float:
+        """Seconds the batcher has had work without finishing any (0 when idle or moving)."""
+        if self.in_flight == 0 and self._queue.empty():
+            return 0.0
+        return time.monotonic() - self.progress_at
 
     @property
     def depth(self) -> int:
@@ -150,6 +158,7 @@ class Batcher:
         stopping = False
         while not stopping:
             first = await self._queue.get()
+            self.progress_at = time.monotonic()
             if first is None:
                 break
             batch = [first]
@@ -167,6 +176,7 @@ class Batcher:
                 )
             finally:
                 self.in_flight = 0
+                self.progress_at = time.monotonic()
             if self.on_commit is not None and self.stats.batches_total != committed:
                 # The batch thread is done: its figures are safe to read here, on the loop.
                 self.on_commit(self.stats.batch_sizes[-1], self.stats.commit_ms[-1] / 1000)

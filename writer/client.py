@@ -28,6 +28,8 @@ log = logging.getLogger("sgp.writer.client")
 _OVERLOAD_CODES = frozenset({"queue_full", "deadline", "shutting_down"})
 # How long past its deadline a call waits for the reply of a batch already committing.
 _REPLY_GRACE_S = 1.0
+# As writer.server.FATAL_EXIT_CODE (not imported: that module pulls in the whole writer).
+_FATAL_EXIT_CODE = 70
 
 EventsHandler = Callable[[Events], None]
 ResetHandler = Callable[[Reset], None]
@@ -61,6 +63,12 @@ class _Link:
                 delay = 0.05
             except (OSError, FrameError, asyncio.IncompleteReadError, TimeoutError) as exc:
                 log.debug("writer link %d down: %s", self.index, exc)
+            except Exception as exc:
+                # A bug in a callback (feed, auth): this link would stop silently and its
+                # worker go on without events or revocations. Fatal instead.
+                self._drop()
+                self.client._fatal(exc)
+                return
             self._drop()
             await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, 1.0)
@@ -76,6 +84,8 @@ class _Link:
         except BaseException:
             writer.close()
             raise
+        # drain() waits while more than this is unsent (asyncio pauses writing at the high mark).
+        writer.transport.set_write_buffer_limits(high=client.buffer_bytes)
         self.writer = writer
         client.welcome = welcome
         if self.index == 0 and client.on_welcome is not None:
@@ -136,6 +146,8 @@ class WriterClient:
         on_reset: ResetHandler | None = None,
         on_auth: AuthHandler | None = None,
         on_broadcast: Callable[[Broadcast], None] | None = None,
+        on_fatal: Callable[[BaseException], None] | None = None,
+        buffer_bytes: int = 8 * 1024 * 1024,
     ) -> None:
         self.address_file = address_file
         self.deadline_s = deadline_s
@@ -145,6 +157,8 @@ class WriterClient:
         self.on_reset = on_reset
         self.on_auth = on_auth
         self.on_broadcast = on_broadcast
+        self.on_fatal = on_fatal
+        self.buffer_bytes = buffer_bytes
         self.welcome: Welcome | None = None
         self._ids = itertools.count(1)
         self._futures: dict[int, asyncio.Future[Ok | Fail]] = {}
@@ -178,6 +192,15 @@ class WriterClient:
         for link in self._links:
             link._drop()
 
+    def _fatal(self, exc: BaseException) -> None:
+        """A link died of an unexpected error: `on_fatal`, by default the end of this process."""
+        log.critical("writer link failed unexpectedly; this process exits so the supervisor replaces it", exc_info=exc)
+        if self.on_fatal is not None:
+            self.on_fatal(exc)
+            return
+        logging.shutdown()
+        os._exit(_FATAL_EXIT_CODE)
+
     def _pick(self) -> _Link | None:
         up = [link for link in self._links if link.up]
         if not up:
@@ -204,6 +227,7 @@ class WriterClient:
             link = self._pick()
             if link is None or time.time() >= deadline:
                 raise WriterUnavailable("the writer is not reachable")
+        await self._wait_for_room(link, deadline)
         call_id = next(self._ids)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Ok | Fail] = loop.create_future()
@@ -234,11 +258,27 @@ class WriterClient:
             raise WriterOverloaded(reply.message)
         raise CommandError(reply.code, reply.message, field=reply.field)
 
+    async def _wait_for_room(self, link: _Link, deadline: float) -> None:
+        """Wait (within the deadline) while the link has more than `buffer_bytes` unsent: the buffer stays bounded."""
+        writer = link.writer
+        if writer is None or writer.transport.get_write_buffer_size() <= self.buffer_bytes:
+            return
+        try:
+            await asyncio.wait_for(writer.drain(), max(0.0, deadline - time.time()))
+        except TimeoutError:
+            raise WriterOverloaded("the connection to the writer is not draining") from None
+        except (ConnectionError, OSError):
+            raise WriterUnavailable("connection to the writer lost") from None
+        if not link.up:
+            raise WriterUnavailable("connection to the writer lost")
+
     def send_broadcast(self, message: Broadcast) -> bool:
         """Hand a feed broadcast to the writer on the subscribed link (the writer skips that link when relaying)."""
         link = self._links[0]
         if not link.up or link.writer is None:
             return False
+        if link.writer.transport.get_write_buffer_size() > self.buffer_bytes:
+            return False  # a broadcast is best effort: dropped rather than buffered without bound
         write_message(link.writer, message)
         return True
 

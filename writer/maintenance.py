@@ -53,6 +53,9 @@ class Maintenance:
     async def _tick(self) -> None:
         from .server import db_files_size
 
+        if self._server.wal_guard.unlinked():
+            self._server.heal_unlinked_wal()
+            return
         now = time.time()
         batcher = self._server.batcher
         idle = batcher is not None and batcher.depth == 0 and batcher.in_flight == 0

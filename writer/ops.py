@@ -1,6 +1,8 @@
-"""Ops commands of the writer: metrics, online backup and integrity check, answered outside batches.
+"""Ops commands of the writer: online backup and integrity check, answered outside batches; its metrics.
 
-Metrics are answered at once on the event loop. A backup or an integrity
+The writer's metrics go to prometheus_client (writer/metrics.py), which the
+workers render from its files; ReportMetrics and GetMetrics from workers of
+an older release are answered without effect. A backup or an integrity
 check runs in a thread of its own on its own read-only connection, so the
 batcher, the maintenance and the IPC connection that asked go on meanwhile.
 """
@@ -30,6 +32,7 @@ log = logging.getLogger("sgp.writer.ops")
 OPS_COMMANDS = (ReportMetrics, GetMetrics, Backup, IntegrityCheck)
 
 Responder = Callable[[Ok | Fail], None]
+_METRICS_EVERY_S = 1.0
 
 
 class WriterOps:
@@ -39,25 +42,38 @@ class WriterOps:
         self._server = server
         self.metrics = WriterMetrics()
         self._backup_running = False
+        self._integrity_running = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def handle(self, call: Call, respond: Responder) -> None:
         """Answer one ops call; slow ones answer later from a task of their own."""
         match call.command:
-            case ReportMetrics(worker=worker, snapshot=snapshot):
-                self.metrics.report(worker, snapshot)
+            case ReportMetrics():
                 respond(Ok(id=call.id, status=200, body=b"{}"))
-            case GetMetrics(report=report):
-                if report is not None:
-                    self.metrics.report(report.worker, report.snapshot)
-                merged = self.metrics.merged(await writer_stats(self._server))
-                respond(Ok(id=call.id, status=200, body=msgspec.msgpack.encode(merged)))
+            case GetMetrics():
+                respond(_fail(call, CommandError("unsupported", "Métricas agora são lidas pelos workers.")))
             case Backup(path=path):
                 self._backup(call, path, respond)
             case IntegrityCheck():
+                if self._integrity_running:
+                    # It reads the whole file: one at a time, however many callers ask.
+                    respond(_fail(call, CommandError(
+                        "integrity_in_progress", "Já há uma verificação de integridade em andamento; aguarde."
+                    )))  # fmt: skip
+                    return
+                self._integrity_running = True
                 self._spawn(self._integrity(call, respond))
             case _:
                 raise TypeError(f"not an ops command: {type(call.command).__name__}")
+
+    async def sync_metrics_forever(self) -> None:
+        """Push the writer's figures to its metrics every second (a task of the writer; cancelled at stop)."""
+        while True:
+            try:
+                self.metrics.sync(await writer_stats(self._server))
+            except Exception:
+                log.exception("metrics sync failed; will retry")
+            await asyncio.sleep(_METRICS_EVERY_S)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -97,6 +113,8 @@ class WriterOps:
             log.exception("integrity check failed to run")
             respond(Fail(id=call.id, code="integrity_check_failed", message=f"Falha na verificação: {exc}", transient=True))
             return
+        finally:
+            self._integrity_running = False
         if not result.ok:
             log.error("integrity check found %d problems: %s", len(result.errors), result.errors[:5])
         respond(Ok(id=call.id, status=200, body=msgspec.json.encode(result)))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import stat
 import sqlite3
 from pathlib import Path
 
@@ -237,7 +239,8 @@ for _table in _CATALOG_TABLES:
 
 def open_write_connection(path: Path, *, synchronous: str, journal_size_limit: int) -> sqlite3.Connection:
     """Open the one read-write connection, in WAL mode, autocommit (we issue BEGIN ourselves)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(path)
     # timeout=0: busy waits are ours (bounded backoff with jitter), not the driver's.
     conn = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -250,6 +253,24 @@ def open_write_connection(path: Path, *, synchronous: str, journal_size_limit: i
     conn.execute("PRAGMA mmap_size=268435456")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
+
+
+def _owner_only(path: Path) -> None:
+    """Create the database file 0600 and tighten an existing one (and its WAL and SHM) to 0600.
+
+    SQLite creates the -wal and -shm files with the database file's mode, so a
+    private database file keeps them private too. On Windows mode bits do not
+    apply: the data dir's ACL does (docs/hardening.md).
+    """
+    if os.name == "nt":
+        return
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if stat.S_IMODE(file.stat().st_mode) & 0o077:
+                os.chmod(file, 0o600)
+        except FileNotFoundError:
+            pass
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -27,64 +27,32 @@ from .batcher import Batcher
 from .handlers import Sequences
 from .maintenance import Maintenance
 from .ops import OPS_COMMANDS, WriterOps
-from .protocol import AuthChanged, Broadcast, Call, Event, Events, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from .protocol import AuthChanged, Broadcast, Call, Event, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from .peers import Peer
+from .wal_guard import WalGuard, checkpoint_everything
 from .transport import (
     Address,
     FrameError,
-    frame,
     read_address_file,
     read_message,
     server_handshake,
     write_address_file,
 )
 
-__all__ = ["WriterServer", "run_writer"]
+__all__ = ["WriterServer", "run_writer", "FATAL_EXIT_CODE", "WAL_LOST_EXIT_CODE"]
 
 log = logging.getLogger("sgp.writer")
 
-# A worker that stops reading must not make the writer buffer without bound.
-_MAX_PEER_BUFFER = 64 * 1024 * 1024
+# The heartbeat is answered only while the batcher finishes work within this long
+# (at least; three write deadlines when those are longer): a wedged batcher is
+# then killed and restarted by the supervisor like a hung writer.
+_MIN_STALL_S = 5.0
+# Exit code of a writer (or worker) that ended itself because a vital task died.
+FATAL_EXIT_CODE = 70
+# Exit code of a writer that stopped itself because its WAL was deleted (healed: restart it).
+WAL_LOST_EXIT_CODE = 75
+
 _REPLAY_CHUNK = 500
-
-
-class _Peer:
-    """One authenticated worker connection."""
-
-    def __init__(self, writer: asyncio.StreamWriter, name: str) -> None:
-        self.writer = writer
-        self.name = name
-        self.subscribed = False
-        self.replaying = False
-        self.pending: list[Event] = []
-        self.last_sent = 0
-        self._outbox: list[bytes] = []
-
-    def send(self, message: Any) -> None:
-        """Queue a message; all those queued during one event-loop pass leave in one write.
-
-        A batch answers every call in it, then publishes its events, in one pass:
-        one send() per worker connection instead of one per message.
-        """
-        if self.writer.is_closing():
-            return
-        if not self._outbox:
-            asyncio.get_running_loop().call_soon(self._flush)
-        self._outbox.append(frame(message))
-
-    def _flush(self) -> None:
-        frames, self._outbox = self._outbox, []
-        if self.writer.is_closing():
-            return
-        self.writer.write(b"".join(frames))
-        if self.writer.transport.get_write_buffer_size() > _MAX_PEER_BUFFER:
-            log.warning("peer %s is not reading; dropping its connection", self.name)
-            self.writer.close()
-
-    def send_events(self, events: list[Event]) -> None:
-        fresh = [e for e in events if e.seq > self.last_sent]
-        if fresh:
-            self.last_sent = fresh[-1].seq
-            self.send(Events(events=fresh))
 
 
 class WriterServer:
@@ -99,13 +67,22 @@ class WriterServer:
         self.indexes: dict[str, str] = {}
         self.restarts = restarts
         self.crash_loop = crash_loop
-        self._peers: set[_Peer] = set()
+        self._peers: set[Peer] = set()
         self._server: asyncio.AbstractServer | None = None
         self._conn: sqlite3.Connection | None = None
         self.batcher: Batcher | None = None
         self.maintenance: Maintenance | None = None
         self.ops = WriterOps(self)
         self._tasks: list[asyncio.Task[Any]] = []
+        # Connections that have not presented the secret yet: bounded, so a local
+        # process opening thousands of them cannot exhaust the writer's file descriptors.
+        self._unauthenticated = 0
+        # Set when a task the writer cannot run without has died; _serve then exits non-zero.
+        self.fatal: BaseException | None = None
+        self.refused_connections = 0
+        self.wal_guard = WalGuard(settings.db_path)
+        # Set when the writer must stop and be restarted (its WAL was deleted): _serve's exit code.
+        self.restart_code: int | None = None
 
     async def _in_thread(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -118,6 +95,7 @@ class WriterServer:
         schema.migrate(conn)
         self.indexes = schema.ensure_indexes(conn)
         _bootstrap_admin(conn, s)
+        self.wal_guard.arm()
         self.epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
         last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pedidos'").fetchone()
@@ -127,7 +105,7 @@ class WriterServer:
     async def start(self) -> Address:
         """Open the database, start the batcher and the IPC listener, publish the address."""
         s = self.settings
-        s.data_dir.mkdir(parents=True, exist_ok=True)
+        s.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._conn, seqs = await self._in_thread(self._open)
         self.batcher = Batcher(
             self._conn,
@@ -142,8 +120,11 @@ class WriterServer:
         )
         self.batcher.on_commit = self.ops.metrics.observe_batch
         self.maintenance = Maintenance(self, self._conn)
-        self._tasks.append(asyncio.create_task(self.batcher.run(), name="batcher"))
+        batcher_task = asyncio.create_task(self.batcher.run(), name="batcher")
+        batcher_task.add_done_callback(self._batcher_ended)
+        self._tasks.append(batcher_task)
         self._tasks.append(asyncio.create_task(self.maintenance.run(), name="maintenance"))
+        self._tasks.append(asyncio.create_task(self.ops.sync_metrics_forever(), name="metrics"))
         if s.ipc == "unix":
             sock_path = s.data_dir / "writer.sock"
             sock_path.unlink(missing_ok=True)
@@ -157,6 +138,20 @@ class WriterServer:
         write_address_file(s.writer_address_file, address)
         log.info("writer ready on %s (epoch %s, last seq %d)", _describe(address), self.epoch, seqs.last_seq)
         return address
+
+    def _batcher_ended(self, task: asyncio.Task[Any]) -> None:
+        """The batcher only ends at stop(); ending otherwise leaves every write waiting: fatal."""
+        if task.cancelled() or (self.batcher is not None and self.batcher._closed and task.exception() is None):
+            return
+        exc = task.exception()
+        log.critical("the batcher stopped unexpectedly (%r); the writer exits so the supervisor restarts it", exc)
+        self.fatal = exc or RuntimeError("the batcher returned")
+
+    def batcher_alive(self) -> bool:
+        """True while the batcher task runs and finishes the work it has (the heartbeat's answer)."""
+        if self.batcher is None or self.fatal is not None or self._tasks[0].done():
+            return False
+        return self.batcher.stalled_for() < max(_MIN_STALL_S, 3 * self.settings.write_deadline_s)
 
     async def stop(self) -> None:
         """Refuse new work, commit what is queued, checkpoint and close."""
@@ -178,35 +173,63 @@ class WriterServer:
             self.settings.writer_address_file.unlink(missing_ok=True)  # no stale address after a clean stop
         log.info("writer stopped")
 
+    def heal_unlinked_wal(self) -> None:
+        """The WAL was deleted under us: stop (its frames are checkpointed at close) and get restarted."""
+        if self.restart_code is None:
+            log.error(
+                "the WAL file %s was deleted or replaced while the writer runs; checkpointing every "
+                "committed write into the database from the handle still open, then restarting",
+                self.wal_guard.path,
+            )
+            self.restart_code = WAL_LOST_EXIT_CODE
+
     def _close_db(self) -> None:
         assert self._conn is not None
         try:
             self._conn.execute("PRAGMA optimize")
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
-            log.exception("final checkpoint failed")
+            log.exception("PRAGMA optimize failed")
+        checkpoint_everything(self._conn, must=self.restart_code is not None or self.wal_guard.unlinked())
         self._conn.close()
+        self.wal_guard.close()
 
     # IPC --------------------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         name = str(writer.get_extra_info("peername") or "unix")
         assert self.batcher is not None
+        if self._unauthenticated >= self.settings.ipc_max_pending:
+            self.refused_connections += 1
+            if self.refused_connections in (1, 10, 100) or self.refused_connections % 1000 == 0:
+                log.warning(
+                    "%d IPC connections refused: more than %d waiting to authenticate (SGP_IPC_MAX_PENDING)",
+                    self.refused_connections, self.settings.ipc_max_pending,
+                )
+            writer.transport.abort()  # no FIN handshake to wait for: the descriptor is freed now
+            return
         welcome = Welcome(version=1, epoch=self.epoch, last_seq=self.batcher.last_seq, writer_pid=os.getpid())
+        self._unauthenticated += 1
         try:
-            hello = await server_handshake(reader, writer, secret=self.secret, welcome=welcome)
+            hello = await server_handshake(
+                reader, writer, secret=self.secret, welcome=welcome, timeout=self.settings.ipc_handshake_timeout_s
+            )
         except (FrameError, TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError) as exc:
             log.warning("refused IPC connection from %s: %s", name, exc or type(exc).__name__)
-            writer.close()
+            writer.transport.abort()
             return
-        peer = _Peer(writer, f"{hello.client}@{name}")
+        finally:
+            self._unauthenticated -= 1
+        peer = Peer(writer, f"{hello.client}@{name}")
         self._peers.add(peer)
         try:
             while True:
                 message = await read_message(reader)
                 match message:
                     case Call(command=Ping()):
-                        peer.send(Ok(id=message.id, status=200, body=b'{"pong":true}'))
+                        if self.batcher_alive():
+                            peer.send(Ok(id=message.id, status=200, body=b'{"pong":true}'))
+                        else:
+                            peer.send(Fail(id=message.id, code="batcher_stalled", message="Escritor travado.", transient=True))
                     case Call(command=GetStats()):
                         peer.send(Ok(id=message.id, status=200, body=await self._stats_json()))
                     case Call(command=command) if isinstance(command, OPS_COMMANDS):
@@ -242,7 +265,7 @@ class WriterServer:
         for peer in self._peers:
             peer.send(change)
 
-    async def _subscribe(self, peer: _Peer, since: int) -> None:
+    async def _subscribe(self, peer: Peer, since: int) -> None:
         """Replay every retained event after `since`, then switch to live with no gap."""
         peer.subscribed, peer.replaying, peer.pending = True, True, []
         peer.last_sent = since
@@ -283,6 +306,10 @@ class WriterServer:
         return msgspec.json.encode(await writer_stats(self))
 
 
+class _Fatal(RuntimeError):
+    """A part the writer cannot run without died: exit at once, the supervisor restarts us."""
+
+
 def _bootstrap_admin(conn: sqlite3.Connection, settings: Settings) -> None:
     """First start: create `admin` with SGP_ADMIN_PASSWORD, or a random password shown once."""
     if users.has_users(conn):
@@ -319,18 +346,25 @@ def _describe(address: Address) -> str:
 
 async def _serve(
     settings: Settings, secret: str, ready: EventType | None, stop: EventType, restarts: int, crash_loop: bool
-) -> None:
+) -> int:
     server = WriterServer(settings, secret, restarts=restarts, crash_loop=crash_loop)
     await server.start()
     if ready is not None:
         ready.set()
     parent = multiprocessing.parent_process()
     while not stop.is_set():
+        if server.fatal is not None:
+            # No orderly stop: the batcher that would commit the queue is gone. Calls in
+            # flight fail with "connection lost" and are retried against the new writer.
+            raise _Fatal("the batcher died") from server.fatal
+        if server.restart_code is not None:
+            break
         if parent is not None and not parent.is_alive():
             log.warning("supervisor is gone; shutting down")
             break
         await asyncio.sleep(0.1)
     await server.stop()
+    return server.restart_code or 0
 
 
 def run_writer(
@@ -346,10 +380,17 @@ def run_writer(
     ignore_shutdown_signals()
     configure_logging(settings.log_level, settings.log_format, "writer")
     try:
-        asyncio.run(_serve(settings, secret, ready, stop, restarts, crash_loop))
+        code = asyncio.run(_serve(settings, secret, ready, stop, restarts, crash_loop))
+    except _Fatal:
+        log.exception("writer crashed")
+        logging.shutdown()
+        # Not a normal exit: the SQLite thread may be wedged, and joining it at exit would hang.
+        os._exit(FATAL_EXIT_CODE)
     except Exception:
         log.exception("writer crashed")
         raise
+    if code:
+        sys.exit(code)  # the supervisor restarts a writer that ended with a non-zero code
 
 
 def db_files_size(db_path: Path) -> tuple[int, int]:

@@ -84,11 +84,16 @@ def write_message(writer: asyncio.StreamWriter, message: Message) -> None:
 
 
 async def server_handshake(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, secret: str, welcome: Welcome
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    secret: str,
+    welcome: Welcome,
+    timeout: float = HANDSHAKE_TIMEOUT_S,
 ) -> Hello:
     """Check the first frame's secret (constant time) and answer Welcome; else FrameError."""
     # A tiny first-frame limit: an unauthenticated peer cannot make us buffer much.
-    first = await asyncio.wait_for(read_message(reader, max_bytes=4096), HANDSHAKE_TIMEOUT_S)
+    first = await asyncio.wait_for(read_message(reader, max_bytes=4096), timeout)
     if not isinstance(first, Hello):
         raise FrameError("first frame is not a hello")
     if not hmac.compare_digest(first.secret.encode(), secret.encode()):

@@ -11,11 +11,12 @@ import msgspec
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from writer.errors import WriterClientError
+from writer.errors import CommandError, WriterClientError
 from writer.protocol import GetStats, IntegrityCheck
 
 from ..deps import OpsAccess, ReaderDep, WriterDep
-from ..responses import json_response
+from ..errors import ApiError
+from ..responses import json_content, json_response, ref
 
 __all__ = ["router"]
 
@@ -58,19 +59,36 @@ async def health(request: Request, readers: ReaderDep, writer: WriterDep) -> Res
     return json_response(msgspec.json.encode(body))
 
 
-@router.get("/health/writer", summary="Writer status and figures", response_class=Response)
+@router.get(
+    "/health/writer",
+    summary="Writer status and figures",
+    response_class=Response,
+    responses={
+        403: json_content(ref("Error"), "integrity=1 sem ser administrador nem o token de operação"),
+        409: json_content(ref("Error"), "Já há uma verificação de integridade em andamento"),
+    },
+)
 async def writer_health(
     writer: WriterDep,
-    _: OpsAccess,
-    integrity: Annotated[bool, Query(description="Also run PRAGMA integrity_check (slow on a large database)")] = False,
+    caller: OpsAccess,
+    integrity: Annotated[
+        bool, Query(description="Also run PRAGMA integrity_check (reads the whole file): admin or ops token, one at a time")
+    ] = False,
 ) -> Response:
     """The writer's queue, batches, commit latency and storage; 503 `down` when unreachable."""
+    if integrity and caller is not None and not caller.is_admin:
+        # It reads every page of the database: not something any user may run in a loop.
+        raise ApiError(403, "forbidden", "Apenas administradores (ou o token de operação) podem verificar a integridade.")
     down = json_response(b'{"status":"down"}', status=503, headers={"Retry-After": "2"})
     if not writer.connected:
         return down  # answer at once: a monitor must not wait out the writer's restart
     try:
         ok = await writer.request(GetStats(), timeout=2.0)
         checked = await writer.request(IntegrityCheck(), timeout=_INTEGRITY_TIMEOUT_S) if integrity else None
+    except CommandError as exc:
+        if exc.code == "integrity_in_progress":
+            raise ApiError(409, exc.code, exc.message, headers={"Retry-After": "10"}) from None
+        return down
     except WriterClientError:
         return down
     stats = msgspec.json.decode(ok.body)

@@ -1,4 +1,4 @@
-"""GET /metrics (every worker's figures, merged by the writer) and POST /admin/backup."""
+"""GET /metrics (every process's figures, from prometheus_client's multiprocess files) and POST /admin/backup."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import msgspec
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from core.metrics import CONTENT_TYPE, Snapshot, render
+from core.prometheus import CONTENT_TYPE
 from writer.errors import CommandError
-from writer.protocol import Backup, GetMetrics, ReportMetrics
+from writer.protocol import Backup
 
 from ..body import read_body
 from ..deps import AdminUser, OpsAccess, WriterDep
@@ -36,16 +36,15 @@ class BackupRequest(msgspec.Struct, forbid_unknown_fields=True):
     "/metrics",
     summary="Prometheus metrics of the whole service",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE: {}}}, 503: json_content(ref("Error"), "Escritor indisponível")},
+    responses={200: {"content": {CONTENT_TYPE: {}}}},
 )
-async def metrics(request: Request, writer: WriterDep, _: OpsAccess) -> Response:
-    """The writer's merge of every worker's metrics and its own: the same page on every worker."""
+async def metrics(request: Request, _: OpsAccess) -> Response:
+    """Every worker's and the writer's metrics (replaced processes' counters included): the same page on every worker.
+
+    Read from files, not asked of the writer: the page is there while the writer is down.
+    """
     own: WorkerMetrics = request.app.state.metrics
-    # Our own figures ride along, so the page includes this worker's latest requests.
-    report = ReportMetrics(worker=writer.name, snapshot=own.registry.snapshot())
-    ok = await writer.request(GetMetrics(report=report), timeout=2.0)
-    merged = msgspec.msgpack.decode(ok.body, type=Snapshot)
-    return Response(render(merged), media_type=CONTENT_TYPE)
+    return Response(own.render(), media_type=CONTENT_TYPE)
 
 
 @router.post(

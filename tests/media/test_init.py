@@ -15,6 +15,7 @@ def test_public_surface():
         "MediaError",
         "MediaInvalid",
         "MediaNotFound",
+        "MediaStorageFull",
         "MediaStore",
         "MediaTooLarge",
         "StoredMedia",

@@ -1,4 +1,4 @@
-"""api/metrics.py (request observer) and writer/metrics.py (merge of every process) without a server."""
+"""api/metrics.py (request observer) and writer/metrics.py (the writer's figures) without a server."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.metrics import RequestObserver, WorkerMetrics
-from core.metrics import render
 from tests.support import run
-from writer import metrics as writer_metrics
 from writer.metrics import WriterMetrics
 from writer.stats import Summary, WriterHealth
 
@@ -62,7 +60,7 @@ def test_requests_counted_by_route_template_and_logged(caplog: pytest.LogCapture
     assert responses[0].headers["x-request-id"] == "pedido-1"
     generated = responses[1].headers["x-request-id"]
     assert len(generated) == 32 and generated != "bad id\n"  # unsafe ids are replaced
-    values = samples(render(metrics.registry.snapshot()))
+    values = samples(metrics.render().decode())
     route = "/api/v1/pedidos/{pedido_id}"
     assert values["sgp_http_requests_total", (("method", "GET"), ("route", route), ("status", "2xx"))] == 2
     assert values["sgp_http_requests_total", (("method", "GET"), ("route", route), ("status", "4xx"))] == 1
@@ -88,35 +86,27 @@ def health(**overrides: object) -> WriterHealth:
     return WriterHealth(**figures)  # type: ignore[arg-type]
 
 
-def test_writer_merges_workers_and_drops_silent_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = [1000.0]
-    monkeypatch.setattr(writer_metrics.time, "monotonic", lambda: clock[0])
-    merged = WriterMetrics()
-    for name, hits in (("worker-1", 2), ("worker-2", 5)):
-        worker = WorkerMetrics()
-        worker.requests.labels(method="POST", route="/api/v1/pedidos/", status="2xx").inc(hits)
-        worker.feed_clients.set(hits)
-        merged.report(name, worker.registry.snapshot())
-    merged.observe_batch(3, 0.002)
-    post = (("method", "POST"), ("route", "/api/v1/pedidos/"), ("status", "2xx"))
-
-    values = samples(render(merged.merged(health())))
-    assert values["sgp_http_requests_total", post] == 7
-    assert values["sgp_feed_clients", ()] == 7
-    assert values["sgp_workers_reporting", ()] == 2
+def test_writer_counters_follow_its_figures_and_never_go_down() -> None:
+    metrics = WriterMetrics()
+    metrics.observe_batch(3, 0.002)
+    metrics.sync(health())
+    metrics.sync(health())  # the same figures again: nothing counted twice
+    values = samples(_render(metrics))
     assert values["sgp_writer_commands_total", ()] == 10
     assert values["sgp_writer_failed_commands_total", (("reason", "not_found"),)] == 2
     assert values["sgp_writer_rejected_total", (("reason", "queue_full"),)] == 0
-    assert values["sgp_writer_restarts_total", ()] == 2
+    assert values["sgp_writer_restarts_total", ()] == 1  # this writer is one restart
     assert values["sgp_writer_wal_bytes", ()] == 8192
     assert values["sgp_writer_batch_size_commands_count", ()] == 1
     assert values["sgp_writer_commit_duration_seconds_sum", ()] == pytest.approx(0.002)
+    metrics.sync(health(commands_total=15, failed_commands_total={"not_found": 3, "busy": 1}, queue_depth=0))
+    values = samples(_render(metrics))
+    assert values["sgp_writer_commands_total", ()] == 15
+    assert values["sgp_writer_failed_commands_total", (("reason", "busy"),)] == 1
+    assert values["sgp_writer_queue_depth", ()] == 0
 
-    clock[0] += writer_metrics.WORKER_SILENT_S - 1
-    fresh = WorkerMetrics()
-    fresh.requests.labels(method="POST", route="/api/v1/pedidos/", status="2xx").inc(6)
-    merged.report("worker-2", fresh.registry.snapshot())
-    clock[0] += 2  # worker-1 has now been silent past the limit
-    values = samples(render(merged.merged(health())))
-    assert values["sgp_http_requests_total", post] == 6
-    assert values["sgp_workers_reporting", ()] == 1
+
+def _render(metrics: WriterMetrics) -> str:
+    from prometheus_client import generate_latest
+
+    return generate_latest(metrics.registry).decode()

@@ -170,7 +170,7 @@ def _install_openapi(app: FastAPI) -> None:
             schema = default_openapi()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(openapi_schemas())
-            components.update(_struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS))
+            components.update(_struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS, *pedidos.SCHEMAS))
             components["Error"] = _ERROR_SCHEMA
             # FastAPI declares its own 422 shape on every route with parameters; ours is Error.
             components["HTTPValidationError"] = _ERROR_SCHEMA

@@ -145,8 +145,9 @@ def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
         p.status,
         p.cliente,
         fold(p.cliente),
-        str(p.data_entrada),
-        str(p.data_entrega) if p.data_entrega is not None else None,
+        # Columns hold the business date only (the doc keeps a datetime as sent): range filters stay exact.
+        p.data_entrada[:10],
+        p.data_entrega[:10] if p.data_entrega else None,
         1 if p.prioridade == "ALTA" else 0,
         int(p.pronto),
         int(p.financeiro),
@@ -169,17 +170,13 @@ def _not_found(pedido_id: int) -> CommandError:
     return CommandError("not_found", f"Pedido {pedido_id} não encontrado.")
 
 
-def _note_numero(conn: sqlite3.Connection, numero: str) -> None:
-    """Keep the automatic counter ahead of any numeric numero a client chose."""
-    if numero.isdigit() and len(numero) <= 18:
-        conn.execute(
-            "UPDATE meta SET value = ? WHERE key = 'numero_counter' AND CAST(value AS INTEGER) < ?",
-            (str(int(numero)), int(numero)),
-        )
-
-
 def _next_numero(conn: sqlite3.Connection) -> str:
-    """Next sequential numero, 10 digits zero-padded; assigned inside the transaction."""
+    """Next sequential numero, 10 digits zero-padded; assigned inside the transaction.
+
+    An explicit numero (admins only) never moves this counter: one typo such as
+    9999999999 must not make every later order jump there. The counter skips a
+    number an explicit one already took.
+    """
     value = int(conn.execute("SELECT value FROM meta WHERE key = 'numero_counter'").fetchone()[0])
     while True:
         value += 1
@@ -199,8 +196,6 @@ def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
 
 def _store_update(conn: sqlite3.Connection, new: Pedido, old_numero: str) -> bytes:
     doc = pedido_to_json(new)
-    if new.numero != old_numero:
-        _note_numero(conn, new.numero)
     assignments = ", ".join(f"{c.strip()} = ?" for c in _PEDIDO_COLUMNS.split(","))
     try:
         conn.execute(f"UPDATE pedidos SET {assignments} WHERE id = ?", (*_row(new, doc), new.id))
@@ -213,11 +208,7 @@ def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> 
     """Insert a pedido with its image references, assigning the next numero when none was given."""
     data = cmd.data
     media_refs.check_item_images(data.items, cmd.images)
-    if data.numero:
-        numero = data.numero
-        _note_numero(conn, numero)
-    else:
-        numero = _next_numero(conn)
+    numero = data.numero or _next_numero(conn)
     pedido_id = ctx.seqs.last_pedido_id + 1
     pedido = build_pedido(data, id=pedido_id, numero=numero, now=ctx.now)
     doc = pedido_to_json(pedido)
@@ -282,7 +273,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
         doc = _store_update(conn, new, current.numero)
         seq = ctx.emit("order_status_changed", pedido_id, doc)
         updated.append(pedido_id)
-    body = BatchStatusResult(status=status, updated=len(updated), ids=updated, not_found=not_found, seq=seq)
+    body = BatchStatusResult(status=status, count=len(updated), updated=len(updated), ids=updated, not_found=not_found, seq=seq)
     return Outcome(200, _json.encode(body), seq)
 
 

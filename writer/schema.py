@@ -105,6 +105,27 @@ MIGRATIONS: tuple[str, ...] = (
         version            INTEGER NOT NULL
     );
     """,
+    # 4: drafts (rascunhos) and their images. Drafts live apart from pedidos, so every
+    # list, count, summary and report over `pedidos` leaves them out without knowing of them;
+    # they share the pedido id sequence (the client edits a draft at /pedidos/{id}).
+    """
+    CREATE TABLE pedido_rascunhos (
+        id                 INTEGER PRIMARY KEY,
+        ultima_atualizacao TEXT NOT NULL,
+        version            INTEGER NOT NULL,
+        doc                BLOB NOT NULL     -- the draft's JSON exactly as the API serves it
+    );
+
+    CREATE TABLE rascunho_imagens (
+        rascunho_id INTEGER NOT NULL REFERENCES pedido_rascunhos (id) ON DELETE CASCADE,
+        item_index  INTEGER NOT NULL,
+        sha256      TEXT NOT NULL,
+        mime        TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (rascunho_id, item_index)
+    ) WITHOUT ROWID;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -121,6 +142,11 @@ REQUIRED_INDEXES: dict[str, str] = {
     # status + date_mode entrega (and the entrega side of qualquer) without reading every row of a status.
     "idx_pedidos_status_entrega": "CREATE INDEX idx_pedidos_status_entrega ON pedidos (status, data_entrega)",
     "idx_pedidos_pronto": "CREATE INDEX idx_pedidos_pronto ON pedidos (pronto, data_entrada)",
+    # The desktop app's default tab (is_pronto=false, limit up to 10001) in list order, without a sort.
+    "idx_pedidos_pronto_ordem": (
+        "CREATE INDEX idx_pedidos_pronto_ordem ON pedidos (pronto, data_entrada, prioridade_rank, id)"
+    ),
+    "idx_rascunhos_atualizacao": "CREATE INDEX idx_rascunhos_atualizacao ON pedido_rascunhos (ultima_atualizacao)",
     # GET /summary reads only this covering index: counts per status and pending production steps.
     "idx_pedidos_status_flags": (
         "CREATE INDEX idx_pedidos_status_flags ON pedidos "

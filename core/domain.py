@@ -37,6 +37,7 @@ __all__ = [
     "fold",
     "format_money",
     "item_quantity",
+    "normalize_item",
     "normalize_status",
     "openapi_schemas",
     "parse_money",
@@ -384,6 +385,11 @@ def _normalize_items(items: list[dict[str, Any]], max_items: int) -> list[dict[s
     if len(items) > max_items:
         raise DomainError("items", f"um pedido pode ter no máximo {max_items} itens")
     return [_normalize_item(raw, f"items[{index}]") for index, raw in enumerate(items)]
+
+
+def normalize_item(raw: dict[str, Any], path: str = "item") -> dict[str, Any]:
+    """Validate one item dict into its normalised form (known fields typed, extras kept); errors name `path`."""
+    return _normalize_item(raw, path)
 
 
 def _normalize_item(raw: dict[str, Any], path: str) -> dict[str, Any]:

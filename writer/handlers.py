@@ -35,18 +35,23 @@ from .protocol import (
     CreateFicha,
     CreatePedido,
     CreateUser,
+    DeleteAllPedidos,
     DeleteFicha,
     DeletePedido,
     Event,
     PatchFicha,
     PatchPedido,
+    PatchPedidoItem,
+    PromoverRascunho,
+    ResetIds,
     RevokedToken,
     RevokeToken,
+    SaveRascunho,
     UpdateUser,
     UserValidity,
 )
 
-__all__ = ["Sequences", "Context", "Outcome", "execute"]
+__all__ = ["Sequences", "Context", "Outcome", "execute", "insert_pedido", "load_pedido", "next_numero", "store_update"]
 
 
 @dataclass
@@ -170,7 +175,7 @@ def _not_found(pedido_id: int) -> CommandError:
     return CommandError("not_found", f"Pedido {pedido_id} não encontrado.")
 
 
-def _next_numero(conn: sqlite3.Connection) -> str:
+def next_numero(conn: sqlite3.Connection) -> str:
     """Next sequential numero, 10 digits zero-padded; assigned inside the transaction.
 
     An explicit numero (admins only) never moves this counter: one typo such as
@@ -187,6 +192,22 @@ def _next_numero(conn: sqlite3.Connection) -> str:
     return numero
 
 
+def insert_pedido(conn: sqlite3.Connection, pedido: Pedido, doc: bytes) -> None:
+    """Insert a built pedido row; a taken numero is numero_conflict."""
+    try:
+        conn.execute(
+            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES (?{', ?' * 17})",
+            (pedido.id, *_row(pedido, doc)),
+        )
+    except sqlite3.IntegrityError:
+        raise _conflict(pedido.numero) from None
+
+
+def load_pedido(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
+    """The stored pedido, or not_found."""
+    return _load(conn, pedido_id)
+
+
 def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
     row = conn.execute("SELECT doc FROM pedidos WHERE id = ?", (pedido_id,)).fetchone()
     if row is None:
@@ -194,7 +215,8 @@ def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
     return pedido_from_json(row[0])
 
 
-def _store_update(conn: sqlite3.Connection, new: Pedido, old_numero: str) -> bytes:
+def store_update(conn: sqlite3.Connection, new: Pedido) -> bytes:
+    """Write an updated pedido's columns and doc; a taken numero is numero_conflict."""
     doc = pedido_to_json(new)
     assignments = ", ".join(f"{c.strip()} = ?" for c in _PEDIDO_COLUMNS.split(","))
     try:
@@ -208,17 +230,11 @@ def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> 
     """Insert a pedido with its image references, assigning the next numero when none was given."""
     data = cmd.data
     media_refs.check_item_images(data.items, cmd.images)
-    numero = data.numero or _next_numero(conn)
+    numero = data.numero or next_numero(conn)
     pedido_id = ctx.seqs.last_pedido_id + 1
     pedido = build_pedido(data, id=pedido_id, numero=numero, now=ctx.now)
     doc = pedido_to_json(pedido)
-    try:
-        conn.execute(
-            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES (?{', ?' * 17})",
-            (pedido_id, *_row(pedido, doc)),
-        )
-    except sqlite3.IntegrityError:
-        raise _conflict(numero) from None
+    insert_pedido(conn, pedido, doc)
     media_refs.record_pedido_images(conn, pedido_id, cmd.images, ctx.now)
     ctx.seqs.last_pedido_id = pedido_id
     seq = ctx.emit("order_created", pedido_id, doc)
@@ -239,7 +255,7 @@ def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Ou
     elif cmd.images:
         raise CommandError("validation_error", "Referências de imagem enviadas sem a lista de itens.")
     new = apply_patch(current, cmd.patch, now=ctx.now)
-    doc = _store_update(conn, new, current.numero)
+    doc = store_update(conn, new)
     if items_sent:
         media_refs.record_pedido_images(conn, cmd.id, cmd.images, ctx.now)
     type_ = "order_status_changed" if new.status != current.status else "order_updated"
@@ -248,10 +264,15 @@ def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Ou
 
 
 def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> Outcome:
-    """Delete a pedido and its image references; deleting a missing one is not_found."""
+    """Delete a pedido (or a draft: they share ids) and its image references; a missing one is not_found."""
+    from .rascunhos import delete_rascunho
+
     media_refs.delete_pedido_images(conn, cmd.id)
     if conn.execute("DELETE FROM pedidos WHERE id = ?", (cmd.id,)).rowcount == 0:
-        raise _not_found(cmd.id)
+        if not delete_rascunho(conn, cmd.id):
+            raise _not_found(cmd.id)
+        seq = ctx.emit("rascunho_excluido", None, None)
+        return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)
     seq = ctx.emit("order_deleted", cmd.id, None)
     return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)
 
@@ -270,7 +291,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
             continue
         current = pedido_from_json(row[0])
         new = apply_patch(current, patch, now=ctx.now)
-        doc = _store_update(conn, new, current.numero)
+        doc = store_update(conn, new)
         seq = ctx.emit("order_status_changed", pedido_id, doc)
         updated.append(pedido_id)
     body = BatchStatusResult(status=status, count=len(updated), updated=len(updated), ids=updated, not_found=not_found, seq=seq)
@@ -279,7 +300,8 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import fichas, users  # both build on this module's Context and Outcome
+    from . import fichas, pedido_admin, pedido_items, rascunhos, users  # they build on Context and Outcome
+
     match command:
         case CreatePedido():
             return create_pedido(ctx.conn, command, ctx)
@@ -289,6 +311,16 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return delete_pedido(ctx.conn, command, ctx)
         case BatchStatus():
             return batch_status(ctx.conn, command, ctx)
+        case SaveRascunho():
+            return rascunhos.save_rascunho(ctx, command)
+        case PromoverRascunho():
+            return rascunhos.promover_rascunho(ctx, command)
+        case PatchPedidoItem():
+            return pedido_items.patch_pedido_item(ctx, command)
+        case DeleteAllPedidos():
+            return pedido_admin.delete_all_pedidos(ctx, command)
+        case ResetIds():
+            return pedido_admin.reset_ids(ctx, command)
         case CreateFicha():
             return fichas.create_ficha(ctx, command)
         case PatchFicha():

@@ -19,7 +19,14 @@ from starlette.responses import Response
 from core.domain import decode_create, decode_patch, fold, normalize_status
 from core.pedido_ops import decode_batch_status
 from core.settings import Settings
-from readers.pedidos import PedidoFilter, count_pedidos, get_pedido_doc, json_array, list_pedido_docs
+from readers.pedidos import (
+    PedidoFilter,
+    count_pedidos,
+    get_draft_doc,
+    get_pedido_doc,
+    json_array,
+    list_pedido_docs,
+)
 from readers.pedidos_summary import DashboardSummary, dashboard_summary
 from readers.pool import ReaderPool
 from writer.protocol import Actor, BatchStatus, CreatePedido, DeletePedido, PatchPedido
@@ -30,6 +37,7 @@ from ..errors import ApiError
 from ..images import take_item_images
 from ..pedido_params import PedidoId, forbid_unless_admin
 from ..responses import committed, json_content, json_response, ref
+from .pedidos_drafts import save_draft
 
 __all__ = ["router", "SCHEMAS"]
 
@@ -306,12 +314,15 @@ def _if_match(value: str | None) -> int | None:
 async def patch_pedido(
     pedido_id: PedidoId,
     request: Request,
+    readers: ReaderDep,
     writer: WriterDep,
     settings: SettingsDep,
     store: MediaDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Change only the fields sent; `items`, when sent, replaces the list and its images."""
+    """Change only the fields sent; `items`, when sent, replaces the list and its images. Drafts merge loosely."""
+    if await get_draft_doc(readers, pedido_id) is not None:
+        return await save_draft(request, writer, settings, store, pedido_id)
     body = await read_body(request, settings.max_body_bytes)
     patch = decode_patch(body, max_items=settings.max_items)
     _forbid_financeiro_unless_admin(

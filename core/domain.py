@@ -135,7 +135,7 @@ def split_cidade(cidade: str | None, estado: str | None) -> tuple[str | None, st
     elif match := _UF_SUFFIX.match(cidade.strip()):
         cidade, uf = match["cidade"], match["uf"]
     uf = (uf or "").strip().upper() or None
-    return cidade.strip(), (estado or uf)
+    return cidade.strip(), (estado or uf or estado)
 
 
 def _normalize_cliente(value: str) -> str:

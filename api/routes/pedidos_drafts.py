@@ -106,6 +106,7 @@ async def list_drafts(readers: ReaderDep, settings: SettingsDep) -> Response:
 
 def _create_body(doc: dict[str, Any]) -> bytes:
     fields = {k: v for k, v in doc.items() if k not in _NOT_CREATE}
+    fields.setdefault("data_entrada", None)  # the form's own default: today (UTC)
     # Drafts carry the payment type as the number `forma_pagamento_id`; pedidos as the string `tipo_pagamento`.
     forma = fields.get("forma_pagamento_id")
     if not fields.get("tipo_pagamento") and isinstance(forma, int) and not isinstance(forma, bool) and forma > 0:

@@ -54,8 +54,12 @@ def reset_ids(ctx: Context, cmd: ResetIds) -> Outcome:
         conn.execute("SELECT coalesce(max(id), 0) FROM pedidos").fetchone()[0],
         conn.execute("SELECT coalesce(max(id), 0) FROM pedido_rascunhos").fetchone()[0],
     )
+    counter = int(conn.execute("SELECT value FROM meta WHERE key = 'numero_counter'").fetchone()[0])
+    # Only numbers the sequence itself reached: an explicit 9999999999 must not become its restart point.
     last_numero = conn.execute(
-        "SELECT coalesce(max(CAST(numero AS INTEGER)), 0) FROM pedidos WHERE numero GLOB '[0-9]*'"
+        "SELECT coalesce(max(CAST(numero AS INTEGER)), 0) FROM pedidos "
+        "WHERE numero GLOB '[0-9]*' AND CAST(numero AS INTEGER) <= ?",
+        (counter,),
     ).fetchone()[0]
     conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'pedidos'", (last_id,))
     conn.execute("UPDATE meta SET value = ? WHERE key = 'numero_counter'", (str(last_numero),))

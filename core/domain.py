@@ -1,16 +1,28 @@
 """Pedido domain: wire structs, validation, totals and JSON codecs (pure, no I/O)."""
 
-import re
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from .money import format_money, parse_money
+from .pedido_fields import (
+    normalize_business_date,
+    normalize_cliente,
+    normalize_entrada,
+    normalize_moment,
+    normalize_money,
+    normalize_numero,
+    normalize_prioridade,
+    normalize_quantity,
+    normalize_tipo,
+    normalize_uf,
+    split_cidade,
+    today_utc,
+)
 from .pedido_items import assign_item_ids, carry_art_fields
-from .pricing import COMPOSED_TYPES, composed_price, item_quantity, parse_quantity, totals
+from .pricing import COMPOSED_TYPES, composed_price, item_quantity, totals
 from .pedido_ops import BatchStatusRequest, BatchStatusResult, PedidoDeleted, PedidoSummary
 from .status import STATUS_VALUES, Status, normalize_status
 from .text import fold
@@ -67,101 +79,6 @@ _INT64_RANGE = range(-(2**63), 2**63)
 # Anything parse_money accepts; __post_init__ turns it into a "0.00" string.
 MoneyInput = str | int | float | None
 
-_UF_SUFFIX = re.compile(r"^(?P<cidade>.*?)\s+-\s+(?P<uf>[A-Za-z]{2})$")
-_NUMERO_DIGITS = 10
-_TYPE_SEPARATORS = re.compile(r"[\s-]+")
-
-
-# --- field normalisers (idempotent: structs are re-validated when decoded from IPC) ---
-
-
-def _normalize_money(value: object) -> str:
-    return format_money(parse_money(value))
-
-
-def _normalize_quantity(value: QuantityInput) -> QuantityInput:
-    parse_quantity(value)  # refuses garbage; the value itself is kept as the client sent it
-    return value.strip() if isinstance(value, str) else value
-
-
-def _normalize_tipo(value: str | None) -> str | None:
-    # An item without a type stays without one: it keeps the price it was sent.
-    return _TYPE_SEPARATORS.sub("_", fold(value or "")) or None
-
-
-def _normalize_numero(value: str | int | None) -> str | None:
-    """The OS number's 10-digit form (`"123"` → `"0000000123"`); empty means "assign one"."""
-    if value is None or not (numero := str(value).strip()):
-        return None
-    if not (numero.isascii() and numero.isdigit() and len(numero) <= _NUMERO_DIGITS and int(numero) > 0):
-        raise ValueError(f"numero deve ter de 1 a {_NUMERO_DIGITS} dígitos (ex.: 0000000123)")
-    return numero.zfill(_NUMERO_DIGITS)
-
-
-def today_utc() -> str:
-    """Today's date in UTC, as the client's default `data_entrada` (YYYY-MM-DD)."""
-    return datetime.now(UTC).date().isoformat()
-
-
-def _normalize_business_date(value: str | None) -> str | None:
-    """`YYYY-MM-DD` or an ISO datetime, kept as sent (the client shows its first 10 characters)."""
-    if value is None or not (text := value.strip()):
-        return None
-    try:
-        if len(text) == 10:
-            date.fromisoformat(text)
-        else:
-            datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"data inválida: {value[:40]!r}; use AAAA-MM-DD") from None
-    return text
-
-
-def _normalize_entrada(value: str | None) -> str:
-    return _normalize_business_date(value) or today_utc()
-
-
-def _normalize_uf(value: str | None) -> str | None:
-    return value.strip().upper() if value is not None else None
-
-
-def split_cidade(cidade: str | None, estado: str | None) -> tuple[str | None, str | None]:
-    """Store city and state apart: `"Vitória||ES"` and `"Vitória - ES"` give ("Vitória", "ES")."""
-    if cidade is None:
-        return None, estado
-    uf: str | None = None
-    if "||" in cidade:
-        cidade, _, uf = cidade.partition("||")
-    elif match := _UF_SUFFIX.match(cidade.strip()):
-        cidade, uf = match["cidade"], match["uf"]
-    uf = (uf or "").strip().upper() or None
-    return cidade.strip(), (estado or uf or estado)
-
-
-def _normalize_cliente(value: str) -> str:
-    if not (cliente := value.strip()):
-        raise ValueError("cliente é obrigatório e não pode ficar vazio")
-    return cliente
-
-
-def _normalize_prioridade(value: str) -> str:
-    prioridade = value.strip().upper()
-    if prioridade not in PRIORIDADE_VALUES:
-        raise ValueError(f"prioridade inválida: {value!r}; valores aceitos: NORMAL, ALTA")
-    return prioridade
-
-
-def _normalize_moment(value: str | None) -> str | None:
-    if value is None or not (moment := value.strip()):
-        return None
-    try:
-        parsed = datetime.fromisoformat(moment)  # also accepts plain dates and a trailing Z
-    except ValueError:
-        message = f"data/hora inválida: {value!r}; use ISO 8601 (2024-05-31T14:30:00Z)"
-        raise ValueError(message) from None
-    if parsed.tzinfo is not None:  # stored as naive UTC, as the old server did
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
-    return parsed.isoformat()
 
 
 # --- structs ---
@@ -216,9 +133,9 @@ class Item(Struct, kw_only=True):
 
 _ITEM_FIELDS = frozenset(Item.__struct_fields__)
 _ITEM_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
-    "tipo_producao": _normalize_tipo,
-    **{name: _normalize_money for name in _ITEM_FIELDS if name.startswith("valor")},
-    **{name: _normalize_quantity for name in _ITEM_FIELDS if name.startswith("quantidade_")},
+    "tipo_producao": normalize_tipo,
+    **{name: normalize_money for name in _ITEM_FIELDS if name.startswith("valor")},
+    **{name: normalize_quantity for name in _ITEM_FIELDS if name.startswith("quantidade_")},
 }
 
 
@@ -298,15 +215,15 @@ class PedidoPatch(Struct, kw_only=True):
 
 
 _PEDIDO_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
-    "numero": _normalize_numero,
-    "data_entrada": _normalize_entrada,
-    "data_entrega": _normalize_business_date,
-    "prioridade": _normalize_prioridade,
+    "numero": normalize_numero,
+    "data_entrada": normalize_entrada,
+    "data_entrega": normalize_business_date,
+    "prioridade": normalize_prioridade,
     "status": normalize_status,
-    "cliente": _normalize_cliente,
-    "estado_cliente": _normalize_uf,
-    "valor_frete": _normalize_money,
-    "financeiro_liberado_em": _normalize_moment,
+    "cliente": normalize_cliente,
+    "estado_cliente": normalize_uf,
+    "valor_frete": normalize_money,
+    "financeiro_liberado_em": normalize_moment,
 }
 
 

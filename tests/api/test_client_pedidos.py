@@ -68,7 +68,8 @@ def test_create_with_the_form_payload_prices_totals_and_reads_back(app: Tauri) -
     assert app.ok("GET", f"/pedidos/{created['id']}") == created
 
 
-def test_city_with_the_old_suffix_is_split(app: Tauri) -> None:
+def test_city_with_the_old_suffix_is_split(user_app: Tauri) -> None:
+    """Also: a normal (non-admin) user creates with the form's payload (financeiro: false is no release)."""
     for cidade, estado, expected in (
         ("Vitória||ES", "", ("Vitória", "ES")),
         ("Serra - ES", "", ("Serra", "ES")),
@@ -76,7 +77,7 @@ def test_city_with_the_old_suffix_is_split(app: Tauri) -> None:
         ("Endereço não informado", "", ("Endereço não informado", "")),
     ):
         body = create_payload("Cidade", [], cidade_cliente=cidade, estado_cliente=estado)
-        created = app.ok("POST", "/pedidos/", json=body)
+        created = user_app.ok("POST", "/pedidos/", json=body)
         assert (created["cidade_cliente"], created["estado_cliente"]) == expected
 
 

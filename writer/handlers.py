@@ -140,8 +140,10 @@ class Outcome:
 
 _PEDIDO_COLUMNS = (
     "numero, status, cliente, cliente_busca, data_entrada, data_entrega, prioridade_rank, pronto, "
-    "financeiro, conferencia, sublimacao, costura, expedicao, data_criacao, ultima_atualizacao, version, doc"
+    "financeiro, conferencia, sublimacao, costura, expedicao, data_criacao, ultima_atualizacao, version, doc, "
+    "forma_envio"
 )
+_PLACEHOLDERS = ", ".join("?" * (_PEDIDO_COLUMNS.count(",") + 2))  # the columns and the id
 
 
 def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
@@ -164,6 +166,7 @@ def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
         p.ultima_atualizacao,
         p.version,
         doc,
+        p.forma_envio,  # a column for the dashboard's shipping methods (no JSON read per row)
     )
 
 
@@ -196,7 +199,7 @@ def insert_pedido(conn: sqlite3.Connection, pedido: Pedido, doc: bytes) -> None:
     """Insert a built pedido row; a taken numero is numero_conflict."""
     try:
         conn.execute(
-            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES (?{', ?' * 17})",
+            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({_PLACEHOLDERS})",
             (pedido.id, *_row(pedido, doc)),
         )
     except sqlite3.IntegrityError:

@@ -108,7 +108,11 @@ MIGRATIONS: tuple[str, ...] = (
     # 4: drafts (rascunhos) and their images. Drafts live apart from pedidos, so every
     # list, count, summary and report over `pedidos` leaves them out without knowing of them;
     # they share the pedido id sequence (the client edits a draft at /pedidos/{id}).
+    # pedidos.forma_envio: the dashboard counts shipping methods without reading each doc.
     """
+    ALTER TABLE pedidos ADD COLUMN forma_envio TEXT;
+    UPDATE pedidos SET forma_envio = json_extract(CAST(doc AS TEXT), '$.forma_envio');
+
     CREATE TABLE pedido_rascunhos (
         id                 INTEGER PRIMARY KEY,
         ultima_atualizacao TEXT NOT NULL,
@@ -146,6 +150,12 @@ REQUIRED_INDEXES: dict[str, str] = {
     "idx_pedidos_pronto_ordem": (
         "CREATE INDEX idx_pedidos_pronto_ordem ON pedidos (pronto, data_entrada, prioridade_rank, id)"
     ),
+    # GET /pedidos/summary (the dashboard, every 30 s per client) reads only this covering index.
+    "idx_pedidos_painel": (
+        "CREATE INDEX idx_pedidos_painel ON pedidos (status, prioridade_rank, data_entrega, data_entrada, "
+        "financeiro, conferencia, sublimacao, costura, expedicao, forma_envio, data_criacao, ultima_atualizacao)"
+    ),
+    "idx_pedidos_criacao": "CREATE INDEX idx_pedidos_criacao ON pedidos (data_criacao)",
     "idx_rascunhos_atualizacao": "CREATE INDEX idx_rascunhos_atualizacao ON pedido_rascunhos (ultima_atualizacao)",
     # GET /summary reads only this covering index: counts per status and pending production steps.
     "idx_pedidos_status_flags": (

@@ -35,6 +35,7 @@ QUERIES = {
     "all tab: limit=10001": "/pedidos/?skip=0&limit=10001",
     "no limit (every pedido)": "/pedidos/",
     "ready tab page: limit=11&is_pronto=true": "/pedidos/?skip=0&limit=11&is_pronto=true",
+    "dashboard: GET /pedidos/summary": "/pedidos/summary",
 }
 
 
@@ -100,7 +101,7 @@ def _time(port: int, token: str, path: str, requests: int, budget_s: float) -> d
             raise RuntimeError(f"{path} answered {response.status}: {body[:200]!r}")
         samples.append(elapsed)
         size = len(body)
-        rows = body.count(b'"numero":')
+        rows = body.count(b'"numero":')  # (the summary embeds its 10 recent/urgent orders)
         if time.monotonic() > deadline:
             break
     conn.close()

@@ -13,7 +13,7 @@ from core.pedido_ops import PEDIDO_ID_MAX
 from .deps import principal_of
 from .errors import ApiError
 
-__all__ = ["PedidoId", "forbid_unless_admin"]
+__all__ = ["ItemId", "PedidoId", "forbid_unless_admin"]
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
@@ -27,6 +27,12 @@ def _digits_only(value: object) -> object:
 
 PedidoId = Annotated[
     int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido"), BeforeValidator(_digits_only)
+]
+
+ItemId = Annotated[
+    int,
+    Path(ge=0, le=PEDIDO_ID_MAX, description="Id do item, ou pedido.id*1000+posição"),
+    BeforeValidator(_digits_only),
 ]
 
 

@@ -9,10 +9,10 @@ painel's extras.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from core.domain import DomainError, normalize_item
@@ -23,13 +23,13 @@ from ..body import idempotency, read_body
 from ..deps import MediaDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
 from ..images import take_item_images
+from ..pedido_params import ItemId
 from ..responses import committed, json_content, ref
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/pedidos", tags=["pedidos"])
 
-ItemId = Annotated[int, Path(ge=0, le=PEDIDO_ID_MAX, description="Id do item, ou pedido.id*1000+posição")]
 _decode_object = msgspec.json.Decoder(dict[str, Any])
 
 

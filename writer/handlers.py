@@ -261,9 +261,19 @@ def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Ou
     doc = store_update(conn, new)
     if items_sent:
         media_refs.record_pedido_images(conn, cmd.id, cmd.images, ctx.now)
-    type_ = "order_status_changed" if new.status != current.status else "order_updated"
+    # The desktop app refetches on `order_updated` and on `order_status_updated` (which it also
+    # toasts as a status change); any other type is only a generic toast (contract feed.md).
+    type_ = "order_status_updated" if _status_changed(current, new) else "order_updated"
     seq = ctx.emit(type_, new.id, doc)
     return Outcome(200, doc, seq)
+
+
+_STATUS_FIELDS = ("status", "financeiro", "conferencia", "sublimacao", "costura", "expedicao", "pronto")
+
+
+def _status_changed(old: Pedido, new: Pedido) -> bool:
+    """Status or a production flag changed: the old server's `order_status_updated` condition."""
+    return any(getattr(old, name) != getattr(new, name) for name in _STATUS_FIELDS)
 
 
 def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> Outcome:
@@ -295,7 +305,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
         current = pedido_from_json(row[0])
         new = apply_patch(current, patch, now=ctx.now)
         doc = store_update(conn, new)
-        seq = ctx.emit("order_status_changed", pedido_id, doc)
+        seq = ctx.emit("order_status_updated", pedido_id, doc)
         updated.append(pedido_id)
     body = BatchStatusResult(status=status, count=len(updated), updated=len(updated), ids=updated, not_found=not_found, seq=seq)
     return Outcome(200, _json.encode(body), seq)

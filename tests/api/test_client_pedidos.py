@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import pytest
 
 from tests.support import ServerProcess
 
-from .conftest import db_state
+from .conftest import db_state, read_only
 from .tauri import JPEG, Tauri, create_payload, lona, login_user, needs_upload, painel, totem
 
 
@@ -184,12 +185,21 @@ def test_variant_b_metadata(app: Tauri) -> None:
     assert (patched["valor_itens"], patched["valor_total"]) == ("150.00", "170.00")
 
 
-def test_variant_c_status_flags_and_financeiro(app: Tauri, user_app: Tauri) -> None:
+def last_event_type(server: ServerProcess, pedido_id: int) -> str:
+    with closing(read_only(server)) as conn:
+        return conn.execute("SELECT type FROM events WHERE order_id = ? ORDER BY seq DESC LIMIT 1", (pedido_id,)).fetchone()[0]
+
+
+def test_variant_c_status_flags_and_financeiro(app: Tauri, user_app: Tauri, server: ServerProcess) -> None:
     created = app.ok("POST", "/pedidos/", json=create_payload("Flags", []))
     path = f"/pedidos/{created['id']}"
     tick = {"conferencia": True, "sublimacao": False, "costura": False, "expedicao": False,
             "sublimacao_maquina": None, "sublimacao_data_impressao": None, "status": "em_producao", "pronto": False}  # fmt: skip
     assert user_app.ok("PATCH", path, json=tick)["conferencia"] is True
+    # A ticked flag is the event the app refetches and toasts as a status change (feed.md).
+    assert last_event_type(server, created["id"]) == "order_status_updated"
+    user_app.ok("PATCH", path, json={"observacao": "só texto"})
+    assert last_event_type(server, created["id"]) == "order_updated"
     denied = user_app("PATCH", path, json={**tick, "financeiro": True})
     assert denied.status_code == 403 and isinstance(denied.json()["detail"], str)
     released = app.ok("PATCH", path, json={**tick, "financeiro": True})

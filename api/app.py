@@ -30,7 +30,9 @@ from .deps import fichas_access, pedidos_access, records_access
 from .routes import auth as auth_routes
 from .feed import FeedHub
 from .metrics import RequestObserver, WorkerMetrics
-from .routes import fichas, health, maquinas, media, ops, pedidos, records, users, ws
+from .routes import (
+    fichas, health, maquinas, media, ops, pedidos, pedidos_admin, pedidos_drafts, pedidos_items, records, users, ws,
+)
 from .state import WorkerState
 
 __all__ = ["create_app"]
@@ -137,6 +139,10 @@ def create_app(settings: Settings) -> FastAPI:
     mount(app, users.router)
     # Before pedidos: /pedidos/imagens/... must not be taken for a pedido id.
     mount(app, media.router, dependencies=[Depends(pedidos_access)])
+    # Fixed paths (/rascunhos, /all, /pedido-itens/...) before /pedidos/{pedido_id}.
+    mount(app, pedidos_drafts.router, dependencies=[Depends(pedidos_access)])
+    mount(app, pedidos_items.router, dependencies=[Depends(pedidos_access)])
+    mount(app, pedidos_admin.router, dependencies=[Depends(pedidos_access)])
     mount(app, pedidos.router, dependencies=[Depends(pedidos_access)])
     mount(app, fichas.router, dependencies=[Depends(fichas_access)])
     mount(app, ws.router)
@@ -191,7 +197,7 @@ def _install_openapi(app: FastAPI) -> None:
             components.update(
                 _struct_schemas(
                     *auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS, *records.SCHEMAS,
-                    *maquinas.SCHEMAS,
+                    *maquinas.SCHEMAS, *pedidos.SCHEMAS,
                 )
             )
             components["Error"] = _ERROR_SCHEMA

@@ -44,6 +44,11 @@ def _text(message: dict[str, Any]) -> str:
     return _encode(message).decode()
 
 
+# The writer logs a status or flag change as `order_status_updated`; releases before it
+# logged `order_status_changed`, which a resume may still replay from the event log.
+_STATUS_TYPES = frozenset({"order_status_updated", "order_status_changed"})
+
+
 def wire_messages(payload: bytes) -> tuple[str, ...]:
     """The message(s) feed clients receive for one logged event (same `seq` on each)."""
     message = _decode(payload)
@@ -55,7 +60,7 @@ def wire_messages(payload: bytes) -> tuple[str, ...]:
     if isinstance(order, dict) and message.get("user_id") is not None:
         # The editing tracker reads `order.user_id` / `order.username` ("being edited by ...").
         order["user_id"], order["username"] = message["user_id"], message.get("username")
-    if message.get("type") == "order_status_changed":
+    if message.get("type") in _STATUS_TYPES:
         # The old server sent both; the client refetches on either and toasts the status on the second.
         return _text({**message, "type": "order_updated"}), _text({**message, "type": "order_status_updated"})
     return (_text(message),)

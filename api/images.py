@@ -11,6 +11,7 @@ remove a file another request has just deduplicated onto).
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from fastapi import Request
@@ -22,7 +23,7 @@ from writer.protocol import ImageRef, ItemImage
 
 from .errors import ApiError
 
-__all__ = ["as_ref", "image_error", "serve_image", "take_image", "take_item_images"]
+__all__ = ["as_ref", "image_error", "is_image_data", "kept_verbatim", "serve_image", "take_image", "take_item_images"]
 
 _NOT_STORED = "Imagem não encontrada no servidor; envie-a novamente."
 
@@ -39,6 +40,27 @@ def image_error(exc: MediaError, field: str, *, too_large_status: int = 422) -> 
 def as_ref(media: StoredMedia) -> ImageRef:
     """The reference the writer records."""
     return ImageRef(sha256=media.sha256, mime=media.mime, size=media.size)
+
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+# Bare base64 (no data: prefix) is long and has no '.', ':' or '\\': paths and URLs always do.
+_BARE_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]{64,}")
+
+
+def is_image_data(value: str) -> bool:
+    """True when `value` carries image bytes (a data URL or bare base64) rather than a reference."""
+    return value[:5].lower() == "data:" or _BARE_BASE64.fullmatch(value[:4096]) is not None
+
+
+def kept_verbatim(value: str) -> bool:
+    """True for a reference we do not own (another host's URL, a local path, an imported id): stored as sent.
+
+    The old server stored such strings unchanged; duplicating an imported order copies them.
+    """
+    if is_image_data(value) or value.strip()[:7].lower() == "sha256:":
+        return False  # bytes to store, or our explicit reference form: resolved (or refused)
+    sha = reference_sha(value)
+    return sha is None or _SHA256.fullmatch(sha) is None
 
 
 async def take_image(store: MediaStore, value: str, field: str) -> StoredMedia:
@@ -60,8 +82,11 @@ async def take_item_images(store: MediaStore, items: list[dict[str, Any]]) -> li
     for index, item in enumerate(items):
         value = item.get("imagem")
         # `imagem_path` is output only: derived from `imagem`, whatever the client sent.
-        if not value:
+        if not value or not isinstance(value, str):
             item["imagem"] = item["imagem_path"] = None
+            continue
+        if kept_verbatim(value):
+            item["imagem_path"] = item.get("imagem_path") if isinstance(item.get("imagem_path"), str) else None
             continue
         media = await take_image(store, value, f"items[{index}].imagem")
         item["imagem"] = item["imagem_path"] = image_url(media.sha256)

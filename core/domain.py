@@ -1,15 +1,28 @@
 """Pedido domain: wire structs, validation, totals and JSON codecs (pure, no I/O)."""
 
-import re
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from .money import format_money, parse_money
+from .pedido_fields import (
+    normalize_business_date,
+    normalize_cliente,
+    normalize_entrada,
+    normalize_moment,
+    normalize_money,
+    normalize_numero,
+    normalize_prioridade,
+    normalize_quantity,
+    normalize_tipo,
+    normalize_uf,
+    split_cidade,
+    today_utc,
+)
+from .pedido_items import assign_item_ids, carry_art_fields
+from .pricing import COMPOSED_TYPES, composed_price, item_quantity, totals
 from .pedido_ops import BatchStatusRequest, BatchStatusResult, PedidoDeleted, PedidoSummary
 from .status import STATUS_VALUES, Status, normalize_status
 from .text import fold
@@ -36,11 +49,14 @@ __all__ = [
     "fold",
     "format_money",
     "item_quantity",
+    "normalize_item",
     "normalize_status",
     "openapi_schemas",
     "parse_money",
     "pedido_from_json",
     "pedido_to_json",
+    "split_cidade",
+    "today_utc",
 ]
 
 MAX_ITEMS = 200
@@ -55,71 +71,14 @@ PRODUCTION_TYPES = ("painel", "totem", "lona", "adesivo", "generica", "mesa_baba
 Text = Annotated[str, Meta(max_length=2000)]
 LongText = Annotated[str, Meta(max_length=5000)]
 Name = Annotated[str, Meta(max_length=200)]
-Quantity = Annotated[int, Meta(ge=0, le=1_000_000)]  # bounded so totals stay exact in Decimal
+# Quantities travel as strings ("2", "2,5", ""); kept as sent, parsed by core.pricing.
+QuantityInput = str | int | float | None
 # JSON allows any integer; msgpack (the writer channel) and most clients stop at 64 bits.
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 _INT64_RANGE = range(-(2**63), 2**63)
 # Anything parse_money accepts; __post_init__ turns it into a "0.00" string.
 MoneyInput = str | int | float | None
 
-_COMPOSED_TYPES = frozenset({"painel", "generica", "mesa_babado"})
-_QUANTITY_FIELD_BY_TYPE = {
-    "painel": "quantidade_paineis",
-    "generica": "quantidade_paineis",
-    "mesa_babado": "quantidade_paineis",
-    "totem": "quantidade_totem",
-    "lona": "quantidade_lona",
-    "adesivo": "quantidade_adesivo",
-}
-_TYPE_SEPARATORS = re.compile(r"[\s-]+")
-
-
-# --- field normalisers (idempotent: structs are re-validated when decoded from IPC) ---
-
-
-def _normalize_money(value: object) -> str:
-    return format_money(parse_money(value))
-
-
-def _normalize_quantity(value: int | None) -> int:
-    return value or 0
-
-
-def _normalize_tipo(value: str | None) -> str:
-    return _TYPE_SEPARATORS.sub("_", fold(value or "")) or "generica"
-
-
-def _normalize_numero(value: str | int | None) -> str | None:
-    if value is None:
-        return None
-    numero = str(value).strip()
-    if not 1 <= len(numero) <= 20:
-        raise ValueError("numero deve ter de 1 a 20 caracteres")
-    return numero
-
-
-def _normalize_cliente(value: str) -> str:
-    if not (cliente := value.strip()):
-        raise ValueError("cliente é obrigatório e não pode ficar vazio")
-    return cliente
-
-
-def _normalize_prioridade(value: str) -> str:
-    prioridade = value.strip().upper()
-    if prioridade not in PRIORIDADE_VALUES:
-        raise ValueError(f"prioridade inválida: {value!r}; valores aceitos: NORMAL, ALTA")
-    return prioridade
-
-
-def _normalize_moment(value: str | None) -> str | None:
-    if value is None or not (moment := value.strip()):
-        return None
-    try:
-        datetime.fromisoformat(moment)  # also accepts plain dates and a trailing Z
-    except ValueError:
-        message = f"data/hora inválida: {value!r}; use ISO 8601 (2024-05-31T14:30:00Z)"
-        raise ValueError(message) from None
-    return moment
 
 
 # --- structs ---
@@ -137,7 +96,7 @@ class Item(Struct, kw_only=True):
     """Known fields of an order item; unknown fields travel beside them in the item dict."""
 
     id: Int64 | None = None
-    tipo_producao: Annotated[str, Meta(max_length=40)] | None = "generica"
+    tipo_producao: Annotated[str, Meta(max_length=40)] | None = None
     descricao: LongText | None = None
     vendedor: Text | None = None
     designer: Text | None = None
@@ -147,7 +106,7 @@ class Item(Struct, kw_only=True):
     tipo_acabamento: Text | None = None
     machine_id: Int64 | Text | None = None
     status_arte: Text | None = None
-    comentarios: LongText | None = None
+    comentarios: list[dict[str, Any]] | LongText | None = None
     largura: Text | None = None
     altura: Text | None = None
     metro_quadrado: Text | None = None
@@ -157,35 +116,26 @@ class Item(Struct, kw_only=True):
     valor_cordinha: MoneyInput = "0.00"
     valor_painel: MoneyInput = "0.00"
     valores_adicionais: MoneyInput = "0.00"
-    quantidade_paineis: Quantity | None = 0
-    quantidade_totem: Quantity | None = 0
-    quantidade_lona: Quantity | None = 0
-    quantidade_adesivo: Quantity | None = 0
-    quantidade_ilhos: Quantity | None = 0
-    quantidade_cordinha: Quantity | None = 0
+    quantidade_paineis: QuantityInput = None
+    quantidade_totem: QuantityInput = None
+    quantidade_lona: QuantityInput = None
+    quantidade_adesivo: QuantityInput = None
+    quantidade_ilhos: QuantityInput = None
+    quantidade_cordinha: QuantityInput = None
     imagem: str | None = None
     imagem_path: Text | None = None
 
     def __post_init__(self) -> None:
         normalize_fields(self, _ITEM_NORMALIZERS)
-        if self.tipo_producao in _COMPOSED_TYPES:
-            self.valor_unitario = format_money(self._composed_price())
-
-    def _composed_price(self) -> Decimal:
-        finish = fold(self.tipo_acabamento or "")
-        price = parse_money(self.valor_painel) + parse_money(self.valores_adicionais)
-        if "ilhos" in finish:
-            price += (self.quantidade_ilhos or 0) * parse_money(self.valor_ilhos)
-        if "cordinha" in finish:
-            price += (self.quantidade_cordinha or 0) * parse_money(self.valor_cordinha)
-        return price
+        if self.tipo_producao in COMPOSED_TYPES:
+            self.valor_unitario = format_money(composed_price(msgspec.structs.asdict(self)))
 
 
 _ITEM_FIELDS = frozenset(Item.__struct_fields__)
 _ITEM_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
-    "tipo_producao": _normalize_tipo,
-    **{name: _normalize_money for name in _ITEM_FIELDS if name.startswith("valor")},
-    **{name: _normalize_quantity for name in _ITEM_FIELDS if name.startswith("quantidade_")},
+    "tipo_producao": normalize_tipo,
+    **{name: normalize_money for name in _ITEM_FIELDS if name.startswith("valor")},
+    **{name: normalize_quantity for name in _ITEM_FIELDS if name.startswith("quantidade_")},
 }
 
 
@@ -193,8 +143,8 @@ class PedidoCreate(Struct, kw_only=True):
     """POST body of an order; decode_create fills ``items`` with normalised item dicts."""
 
     numero: str | int | None = None
-    data_entrada: date
-    data_entrega: date | None = None
+    data_entrada: str | None
+    data_entrega: str | None = None
     observacao: LongText | None = None
     prioridade: str = "NORMAL"
     status: str = "pendente"
@@ -220,14 +170,17 @@ class PedidoCreate(Struct, kw_only=True):
 
     def __post_init__(self) -> None:
         normalize_fields(self, _PEDIDO_NORMALIZERS)
+        self.cidade_cliente, self.estado_cliente = split_cidade(self.cidade_cliente, self.estado_cliente)
+        if not self.data_entrega:
+            self.data_entrega = self.data_entrada
 
 
 class PedidoPatch(Struct, kw_only=True):
     """PATCH body: UNSET fields were not sent and stay; ``items``, when sent, replaces the list."""
 
-    numero: str | int | UnsetType = UNSET
-    data_entrada: date | UnsetType = UNSET
-    data_entrega: date | None | UnsetType = UNSET
+    numero: str | int | None | UnsetType = UNSET
+    data_entrada: str | None | UnsetType = UNSET
+    data_entrega: str | None | UnsetType = UNSET
     observacao: LongText | None | UnsetType = UNSET
     prioridade: str | UnsetType = UNSET
     status: str | UnsetType = UNSET
@@ -253,16 +206,24 @@ class PedidoPatch(Struct, kw_only=True):
 
     def __post_init__(self) -> None:
         normalize_fields(self, _PEDIDO_NORMALIZERS)
+        if isinstance(self.cidade_cliente, str):
+            estado = self.estado_cliente if isinstance(self.estado_cliente, str) and self.estado_cliente else None
+            cidade, uf = split_cidade(self.cidade_cliente, estado)
+            self.cidade_cliente = cidade
+            if uf is not None:
+                self.estado_cliente = uf
 
 
 _PEDIDO_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
-    "numero": _normalize_numero,
-    "prioridade": _normalize_prioridade,
+    "numero": normalize_numero,
+    "data_entrada": normalize_entrada,
+    "data_entrega": normalize_business_date,
+    "prioridade": normalize_prioridade,
     "status": normalize_status,
-    "cliente": _normalize_cliente,
-    "valor_frete": _normalize_money,
-    "sublimacao_data_impressao": _normalize_moment,
-    "financeiro_liberado_em": _normalize_moment,
+    "cliente": normalize_cliente,
+    "estado_cliente": normalize_uf,
+    "valor_frete": normalize_money,
+    "financeiro_liberado_em": normalize_moment,
 }
 
 
@@ -271,8 +232,8 @@ class Pedido(Struct, kw_only=True):
 
     id: int
     numero: str
-    data_entrada: date
-    data_entrega: date | None = None
+    data_entrada: str
+    data_entrega: str | None = None
     observacao: str | None = None
     prioridade: Prioridade = "NORMAL"
     status: Status = "pendente"
@@ -286,7 +247,7 @@ class Pedido(Struct, kw_only=True):
     tipo_pagamento: str | None = None
     obs_pagamento: str | None = None
     forma_envio: str | None = None
-    forma_envio_id: int | None = None
+    forma_envio_id: int | None = 0
     financeiro: bool = False
     conferencia: bool = False
     sublimacao: bool = False
@@ -300,6 +261,7 @@ class Pedido(Struct, kw_only=True):
     data_criacao: str
     ultima_atualizacao: str
     version: int = 1
+    rascunho: bool = False
 
 
 # --- decoding ---
@@ -342,6 +304,11 @@ def _normalize_items(items: list[dict[str, Any]], max_items: int) -> list[dict[s
     return [_normalize_item(raw, f"items[{index}]") for index, raw in enumerate(items)]
 
 
+def normalize_item(raw: dict[str, Any], path: str = "item") -> dict[str, Any]:
+    """Validate one item dict into its normalised form (known fields typed, extras kept); errors name `path`."""
+    return _normalize_item(raw, path)
+
+
 def _normalize_item(raw: dict[str, Any], path: str) -> dict[str, Any]:
     extras = {key: value for key, value in raw.items() if key not in _ITEM_FIELDS}
     if extras:
@@ -375,33 +342,29 @@ def _check_extra(value: Any, path: str, depth: int) -> None:
 
 # --- building, patching and totals ---
 
-
-def item_quantity(item: Mapping[str, Any]) -> int:
-    """Units an item counts for: the quantity field of its type, at least 1."""
-    field = _QUANTITY_FIELD_BY_TYPE.get(item.get("tipo_producao"))
-    return max(int(item.get(field) or 0), 1) if field else 1
+_CREATE_DEFAULTS = {"telefone_cliente": "", "cidade_cliente": "", "tipo_pagamento": "", "forma_envio_id": 0}
 
 
-def _totals(items: list[dict[str, Any]], valor_frete: str) -> dict[str, str]:
-    valor_itens = sum(
-        (parse_money(item.get("valor_unitario")) * item_quantity(item) for item in items),
-        Decimal(0),
-    )
-    return {
-        "valor_itens": format_money(valor_itens),
-        "valor_total": format_money(valor_itens + parse_money(valor_frete)),
-    }
+def _finish_items(items: list[dict[str, Any]], pedido_id: int, old: list[dict[str, Any]] | None = None) -> None:
+    carry_art_fields(items, old or [])
+    assign_item_ids(items, pedido_id)
 
 
 def build_pedido(data: PedidoCreate, *, id: int, numero: str, now: str, version: int = 1) -> Pedido:
     """Create the stored Pedido from a validated request; the server computes the totals."""
     fields = msgspec.structs.asdict(data)
+    for name, default in _CREATE_DEFAULTS.items():
+        if fields[name] is None:
+            fields[name] = default
     fields["numero"] = numero
     fields["pronto"] = data.pronto or data.status == "entregue"
+    if fields["financeiro"] and fields["financeiro_liberado_em"] is None:
+        fields["financeiro_liberado_em"] = now
+    _finish_items(fields["items"], id)
     return Pedido(
         id=id,
         **fields,
-        **_totals(data.items, fields["valor_frete"]),
+        **totals(fields["items"], fields["valor_frete"]),
         data_criacao=now,
         ultima_atualizacao=now,
         version=version,
@@ -412,12 +375,31 @@ def apply_patch(current: Pedido, patch: PedidoPatch, *, now: str) -> Pedido:
     """Return ``current`` with the sent fields changed, totals recomputed and version + 1."""
     sent = msgspec.structs.asdict(patch).items()
     changes = {name: value for name, value in sent if value is not UNSET}
+    if changes.get("numero", current.numero) is None:
+        changes.pop("numero")  # an empty numero keeps the current one
+    if "data_entrada" in changes and changes["data_entrada"] is None:
+        changes["data_entrada"] = now[:10]
+    if "data_entrega" in changes and not changes["data_entrega"]:
+        changes["data_entrega"] = changes.get("data_entrada", current.data_entrada)
+    if "forma_envio_id" in changes and changes["forma_envio_id"] is None:
+        changes.pop("forma_envio_id")  # null keeps the current one
     if changes.get("status") == "entregue":
         changes["pronto"] = True
+    if "financeiro" in changes and "financeiro_liberado_em" not in changes:
+        # Released now when it becomes true; cleared when it becomes false; unchanged otherwise.
+        if changes["financeiro"] and not current.financeiro:
+            changes["financeiro_liberado_em"] = now
+        elif not changes["financeiro"] and current.financeiro:
+            changes["financeiro_liberado_em"] = None
+    if "items" in changes:
+        _finish_items(changes["items"], current.id, current.items)
     items = changes.get("items", current.items)
-    totals = _totals(items, changes.get("valor_frete", current.valor_frete))
     return msgspec.structs.replace(
-        current, **changes, **totals, ultima_atualizacao=now, version=current.version + 1
+        current,
+        **changes,
+        **totals(items, changes.get("valor_frete", current.valor_frete)),
+        ultima_atualizacao=now,
+        version=current.version + 1,
     )
 
 

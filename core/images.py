@@ -19,9 +19,13 @@ __all__ = [
     "reference_sha",
 ]
 
-IMAGE_PATH = "/api/v1/pedidos/imagens/"
+# Root form: the desktop app's needsUpload() takes any "/pedidos/..." value as already stored;
+# "/api/v1/..." would make it try to read a local file and abort the save (contract images.md §2).
+IMAGE_PATH = "/pedidos/imagens/"
 FICHA_IMAGE_PATH = "/api/v1/fichas/imagens/"
 SHA256_PREFIX = "sha256:"
+# Forms of our image URL clients may send back: root, under /api/v1, without the leading slash.
+_IMAGE_PATHS = (IMAGE_PATH, "/api/v1/pedidos/imagens/", "pedidos/imagens/", "api/v1/pedidos/imagens/")
 
 # Longer strings are data (a data URL is megabytes): never copied to be inspected.
 _MAX_REFERENCE_CHARS = 2048
@@ -37,23 +41,27 @@ def ficha_image_url(ficha_id: int) -> str:
     return f"{FICHA_IMAGE_PATH}{ficha_id}"
 
 
-def reference_sha(value: str) -> str | None:
-    """The image id a reference names, or None when `value` is not a reference.
+def _our_path(path: str) -> str | None:
+    for prefix in _IMAGE_PATHS:
+        if path.startswith(prefix):
+            return path[len(prefix) :].lower()
+    return None
 
-    References: ``sha256:<hex>``, the image URL path ``/api/v1/pedidos/imagens/<hex>``
-    (as responses carry it), or that path on an absolute ``http(s)://`` URL.
-    A reference that names no well-formed id (or a URL of another site) gives
-    a string that is not an id, so the caller reports an unknown image.
+
+def reference_sha(value: str) -> str | None:
+    """The image id a reference names, or None when `value` is not one of our references.
+
+    References: ``sha256:<hex>``, the image URL path ``/pedidos/imagens/<hex>`` (also
+    under ``/api/v1``, without the leading slash, or on an absolute ``http(s)://`` URL).
+    A reference whose id is not a 64-hex sha256 (an imported ``/pedidos/imagens/12``)
+    gives that text, so the caller reports an unknown image or keeps it verbatim.
     """
     if len(value) > _MAX_REFERENCE_CHARS:
         return None
-    text = value.strip()
+    text = value.strip().replace("\\", "/")
     if text[: len(SHA256_PREFIX)].lower() == SHA256_PREFIX:
         return text[len(SHA256_PREFIX) :].lower()
     if text[:8].lower().startswith(("http://", "https://")):
         # Only our own image URLs: the server never fetches anything from elsewhere.
-        path = urlsplit(text).path
-        return path[len(IMAGE_PATH) :].lower() if path.startswith(IMAGE_PATH) else ""
-    if text.startswith(IMAGE_PATH):
-        return text[len(IMAGE_PATH) :].lower()
-    return None
+        return _our_path(urlsplit(text).path)
+    return _our_path(text)

@@ -45,6 +45,7 @@ class BatchStatusResult(Struct, kw_only=True):
     """POST /batch-status answer: how many changed and which ids do not exist."""
 
     status: Status
+    count: int  # what the desktop client's type names the number changed
     updated: int
     ids: list[int]
     not_found: list[int]
@@ -57,6 +58,7 @@ class PedidoDeleted(Struct, kw_only=True):
     id: int
     deleted: bool
     seq: int
+    message: str = "Pedido deletado com sucesso"
 
 
 class StatusCounts(Struct, kw_only=True):

@@ -86,6 +86,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reader_acquire_timeout_s: PositiveFloat = 5.0
     max_body_bytes: Positive = 16 * 1024 * 1024
     max_page_size: Positive = 500
+    # The desktop app asks up to limit=10001 (its "all" tab) and, with no limit, for every pedido.
+    max_pedidos_page: Positive = 100_000
     max_items: Positive = 200
     max_catalog_rows: Positive = 20_000
     # Hardening (docs/hardening.md): what an unauthenticated or slow client may cost us.

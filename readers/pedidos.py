@@ -14,7 +14,10 @@ from .pool import ReaderPool
 __all__ = [
     "PedidoFilter",
     "SUMMARY_QUERY",
+    "count_pedidos",
+    "get_draft_doc",
     "get_pedido_doc",
+    "list_draft_docs",
     "index_bounded",
     "list_pedido_docs",
     "list_query",
@@ -94,15 +97,43 @@ def list_query(f: PedidoFilter) -> tuple[str, str, list[Any]]:
     return page, count, params
 
 
-async def get_pedido_doc(pool: ReaderPool, pedido_id: int) -> tuple[bytes, int] | None:
-    """The stored JSON of one pedido and its version, or None."""
-    # A primary-key lookup: cheaper on the event loop than a thread hop.
-    row = await pool.fetchone("SELECT doc, version FROM pedidos WHERE id = ?", (pedido_id,), inline=True)
+def _pedido_or_draft(conn: sqlite3.Connection, pedido_id: int) -> tuple[bytes, int] | None:
+    row = conn.execute("SELECT doc, version FROM pedidos WHERE id = ?", (pedido_id,)).fetchone()
+    if row is None:
+        row = conn.execute("SELECT doc, version FROM pedido_rascunhos WHERE id = ?", (pedido_id,)).fetchone()
     return None if row is None else (row[0], row[1])
 
 
-# Deeper pages walk that many index entries first: read them on a thread.
+async def get_pedido_doc(pool: ReaderPool, pedido_id: int) -> tuple[bytes, int] | None:
+    """The stored JSON of one pedido (or draft: they share ids) and its version, or None."""
+    # Primary-key lookups: cheaper on the event loop than a thread hop.
+    return await pool.read(_pedido_or_draft, pedido_id, inline=True)
+
+
+async def get_draft_doc(pool: ReaderPool, draft_id: int) -> tuple[bytes, int] | None:
+    """The stored JSON of one draft and its version, or None."""
+    row = await pool.fetchone("SELECT doc, version FROM pedido_rascunhos WHERE id = ?", (draft_id,), inline=True)
+    return None if row is None else (row[0], row[1])
+
+
+async def list_draft_docs(pool: ReaderPool, limit: int) -> list[bytes]:
+    """Drafts, most recently saved first."""
+    rows = await pool.fetchall(
+        "SELECT doc FROM pedido_rascunhos ORDER BY ultima_atualizacao DESC, id DESC LIMIT ?", (limit,)
+    )
+    return [row[0] for row in rows]
+
+
+async def count_pedidos(pool: ReaderPool, f: PedidoFilter) -> int:
+    """How many pedidos match the filter (GET /pedidos/total)."""
+    _, count, params = list_query(f)
+    row = await pool.fetchone(count, params, inline=index_bounded(f))
+    return int(row[0])
+
+
+# Deeper pages walk that many index entries first, and long pages copy that many rows: read them on a thread.
 INLINE_MAX_SKIP = 1000
+INLINE_MAX_LIMIT = 500
 
 
 def index_bounded(f: PedidoFilter) -> bool:
@@ -116,6 +147,7 @@ def index_bounded(f: PedidoFilter) -> bool:
         and f.data_inicio is None
         and f.data_fim is None
         and f.skip <= INLINE_MAX_SKIP
+        and f.limit <= INLINE_MAX_LIMIT
     )
 
 
@@ -162,5 +194,15 @@ async def pedido_summary(pool: ReaderPool) -> PedidoSummary:
 
 
 def json_array(docs: list[bytes]) -> bytes:
-    """Join stored JSON documents into one JSON array without decoding them."""
-    return b"[" + b",".join(docs) + b"]"
+    """Join stored JSON documents into one JSON array without decoding them (one copy of the bytes)."""
+    if not docs:
+        return b"[]"
+    # Brackets go on the first and last documents (small copies), so the join is the only
+    # full copy: 10001 pedidos are ~17 MB, and `b"[" + joined + b"]"` would copy them twice.
+    first, last = docs[0], docs[-1]
+    docs[0] = b"[" + first
+    docs[-1] = (docs[-1] if len(docs) > 1 else docs[0]) + b"]"
+    try:
+        return b",".join(docs)
+    finally:
+        docs[0], docs[-1] = first, last

@@ -36,20 +36,25 @@ from .protocol import (
     CreatePedido,
     CreateRecord,
     CreateUser,
+    DeleteAllPedidos,
     DeleteFicha,
     DeletePedido,
     DeleteRecord,
     Event,
     PatchFicha,
     PatchPedido,
+    PatchPedidoItem,
     PatchRecord,
+    PromoverRascunho,
+    ResetIds,
     RevokedToken,
     RevokeToken,
+    SaveRascunho,
     UpdateUser,
     UserValidity,
 )
 
-__all__ = ["Sequences", "Context", "Outcome", "execute"]
+__all__ = ["Sequences", "Context", "Outcome", "execute", "insert_pedido", "load_pedido", "next_numero", "store_update"]
 
 
 @dataclass
@@ -158,8 +163,10 @@ class Outcome:
 
 _PEDIDO_COLUMNS = (
     "numero, status, cliente, cliente_busca, data_entrada, data_entrega, prioridade_rank, pronto, "
-    "financeiro, conferencia, sublimacao, costura, expedicao, data_criacao, ultima_atualizacao, version, doc"
+    "financeiro, conferencia, sublimacao, costura, expedicao, data_criacao, ultima_atualizacao, version, doc, "
+    "forma_envio"
 )
+_PLACEHOLDERS = ", ".join("?" * (_PEDIDO_COLUMNS.count(",") + 2))  # the columns and the id
 
 
 def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
@@ -168,8 +175,9 @@ def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
         p.status,
         p.cliente,
         fold(p.cliente),
-        str(p.data_entrada),
-        str(p.data_entrega) if p.data_entrega is not None else None,
+        # Columns hold the business date only (the doc keeps a datetime as sent): range filters stay exact.
+        p.data_entrada[:10],
+        p.data_entrega[:10] if p.data_entrega else None,
         1 if p.prioridade == "ALTA" else 0,
         int(p.pronto),
         int(p.financeiro),
@@ -181,6 +189,7 @@ def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
         p.ultima_atualizacao,
         p.version,
         doc,
+        p.forma_envio,  # a column for the dashboard's shipping methods (no JSON read per row)
     )
 
 
@@ -192,17 +201,13 @@ def _not_found(pedido_id: int) -> CommandError:
     return CommandError("not_found", f"Pedido {pedido_id} não encontrado.")
 
 
-def _note_numero(conn: sqlite3.Connection, numero: str) -> None:
-    """Keep the automatic counter ahead of any numeric numero a client chose."""
-    if numero.isdigit() and len(numero) <= 18:
-        conn.execute(
-            "UPDATE meta SET value = ? WHERE key = 'numero_counter' AND CAST(value AS INTEGER) < ?",
-            (str(int(numero)), int(numero)),
-        )
+def next_numero(conn: sqlite3.Connection) -> str:
+    """Next sequential numero, 10 digits zero-padded; assigned inside the transaction.
 
-
-def _next_numero(conn: sqlite3.Connection) -> str:
-    """Next sequential numero, 10 digits zero-padded; assigned inside the transaction."""
+    An explicit numero (admins only) never moves this counter: one typo such as
+    9999999999 must not make every later order jump there. The counter skips a
+    number an explicit one already took.
+    """
     value = int(conn.execute("SELECT value FROM meta WHERE key = 'numero_counter'").fetchone()[0])
     while True:
         value += 1
@@ -213,6 +218,22 @@ def _next_numero(conn: sqlite3.Connection) -> str:
     return numero
 
 
+def insert_pedido(conn: sqlite3.Connection, pedido: Pedido, doc: bytes) -> None:
+    """Insert a built pedido row; a taken numero is numero_conflict."""
+    try:
+        conn.execute(
+            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({_PLACEHOLDERS})",
+            (pedido.id, *_row(pedido, doc)),
+        )
+    except sqlite3.IntegrityError:
+        raise _conflict(pedido.numero) from None
+
+
+def load_pedido(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
+    """The stored pedido, or not_found."""
+    return _load(conn, pedido_id)
+
+
 def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
     row = conn.execute("SELECT doc FROM pedidos WHERE id = ?", (pedido_id,)).fetchone()
     if row is None:
@@ -220,10 +241,9 @@ def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
     return pedido_from_json(row[0])
 
 
-def _store_update(conn: sqlite3.Connection, new: Pedido, old_numero: str) -> bytes:
+def store_update(conn: sqlite3.Connection, new: Pedido) -> bytes:
+    """Write an updated pedido's columns and doc; a taken numero is numero_conflict."""
     doc = pedido_to_json(new)
-    if new.numero != old_numero:
-        _note_numero(conn, new.numero)
     assignments = ", ".join(f"{c.strip()} = ?" for c in _PEDIDO_COLUMNS.split(","))
     try:
         conn.execute(f"UPDATE pedidos SET {assignments} WHERE id = ?", (*_row(new, doc), new.id))
@@ -236,21 +256,11 @@ def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> 
     """Insert a pedido with its image references, assigning the next numero when none was given."""
     data = cmd.data
     media_refs.check_item_images(data.items, cmd.images)
-    if data.numero:
-        numero = data.numero
-        _note_numero(conn, numero)
-    else:
-        numero = _next_numero(conn)
+    numero = data.numero or next_numero(conn)
     pedido_id = ctx.seqs.last_pedido_id + 1
     pedido = build_pedido(data, id=pedido_id, numero=numero, now=ctx.now)
     doc = pedido_to_json(pedido)
-    try:
-        conn.execute(
-            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES (?{', ?' * 17})",
-            (pedido_id, *_row(pedido, doc)),
-        )
-    except sqlite3.IntegrityError:
-        raise _conflict(numero) from None
+    insert_pedido(conn, pedido, doc)
     media_refs.record_pedido_images(conn, pedido_id, cmd.images, ctx.now)
     ctx.seqs.last_pedido_id = pedido_id
     seq = ctx.emit("order_created", pedido_id, doc)
@@ -271,19 +281,34 @@ def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Ou
     elif cmd.images:
         raise CommandError("validation_error", "Referências de imagem enviadas sem a lista de itens.")
     new = apply_patch(current, cmd.patch, now=ctx.now)
-    doc = _store_update(conn, new, current.numero)
+    doc = store_update(conn, new)
     if items_sent:
         media_refs.record_pedido_images(conn, cmd.id, cmd.images, ctx.now)
-    type_ = "order_status_changed" if new.status != current.status else "order_updated"
+    # The desktop app refetches on `order_updated` and on `order_status_updated` (which it also
+    # toasts as a status change); any other type is only a generic toast (contract feed.md).
+    type_ = "order_status_updated" if _status_changed(current, new) else "order_updated"
     seq = ctx.emit(type_, new.id, doc)
     return Outcome(200, doc, seq)
 
 
+_STATUS_FIELDS = ("status", "financeiro", "conferencia", "sublimacao", "costura", "expedicao", "pronto")
+
+
+def _status_changed(old: Pedido, new: Pedido) -> bool:
+    """Status or a production flag changed: the old server's `order_status_updated` condition."""
+    return any(getattr(old, name) != getattr(new, name) for name in _STATUS_FIELDS)
+
+
 def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> Outcome:
-    """Delete a pedido and its image references; deleting a missing one is not_found."""
+    """Delete a pedido (or a draft: they share ids) and its image references; a missing one is not_found."""
+    from .rascunhos import delete_rascunho
+
     media_refs.delete_pedido_images(conn, cmd.id)
     if conn.execute("DELETE FROM pedidos WHERE id = ?", (cmd.id,)).rowcount == 0:
-        raise _not_found(cmd.id)
+        if not delete_rascunho(conn, cmd.id):
+            raise _not_found(cmd.id)
+        seq = ctx.emit("rascunho_excluido", None, None)
+        return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)
     seq = ctx.emit("order_deleted", cmd.id, None)
     return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)
 
@@ -302,16 +327,17 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
             continue
         current = pedido_from_json(row[0])
         new = apply_patch(current, patch, now=ctx.now)
-        doc = _store_update(conn, new, current.numero)
-        seq = ctx.emit("order_status_changed", pedido_id, doc)
+        doc = store_update(conn, new)
+        seq = ctx.emit("order_status_updated", pedido_id, doc)
         updated.append(pedido_id)
-    body = BatchStatusResult(status=status, updated=len(updated), ids=updated, not_found=not_found, seq=seq)
+    body = BatchStatusResult(status=status, count=len(updated), updated=len(updated), ids=updated, not_found=not_found, seq=seq)
     return Outcome(200, _json.encode(body), seq)
 
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import fichas, records, users  # they build on this module's Context and Outcome
+    from . import fichas, pedido_admin, pedido_items, rascunhos, records, users  # they build on Context and Outcome
+
     match command:
         case CreatePedido():
             return create_pedido(ctx.conn, command, ctx)
@@ -321,6 +347,16 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return delete_pedido(ctx.conn, command, ctx)
         case BatchStatus():
             return batch_status(ctx.conn, command, ctx)
+        case SaveRascunho():
+            return rascunhos.save_rascunho(ctx, command)
+        case PromoverRascunho():
+            return rascunhos.promover_rascunho(ctx, command)
+        case PatchPedidoItem():
+            return pedido_items.patch_pedido_item(ctx, command)
+        case DeleteAllPedidos():
+            return pedido_admin.delete_all_pedidos(ctx, command)
+        case ResetIds():
+            return pedido_admin.reset_ids(ctx, command)
         case CreateFicha():
             return fichas.create_ficha(ctx, command)
         case PatchFicha():

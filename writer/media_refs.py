@@ -26,7 +26,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.images import image_url
+import re
+
+from core.images import image_url, reference_sha
 from media import MediaStore
 
 from .errors import CommandError
@@ -38,6 +40,7 @@ log = logging.getLogger("sgp.writer.media")
 
 # Sweep at most this often; sooner when the grace period is shorter (tests).
 _SWEEP_EVERY_S = 300.0
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def check_item_images(items: Sequence[dict[str, Any]], images: Sequence[ItemImage]) -> None:
@@ -47,8 +50,15 @@ def check_item_images(items: Sequence[dict[str, Any]], images: Sequence[ItemImag
         raise CommandError("validation_error", "Referência de imagem repetida para o mesmo item.")
     for index, item in enumerate(items):
         image = by_index.pop(index, None)
-        expected = image_url(image.image.sha256) if image is not None else None
-        if item.get("imagem") != expected:
+        imagem = item.get("imagem")
+        if image is not None:
+            mismatch = imagem != image_url(image.image.sha256)
+        else:
+            # Without a reference the item may hold nothing or a string we do not own (kept verbatim),
+            # never one of our stored images: the rows must mirror the doc for the sweeper.
+            sha = reference_sha(imagem) if isinstance(imagem, str) else None
+            mismatch = sha is not None and _SHA256.fullmatch(sha) is not None
+        if mismatch:
             message = "A imagem do item não corresponde à referência enviada."
             raise CommandError("validation_error", message, field=f"items[{index}].imagem")
     if by_index:
@@ -72,7 +82,8 @@ def delete_pedido_images(conn: sqlite3.Connection, pedido_id: int) -> None:
 def referenced_shas(conn: sqlite3.Connection) -> set[str]:
     """Every sha256 a pedido item or a ficha references, from one snapshot."""
     rows = conn.execute(
-        "SELECT sha256 FROM pedido_imagens UNION SELECT imagem_sha256 FROM fichas WHERE imagem_sha256 IS NOT NULL"
+        "SELECT sha256 FROM pedido_imagens UNION SELECT sha256 FROM rascunho_imagens "
+        "UNION SELECT imagem_sha256 FROM fichas WHERE imagem_sha256 IS NOT NULL"
     ).fetchall()
     return {row[0] for row in rows}
 

@@ -107,8 +107,31 @@ MIGRATIONS: tuple[str, ...] = (
         version            INTEGER NOT NULL
     );
     """,
-    # 4: reserved for the pedidos branch
-    "",
+    # 4: drafts (rascunhos) and their images. Drafts live apart from pedidos, so every
+    # list, count, summary and report over `pedidos` leaves them out without knowing of them;
+    # they share the pedido id sequence (the client edits a draft at /pedidos/{id}).
+    # pedidos.forma_envio: the dashboard counts shipping methods without reading each doc.
+    """
+    ALTER TABLE pedidos ADD COLUMN forma_envio TEXT;
+    UPDATE pedidos SET forma_envio = json_extract(CAST(doc AS TEXT), '$.forma_envio');
+
+    CREATE TABLE pedido_rascunhos (
+        id                 INTEGER PRIMARY KEY,
+        ultima_atualizacao TEXT NOT NULL,
+        version            INTEGER NOT NULL,
+        doc                BLOB NOT NULL     -- the draft's JSON exactly as the API serves it
+    );
+
+    CREATE TABLE rascunho_imagens (
+        rascunho_id INTEGER NOT NULL REFERENCES pedido_rascunhos (id) ON DELETE CASCADE,
+        item_index  INTEGER NOT NULL,
+        sha256      TEXT NOT NULL,
+        mime        TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (rascunho_id, item_index)
+    ) WITHOUT ROWID;
+    """,
     # 5: catalogs (core/catalogs.py), one table per family, all of one shape (core/records.py):
     # nome = the display name, busca = folded searchable text, ativo = the active flag (1 when the
     # family has none), chave = folded unique key (NULL without a unique rule; checked by the writer,
@@ -218,6 +241,17 @@ REQUIRED_INDEXES: dict[str, str] = {
     # status + date_mode entrega (and the entrega side of qualquer) without reading every row of a status.
     "idx_pedidos_status_entrega": "CREATE INDEX idx_pedidos_status_entrega ON pedidos (status, data_entrega)",
     "idx_pedidos_pronto": "CREATE INDEX idx_pedidos_pronto ON pedidos (pronto, data_entrada)",
+    # The desktop app's default tab (is_pronto=false, limit up to 10001) in list order, without a sort.
+    "idx_pedidos_pronto_ordem": (
+        "CREATE INDEX idx_pedidos_pronto_ordem ON pedidos (pronto, data_entrada, prioridade_rank, id)"
+    ),
+    # GET /pedidos/summary (the dashboard, every 30 s per client) reads only this covering index.
+    "idx_pedidos_painel": (
+        "CREATE INDEX idx_pedidos_painel ON pedidos (status, prioridade_rank, data_entrega, data_entrada, "
+        "financeiro, conferencia, sublimacao, costura, expedicao, forma_envio, data_criacao, ultima_atualizacao)"
+    ),
+    "idx_pedidos_criacao": "CREATE INDEX idx_pedidos_criacao ON pedidos (data_criacao)",
+    "idx_rascunhos_atualizacao": "CREATE INDEX idx_rascunhos_atualizacao ON pedido_rascunhos (ultima_atualizacao)",
     # GET /summary reads only this covering index: counts per status and pending production steps.
     "idx_pedidos_status_flags": (
         "CREATE INDEX idx_pedidos_status_flags ON pedidos "

@@ -99,7 +99,12 @@ class WriterServer:
         self.epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
         last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pedidos'").fetchone()
-        last_id = max(row[0] if row else 0, conn.execute("SELECT coalesce(max(id), 0) FROM pedidos").fetchone()[0])
+        # Drafts take their ids from the same sequence (the client edits one at /pedidos/{id}).
+        last_id = max(
+            row[0] if row else 0,
+            conn.execute("SELECT coalesce(max(id), 0) FROM pedidos").fetchone()[0],
+            conn.execute("SELECT coalesce(max(id), 0) FROM pedido_rascunhos").fetchone()[0],
+        )
         return conn, Sequences(last_seq=last_seq, last_pedido_id=last_id)
 
     async def start(self) -> Address:

@@ -50,6 +50,11 @@ class UploadedImage(msgspec.Struct):
     server_reference: str
     mime: str
     size: int
+    # The old server's names: the desktop app takes the first of server_reference, image_reference, path, url.
+    success: bool = True
+    image_reference: str = ""
+    path: str = ""
+    filename: str = ""
 
 
 SCHEMAS = (UploadedImage,)
@@ -61,7 +66,7 @@ def _uploaded(media: StoredMedia) -> UploadedImage:
     url = image_url(media.sha256)
     return UploadedImage(
         imagem_id=media.sha256, sha256=media.sha256, imagem_path=url, url=url, server_reference=url,
-        mime=media.mime, size=media.size,
+        mime=media.mime, size=media.size, image_reference=url, path=url, filename=media.sha256,
     )  # fmt: skip
 
 
@@ -151,3 +156,23 @@ async def upload_image(request: Request, store: MediaDep) -> Response:
 async def get_image(imagem_id: ImagemId, request: Request, store: MediaDep) -> Response:
     """The image whose sha256 is `imagem_id`, immutable (cached for a year, revalidated by ETag)."""
     return await serve_image(store, imagem_id, request)
+
+
+@router.head("/media/{file_path:path}", include_in_schema=False)
+@router.get(
+    "/media/{file_path:path}",
+    summary="Obter imagem por caminho de mídia",
+    response_class=Response,
+    responses={"200": {"description": "A imagem", "headers": _IMAGE_HEADERS}, "404": json_content(ref("Error"), "Arquivo não encontrado")},
+)
+async def get_media(file_path: Annotated[str, Path(max_length=1000)], request: Request, store: MediaDep) -> Response:
+    """A stored image named by a media path whose file name is its sha256 (`pedidos/<id>/<sha256>.jpg`).
+
+    The desktop app asks here for references starting with `pedidos/tmp/` or `pedidos/<id>/`.
+    The store is content-addressed, so only the file name matters; anything else is 404
+    (no path under the media root is ever opened from the request).
+    """
+    stem = file_path.replace("\\", "/").rsplit("/", 1)[-1].split(".", 1)[0].lower()
+    if len(stem) != 64:
+        raise ApiError(404, "not_found", "Arquivo não encontrado")
+    return await serve_image(store, stem, request)

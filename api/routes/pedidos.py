@@ -1,14 +1,15 @@
-"""/api/v1/pedidos: reads from the reader pool, writes as commands to the writer.
+"""/pedidos (and /api/v1/pedidos): reads from the reader pool, writes as commands to the writer.
 
-Fixed paths (`/status/...`, `/batch-status`, `/summary`) are declared before
-`/{pedido_id}`: routes match in order, and `/summary` would otherwise be
-taken for an id and answered 422.
+Fixed paths (`/status/...`, `/batch-status`, `/summary`, `/total`) are declared
+before `/{pedido_id}`: routes match in order, and `/summary` would otherwise be
+taken for an id and answered 422. Drafts, item patches and the admin resets
+live in their own routers, mounted before this one for the same reason.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any
 
 import msgspec
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -16,9 +17,17 @@ from msgspec import UNSET
 from starlette.responses import Response
 
 from core.domain import decode_create, decode_patch, fold, normalize_status
-from core.pedido_ops import PEDIDO_ID_MAX, decode_batch_status
+from core.pedido_ops import decode_batch_status
 from core.settings import Settings
-from readers.pedidos import PedidoFilter, get_pedido_doc, json_array, list_pedido_docs, pedido_summary
+from readers.pedidos import (
+    PedidoFilter,
+    count_pedidos,
+    get_draft_doc,
+    get_pedido_doc,
+    json_array,
+    list_pedido_docs,
+)
+from readers.pedidos_summary import DashboardSummary, dashboard_summary
 from readers.pool import ReaderPool
 from writer.protocol import Actor, BatchStatus, CreatePedido, DeletePedido, PatchPedido
 
@@ -26,13 +35,18 @@ from ..body import idempotency, read_body
 from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
 from ..images import take_item_images
+from ..pedido_params import PedidoId, forbid_unless_admin
 from ..responses import committed, json_content, json_response, ref
+from .pedidos_drafts import save_draft
 
-__all__ = ["router"]
+__all__ = ["router", "SCHEMAS"]
 
-PedidoId = Annotated[int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido")]
+SCHEMAS = (DashboardSummary,)
+
 Skip = Annotated[int, Query(ge=0, le=10_000_000, description="Quantos pedidos pular")]
-Limit = Annotated[int | None, Query(ge=1, description="Tamanho da página (padrão 100; no máximo SGP_MAX_PAGE_SIZE)")]
+Limit = Annotated[
+    int | None, Query(ge=1, description="Tamanho da página (sem limit: todos, até SGP_MAX_PEDIDOS_PAGE)")
+]
 _STATUS_HELP = "pendente, em_producao, pronto, entregue, cancelado (grafias antigas aceitas)"
 
 router = APIRouter(prefix="/pedidos", tags=["pedidos"])
@@ -67,10 +81,15 @@ def _caller(request: Request) -> tuple[Actor | None, str]:
 
 
 def _forbid_financeiro_unless_admin(request: Request, sets_financeiro: bool) -> None:
-    """Releasing payment (`financeiro`, `financeiro_liberado_em`) is for admins only."""
-    principal = principal_of(request)
-    if sets_financeiro and principal is not None and not principal.is_admin:
-        raise ApiError(403, "forbidden", "Apenas administradores podem alterar o financeiro.", field="financeiro")
+    """Releasing payment (`financeiro`, `financeiro_liberado_em`) is for admins only (the old server's rule)."""
+    if sets_financeiro:
+        forbid_unless_admin(request, "Somente administradores podem alterar o status financeiro.", "financeiro")
+
+
+def _forbid_numero_unless_admin(request: Request, sets_numero: bool) -> None:
+    """An explicit OS number is for admins only: the desktop app never sends one (numbers are assigned)."""
+    if sets_numero:
+        forbid_unless_admin(request, "Somente administradores podem escolher o número do pedido.", "numero")
 
 
 def _not_found(pedido_id: int) -> ApiError:
@@ -87,15 +106,44 @@ def _status_param(value: str | None) -> str | None:
 
 
 def _page_size(limit: int | None, settings: Settings) -> int:
-    """An omitted `limit` is the default page, never more than SGP_MAX_PAGE_SIZE (a smaller setting must not 422 it)."""
-    return min(100, settings.max_page_size) if limit is None else limit
+    """An omitted `limit` means every pedido (the client's performance panel), up to SGP_MAX_PEDIDOS_PAGE."""
+    return settings.max_pedidos_page if limit is None else limit
+
+
+def _date_param(value: str | None, field: str) -> date | None:
+    """`YYYY-MM-DD` or an ISO datetime (reduced to its date), as the old server took them; 400 otherwise."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
+    except ValueError:
+        message = f"{field} inválida: {text[:40]!r}. Use o formato YYYY-MM-DD."
+        raise ApiError(400, "invalid_date", message, field=field) from None
+
+
+def _filters(
+    status: str | None, cliente: str | None, data_inicio: str | None, data_fim: str | None, date_mode: str
+) -> dict[str, Any]:
+    start, end = _date_param(data_inicio, "data_inicio"), _date_param(data_fim, "data_fim")
+    if start is not None and end is not None and start > end:
+        raise ApiError(400, "invalid_date_range", "data_inicio deve ser menor ou igual a data_fim", field="data_inicio")
+    # Any other date_mode behaves like "entrega", as on the old server.
+    mode = date_mode if date_mode in ("entrada", "qualquer") else "entrega"
+    return {
+        "status": _status_param(status),
+        "cliente_folded": fold(cliente) if cliente else None,
+        "data_inicio": start,
+        "data_fim": end,
+        "date_mode": mode,
+    }
 
 
 async def _page(readers: ReaderPool, settings: Settings, filters: PedidoFilter) -> Response:
     """One page as a plain JSON array (what SGP clients parse), the total in X-Total-Count."""
-    if filters.limit > settings.max_page_size:
+    if filters.limit > settings.max_pedidos_page:
         raise ApiError(
-            422, "validation_error", f"limit deve ser no máximo {settings.max_page_size} (SGP_MAX_PAGE_SIZE).",
+            422, "validation_error", f"limit deve ser no máximo {settings.max_pedidos_page} (SGP_MAX_PEDIDOS_PAGE).",
             field="limit",
         )
     docs, total = await list_pedido_docs(readers, filters)
@@ -114,6 +162,7 @@ async def create_pedido(request: Request, writer: WriterDep, settings: SettingsD
     body = await read_body(request, settings.max_body_bytes)
     data = decode_create(body, max_items=settings.max_items)
     _forbid_financeiro_unless_admin(request, data.financeiro or data.financeiro_liberado_em is not None)
+    _forbid_numero_unless_admin(request, data.numero is not None)
     actor, scope = _caller(request)
     key, request_hash = idempotency(request, body, scope)
     del body  # may hold megabytes of base64; the items now hold it until stored
@@ -130,27 +179,35 @@ async def list_pedidos(
     settings: SettingsDep,
     status: Annotated[str | None, Query(max_length=40, description=_STATUS_HELP)] = None,
     cliente: Annotated[str | None, Query(max_length=200, description="Trecho do nome, sem diferenciar acentos")] = None,
-    data_inicio: date | None = None,
-    data_fim: date | None = None,
-    date_mode: Literal["entrada", "entrega", "qualquer"] = "entrada",
+    data_inicio: Annotated[str | None, Query(max_length=40, description="AAAA-MM-DD (ou data e hora ISO)")] = None,
+    data_fim: Annotated[str | None, Query(max_length=40, description="AAAA-MM-DD, inclusive")] = None,
+    date_mode: Annotated[str, Query(max_length=20, description="entrada, entrega ou qualquer")] = "entrada",
     is_pronto: bool | None = None,
     skip: Skip = 0,
     limit: Limit = None,
 ) -> Response:
-    """Pedidos newest first (ALTA first within a day); total in `X-Total-Count`."""
-    if data_inicio is not None and data_fim is not None and data_inicio > data_fim:
-        raise ApiError(400, "invalid_date_range", "data_inicio não pode ser posterior a data_fim.", field="data_inicio")
+    """Pedidos newest first (ALTA first within a day), drafts left out; total in `X-Total-Count`."""
     filters = PedidoFilter(
-        status=_status_param(status),
-        cliente_folded=fold(cliente) if cliente else None,
-        data_inicio=data_inicio,
-        data_fim=data_fim,
-        date_mode=date_mode,
+        **_filters(status, cliente, data_inicio, data_fim, date_mode),
         is_pronto=is_pronto,
         skip=skip,
         limit=_page_size(limit, settings),
     )
     return await _page(readers, settings, filters)
+
+
+@router.get("/total", summary="Quantos pedidos o filtro encontra", response_class=Response)
+async def total(
+    readers: ReaderDep,
+    status: Annotated[str | None, Query(max_length=40, description=_STATUS_HELP)] = None,
+    cliente: Annotated[str | None, Query(max_length=200)] = None,
+    data_inicio: Annotated[str | None, Query(max_length=40)] = None,
+    data_fim: Annotated[str | None, Query(max_length=40)] = None,
+    date_mode: Annotated[str, Query(max_length=20)] = "entrada",
+) -> Response:
+    """`{"total": n}` with the list's filters."""
+    filters = PedidoFilter(**_filters(status, cliente, data_inicio, data_fim, date_mode))
+    return json_response(_json.encode({"total": await count_pedidos(readers, filters)}))
 
 
 @router.get("/status/{status}", summary="Listar pedidos por status", response_class=Response, responses={**_PAGE, **_ERRORS})
@@ -190,13 +247,13 @@ async def batch_status(request: Request, writer: WriterDep, settings: SettingsDe
 
 @router.get(
     "/summary",
-    summary="Resumo: pedidos por status e etapas pendentes",
+    summary="Resumo do painel: contagens, atrasados, urgentes, eficiência, formas de envio",
     response_class=Response,
-    responses={"200": json_content(ref("PedidoSummary"))},
+    responses={"200": json_content(ref("DashboardSummary"))},
 )
 async def summary(readers: ReaderDep) -> Response:
-    """Counts per status and, among open pedidos, of each production step not yet done."""
-    return json_response(_json.encode(await pedido_summary(readers)))
+    """The dashboard's figures (the client's field names), plus counts per status and pending steps."""
+    return json_response(_json.encode(await dashboard_summary(readers)))
 
 
 @router.get(
@@ -257,17 +314,21 @@ def _if_match(value: str | None) -> int | None:
 async def patch_pedido(
     pedido_id: PedidoId,
     request: Request,
+    readers: ReaderDep,
     writer: WriterDep,
     settings: SettingsDep,
     store: MediaDep,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Change only the fields sent; `items`, when sent, replaces the list and its images."""
+    """Change only the fields sent; `items`, when sent, replaces the list and its images. Drafts merge loosely."""
+    if await get_draft_doc(readers, pedido_id) is not None:
+        return await save_draft(request, writer, settings, store, pedido_id)
     body = await read_body(request, settings.max_body_bytes)
     patch = decode_patch(body, max_items=settings.max_items)
     _forbid_financeiro_unless_admin(
         request, patch.financeiro is not UNSET or patch.financeiro_liberado_em is not UNSET
     )
+    _forbid_numero_unless_admin(request, patch.numero is not UNSET and patch.numero is not None)
     actor, scope = _caller(request)
     key, request_hash = idempotency(request, body, scope)
     if_version = _if_match(if_match)

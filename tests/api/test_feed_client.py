@@ -87,8 +87,9 @@ def test_ring_pages_are_bounded() -> None:
     assert hub.from_ring(95, 100, 50) is not None and len(hub.from_ring(95, 100, 50) or []) == 5
 
 
-def test_a_status_change_becomes_the_old_servers_pair_with_the_actor_inside_the_order() -> None:
-    payload = json.dumps({"type": "order_status_changed", "seq": 9, "order_id": 4, "at": "t",
+@pytest.mark.parametrize("logged", ["order_status_updated", "order_status_changed"])
+def test_a_status_change_becomes_the_old_servers_pair_with_the_actor_inside_the_order(logged: str) -> None:
+    payload = json.dumps({"type": logged, "seq": 9, "order_id": 4, "at": "t",
                           "user_id": 3, "username": "ana", "user": {"id": 3, "username": "ana"},
                           "order": {"id": 4, "status": "pronto"}}).encode()
     first, second = (json.loads(text) for text in wire_messages(payload))

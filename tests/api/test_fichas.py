@@ -56,7 +56,7 @@ def test_crud_with_an_image(client: httpx.Client) -> None:
     digest = hashlib.sha256(payload).hexdigest()
     assert ficha["nome"] == "Camiseta azul" and ficha["client_id"] == cid and ficha["version"] == 1
     assert ficha["imagem_id"] == digest and ficha["imagem_mime"] == "image/png"
-    assert ficha["imagem_path"] == f"/api/v1/pedidos/imagens/{digest}"
+    assert ficha["imagem_path"] == f"/pedidos/imagens/{digest}"
     assert ficha["imagem_url"] == f"{API}/imagens/{ficha['id']}"
     assert ficha["data_criacao"] == ficha["ultima_atualizacao"]
     assert client.get(f"{API}/{ficha['id']}").json() == ficha

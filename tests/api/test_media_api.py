@@ -22,6 +22,7 @@ from tests.support import ServerProcess, pedido
 from .conftest import db_state, read_only
 
 API = "/api/v1/pedidos"
+IMG = "/pedidos/imagens"  # the root form responses carry: the desktop app takes it as already uploaded
 UPLOAD = f"{API}/order-items/upload-image"
 MiB = 1024 * 1024
 GRACE_S = 2.0  # the sweeper runs every second and deletes orphans older than this
@@ -86,7 +87,7 @@ def test_data_url_round_trip_is_byte_identical_and_never_echoed(server: ServerPr
     assert r.status_code == 200, r.text
     assert b"base64" not in r.content and base64.b64encode(payload[:300])[:100] not in r.content
     created = r.json()
-    url = f"{API}/imagens/{sha(payload)}"
+    url = f"{IMG}/{sha(payload)}"
     assert created["items"][0]["imagem"] == created["items"][0]["imagem_path"] == url
     assert created["items"][1]["imagem"] is None and created["items"][1]["imagem_path"] is None
     served = client.get(url)
@@ -103,7 +104,7 @@ def test_multipart_upload_round_trip_then_referenced_by_an_item(server: ServerPr
     assert r.status_code == 200, r.text
     up = r.json()
     assert up["imagem_id"] == up["sha256"] == sha(payload) and up["size"] == len(payload) and up["mime"] == "image/png"
-    assert up["server_reference"] == up["imagem_path"] == f"{API}/imagens/{sha(payload)}"
+    assert up["server_reference"] == up["imagem_path"] == f"{IMG}/{sha(payload)}"
     assert client.get(up["imagem_path"]).content == payload
     # Both reference forms are accepted, and an absolute URL of this server too.
     created = create(
@@ -203,11 +204,22 @@ def test_a_jpeg_declared_as_png_is_refused(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "reference",
-    ["sha256:" + "0" * 64, "sha256:../../sgp.sqlite3", f"{API}/imagens/../../sgp.sqlite3", "https://example.com/a.png"],
+    ["sha256:" + "0" * 64, "sha256:../../sgp.sqlite3", "/pedidos/imagens/" + "0" * 64, f"{API}/imagens/{'1' * 64}"],
 )
 def test_references_to_unknown_images_are_refused(client: httpx.Client, reference: str) -> None:
     r = client.post(f"{API}/", json=pedido("Ref", items=[{"imagem": reference}]))
     assert_error(r, 422, "image_not_found", "items[0].imagem")
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["https://example.com/a.png", "/pedidos/imagens/12", f"{API}/imagens/../../sgp.sqlite3", "C:\\fotos\\a.jpg"],
+)
+def test_references_we_do_not_own_are_kept_verbatim(client: httpx.Client, reference: str) -> None:
+    """The old server stored them as sent (contract images.md §3); duplicating an imported order copies them."""
+    r = client.post(f"{API}/", json=pedido("Ref", items=[{"imagem": reference}]))
+    assert r.status_code == 200, r.text
+    assert r.json()["items"][0]["imagem"] == reference
 
 
 def _raw_get(server: ServerProcess, path: str) -> int:
@@ -301,7 +313,7 @@ def test_replace_remove_delete_and_failed_requests_leave_no_orphan_after_the_swe
     )
     assert patched.status_code == 200, patched.text
     assert [i["imagem_path"] for i in patched.json()["items"]] == [
-        f"{API}/imagens/{sha(replacement)}", None, f"{API}/imagens/{sha(kept)}",
+        f"{IMG}/{sha(replacement)}", None, f"{IMG}/{sha(kept)}",
     ]  # fmt: skip
     assert [row[:2] for row in image_rows(server, a["id"])] == [(0, sha(replacement)), (2, sha(kept))]
 

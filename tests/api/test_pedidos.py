@@ -9,7 +9,8 @@ import httpx
 import msgspec
 import pytest
 
-from core.pedido_ops import MAX_BATCH_IDS, BatchStatusResult, PedidoDeleted, PedidoSummary
+from core.pedido_ops import MAX_BATCH_IDS, BatchStatusResult, PedidoDeleted
+from readers.pedidos_summary import DashboardSummary
 from tests.support import ServerProcess, pedido
 
 from .conftest import db_state
@@ -63,7 +64,7 @@ def test_create_answers_200_with_a_padded_numero_and_the_event_seq(client: httpx
 
 
 def test_create_with_a_duplicate_numero_is_409(client: httpx.Client) -> None:
-    numero = f"N-{marker()}"
+    numero = f"9{uuid.uuid4().int % 10**9:09d}"  # the 10-digit form (contract: numero is "0000000123")
     create(client, numero=numero)
     assert_error(client.post(f"{API}/", json=pedido(numero=numero)), 409, "numero_conflict", "numero")
 
@@ -193,7 +194,8 @@ def test_date_modes(client: httpx.Client) -> None:
     assert ids("entrega", "2025-01-01", "2025-01-31") == {c}
     assert ids("qualquer", "2025-01-01", "2025-01-31") == {a, c}
     assert ids("entrada", "2025-02-01", "2025-03-31") == {b}
-    assert ids("entrega", "2025-02-01", "2025-03-31") == {a}
+    # b was sent without data_entrega: it is its data_entrada (contract pricing-dates.md, defaults).
+    assert ids("entrega", "2025-02-01", "2025-03-31") == {a, b}
     assert ids("qualquer", "2025-02-01", "2025-03-31") == {a, b}
     assert ids("qualquer", "2025-01-15") == {a, b, c}
 
@@ -321,7 +323,9 @@ def test_list_by_status_accepts_legacy_spellings_and_paginates(client: httpx.Cli
 
 
 def test_list_by_status_limit_rules(client: httpx.Client, server: ServerProcess) -> None:
-    assert_error(client.get(f"{API}/status/pendente", params={"limit": 501}), 422, "validation_error", "limit")
+    # The pedidos lists take up to SGP_MAX_PEDIDOS_PAGE (the desktop app asks limit=10001).
+    assert client.get(f"{API}/status/pendente", params={"limit": 10001}).status_code == 200
+    assert_error(client.get(f"{API}/status/pendente", params={"limit": 100_001}), 422, "validation_error", "limit")
     assert_error(client.get(f"{API}/status/pendente", params={"limit": 0}), 422, "validation_error", "limit")
     assert_error(client.get(f"{API}/status/pendente", params={"skip": -1}), 422, "validation_error", "skip")
 
@@ -393,10 +397,10 @@ def test_batch_status_malformed_json_is_400(client: httpx.Client) -> None:
 # --- GET /summary ---
 
 
-def summary(client: httpx.Client) -> PedidoSummary:
+def summary(client: httpx.Client) -> DashboardSummary:
     r = client.get(f"{API}/summary")
     assert r.status_code == 200, r.text
-    return msgspec.json.decode(r.content, type=PedidoSummary)
+    return msgspec.json.decode(r.content, type=DashboardSummary)
 
 
 def test_summary_counts_statuses_and_pending_steps(client: httpx.Client) -> None:
@@ -410,7 +414,10 @@ def test_summary_counts_statuses_and_pending_steps(client: httpx.Client) -> None
     por_status = {k: getattr(after.por_status, k) - getattr(before.por_status, k) for k in msgspec.structs.asdict(after.por_status)}
     assert por_status == {"pendente": 1, "em_producao": 1, "pronto": 1, "entregue": 1, "cancelado": 1}
     assert (after.total - before.total, after.em_aberto - before.em_aberto) == (5, 3)
-    pendentes = {k: getattr(after.pendentes, k) - getattr(before.pendentes, k) for k in msgspec.structs.asdict(after.pendentes)}
+    # `pendentes` is the dashboard's count of status pendente (the client reads it); the steps moved.
+    assert after.pendentes - before.pendentes == 1
+    steps = after.pendencias_producao, before.pendencias_producao
+    pendentes = {k: getattr(steps[0], k) - getattr(steps[1], k) for k in msgspec.structs.asdict(steps[0])}
     assert pendentes == {"financeiro": 0, "conferencia": 1, "sublimacao": 1, "costura": 2, "expedicao": 2}
     everything = listed(client, limit=1)[1]
     assert after.total == everything == sum(msgspec.structs.astuple(after.por_status))
@@ -424,7 +431,7 @@ ROUTES = [
     ("get", "/api/v1/pedidos", None, "Pedido"),
     ("get", "/api/v1/pedidos/status/{status}", None, "Pedido"),
     ("post", "/api/v1/pedidos/batch-status", "BatchStatusRequest", "BatchStatusResult"),
-    ("get", "/api/v1/pedidos/summary", None, "PedidoSummary"),
+    ("get", "/api/v1/pedidos/summary", None, "DashboardSummary"),
     ("get", "/api/v1/pedidos/{pedido_id}", None, "Pedido"),
     ("get", "/api/v1/pedidos/{pedido_id}/json", None, "Pedido"),
     ("patch", "/api/v1/pedidos/{pedido_id}", "PedidoPatch", "Pedido"),

@@ -151,7 +151,8 @@ def test_fold():
 def test_decode_create_defaults():
     data = decode_create(body())
     assert data.cliente == "João"
-    assert data.data_entrada == date(2024, 5, 1)
+    assert data.data_entrada == "2024-05-01"
+    assert data.data_entrega == "2024-05-01"  # absent: the entry date (contract defaults)
     assert (data.status, data.prioridade, data.valor_frete) == ("pendente", "NORMAL", "0.00")
     assert data.numero is None and data.items == [] and data.pronto is False
 
@@ -169,7 +170,7 @@ def test_decode_create_normalises_header_fields():
             sublimacao_data_impressao="2024-05-01T09:00:00Z",
         )
     )
-    assert (data.numero, data.cliente, data.status) == ("123", "Maria", "em_producao")
+    assert (data.numero, data.cliente, data.status) == ("0000000123", "Maria", "em_producao")
     assert (data.prioridade, data.valor_frete) == ("ALTA", "1234.50")
     assert data.financeiro is True and data.forma_envio_id == 4
 
@@ -187,11 +188,11 @@ def test_unknown_top_level_fields_and_client_totals_are_ignored():
         ({"cliente": "   "}, "cliente"),
         ({"cliente": 123}, "cliente"),
         ({"cliente": "x" * 201}, "cliente"),
-        ({"numero": "  "}, "numero"),
+        ({"numero": "12345678901"}, "numero"),
         ({"numero": "x" * 21}, "numero"),
+        ({"numero": "1 OR 1=1"}, "numero"),
         ({"numero": True}, "numero"),
         ({"data_entrada": "01/05/2024"}, "data_entrada"),
-        ({"data_entrada": None}, "data_entrada"),
         ({"data_entrega": "amanhã"}, "data_entrega"),
         ({"financeiro": "talvez"}, "financeiro"),
         ({"valor_frete": "abc"}, "valor_frete"),
@@ -268,7 +269,7 @@ def test_item_normalisation():
     raw = {"tipo_producao": " Mesa Babado ", "quantidade_paineis": "3", "acabamento": {}}
     [item] = decode_create(body(items=[raw])).items
     assert item["tipo_producao"] == "mesa_babado"
-    assert item["quantidade_paineis"] == 3
+    assert item["quantidade_paineis"] == "3"  # quantities are kept as the client sent them
     assert item["acabamento"] == {"overloque": False, "elastico": False, "ilhos": False}
     assert list(item) == list(domain.Item.__struct_fields__)
 
@@ -301,8 +302,9 @@ def test_other_types_keep_valor_unitario_and_use_their_quantity():
     pedido = create(items=items)
     prices = [item["valor_unitario"] for item in pedido.items]
     assert prices == ["50.00", "10.00", "1.10", "7.00", "3.00"]
-    assert [item_quantity(item) for item in pedido.items] == [2, 1, 5, 1, 1]
-    assert pedido.valor_itens == "125.50"  # 100 + 10 + 5.50 + 7 + 3
+    # canga has no quantidade_canga here: it counts quantidade_paineis, as the old server did.
+    assert [item_quantity(item) for item in pedido.items] == [2, 1, 5, 9, 1]
+    assert pedido.valor_itens == "181.50"  # 100 + 10 + 5.50 + 63 + 3
 
 
 def test_unknown_item_fields_round_trip_byte_identical():
@@ -334,8 +336,9 @@ def test_max_items():
 
 
 def test_build_pedido():
-    pedido = create(numero="abc", status="pronto", financeiro=True)
+    pedido = create(numero="55", status="pronto", financeiro=True)
     assert (pedido.id, pedido.numero, pedido.version) == (7, "1001", 1)
+    assert pedido.financeiro_liberado_em == NOW  # released on create too
     assert pedido.data_criacao == pedido.ultima_atualizacao == NOW
     assert (pedido.status, pedido.financeiro, pedido.pronto) == ("pronto", True, False)
 
@@ -415,7 +418,7 @@ def test_patch_entregue_sets_pronto(pedido):
 
 def test_patch_normalises_like_create(pedido):
     patch = decode_patch(b'{"status": "concluido", "prioridade": " Alta ", "numero": 55}')
-    assert (patch.status, patch.prioridade, patch.numero) == ("pronto", "ALTA", "55")
+    assert (patch.status, patch.prioridade, patch.numero) == ("pronto", "ALTA", "0000000055")
 
 
 @pytest.mark.parametrize(
@@ -423,7 +426,7 @@ def test_patch_normalises_like_create(pedido):
     [
         (b'{"cliente": ""}', "cliente"),
         (b'{"cliente": null}', "cliente"),
-        (b'{"data_entrada": null}', "data_entrada"),
+        (b'{"data_entrada": "ontem"}', "data_entrada"),
         (b'{"status": null}', "status"),
         (b'{"status": "sumido"}', "status"),
         (b'{"items": null}', "items"),

@@ -26,7 +26,10 @@ API = "/api/v1/pedidos"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    env = {"SGP_MAX_BODY_BYTES": str(MAX_BODY), "SGP_MAX_PAGE_SIZE": str(MAX_PAGE), "SGP_MAX_ITEMS": str(MAX_ITEMS)}
+    env = {
+        "SGP_MAX_BODY_BYTES": str(MAX_BODY), "SGP_MAX_PAGE_SIZE": str(MAX_PAGE), "SGP_MAX_ITEMS": str(MAX_ITEMS),
+        "SGP_MAX_PEDIDOS_PAGE": str(MAX_PAGE),  # the pedidos lists have their own (the desktop app asks 10001)
+    }  # fmt: skip
     proc = ServerProcess(tmp_path_factory.mktemp("limits") / "data", workers=1, env=env).start()
     yield proc
     assert proc.stop() == 0, proc.log()
@@ -155,7 +158,7 @@ STRINGS = [
     ("observacao", lambda v: pedido(observacao=v), 5000),
     ("telefone_cliente", lambda v: pedido(telefone_cliente=v), 2000),
     ("obs_pagamento", lambda v: pedido(obs_pagamento=v), 5000),
-    ("numero", lambda v: pedido(numero=v), 20),
+    ("numero", lambda v: pedido(numero=v), 10),  # the 10-digit OS form (contract)
     ("items[0].descricao", lambda v: pedido(items=[{"descricao": v}]), 5000),
     ("items[0].vendedor", lambda v: pedido(items=[{"vendedor": v}]), 2000),
     ("items[0].tipo_producao", lambda v: pedido(items=[{"tipo_producao": v}]), 40),

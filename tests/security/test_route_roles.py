@@ -45,6 +45,15 @@ RULES: dict[tuple[str, str], str] = {
     ("POST", "/pedidos/batch-status"): USER,
     ("POST", "/pedidos/order-items/upload-image"): USER,
     ("DELETE", "/pedidos/{pedido_id}"): ADMIN,
+    ("GET", "/pedidos/total"): READ,
+    ("GET", "/pedidos/rascunhos"): READ,
+    ("GET", "/pedidos/media/{file_path:path}"): READ,
+    ("POST", "/pedidos/rascunho"): USER,
+    ("POST", "/pedidos/{pedido_id}/promover"): USER,
+    ("PATCH", "/pedidos/pedido-itens/{item_id}"): USER,
+    # Old server: DELETE /pedidos/all was unreachable, reset-ids absent; both erase history, so admin only.
+    ("DELETE", "/pedidos/all"): ADMIN,
+    ("POST", "/pedidos/reset-ids"): ADMIN,
     ("GET", "/fichas"): READ,
     ("GET", "/fichas/{ficha_id}"): READ,
     ("GET", "/fichas/imagens/{ficha_id}"): READ,
@@ -106,7 +115,7 @@ class World:
         return self.server.login("balconista", "senha-forte-1") if fresh else self._user_token
 
     def pedido_id(self) -> int:
-        r = self.admin.post("/pedidos", json=pedido("Alvo da matriz"))
+        r = self.admin.post("/pedidos", json=pedido("Alvo da matriz", items=[{"tipo_producao": "lona"}]))
         assert r.status_code == 200, r.text
         return r.json()["id"]
 
@@ -125,6 +134,11 @@ class World:
         assert r.status_code in (200, 201), r.text
         return r.json()["id"]
 
+    def draft_id(self) -> int:
+        r = self.admin.post("/pedidos/rascunho", json={"cliente": "Rascunho da matriz", "data_entrada": "2026-11-29"})
+        assert r.status_code == 200, r.text
+        return r.json()["id"]
+
     def request(self, method: str, template: str) -> tuple[str, dict[str, Any]]:
         """A well-formed request for the route: real ids, a valid body (what a permitted caller would send)."""
         path = template
@@ -137,6 +151,11 @@ class World:
                 return path, {"json": {"clientes": {"cidade": "Serra"}}.get(family, {"observacao": "matriz"})
                               if family not in ("maquinas", "producoes") else {"active": True}}
             return path, {}
+        item_pedido = self.pedido_id() if "{item_id}" in path else None
+        if item_pedido is not None:
+            path = path.replace("{item_id}", str(item_pedido * 1000))
+        if template == "/pedidos/{pedido_id}/promover":
+            path = path.replace("{pedido_id}", str(self.draft_id()))
         if "{pedido_id}" in path:
             path = path.replace("{pedido_id}", str(self.pedido_id()))
         if "{ficha_id}" in path:
@@ -144,6 +163,7 @@ class World:
         if "{user_id}" in path:
             path = path.replace("{user_id}", str(self.user_id()))
         path = path.replace("{status}", "pendente").replace("{imagem_id}", "0" * 64)
+        path = path.replace("{file_path:path}", f"pedidos/1/{'0' * 64}.jpg")
         kwargs: dict[str, Any] = {}
         match method, template:
             case "POST", "/auth/login":
@@ -154,6 +174,10 @@ class World:
                 kwargs["json"] = pedido("Criado pela matriz")
             case "PATCH", "/pedidos/{pedido_id}":
                 kwargs["json"] = {"observacao": "matriz"}
+            case "POST", "/pedidos/rascunho":
+                kwargs["json"] = {"cliente": "Rascunho", "valor_frete": 0, "items": [], "rascunho": True}
+            case "PATCH", "/pedidos/pedido-itens/{item_id}":
+                kwargs["json"] = {"pedido_id": item_pedido, "rip_maquina": "RIP 1"}
             case "POST", "/pedidos/batch-status":
                 kwargs["json"] = {"id_pedidos": [self.pedido_id()], "status": "pronto"}
             case "POST", "/pedidos/order-items/upload-image":

@@ -32,7 +32,7 @@ def test_upgrading_a_version_2_database_creates_the_new_tables_and_indexes(tmp_p
     assert schema.migrate(conn) == schema.SCHEMA_VERSION == len(schema.MIGRATIONS)
     assert all(status == "ok" for status in schema.ensure_indexes(conn).values())
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"pedido_imagens", "fichas"} <= tables
+    assert {"pedido_imagens", "fichas", "pedido_rascunhos", "rascunho_imagens"} <= tables
 
 
 def test_check_item_images_requires_rows_to_mirror_the_items() -> None:

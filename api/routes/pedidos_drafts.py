@@ -1,0 +1,140 @@
+"""Drafts (rascunhos): `POST /pedidos/rascunho`, `GET /pedidos/rascunhos`, `POST /pedidos/{id}/promover`.
+
+The desktop app saves its order form as a draft (and auto-saves it every 25 s
+with `PATCH /pedidos/{id}` and `rascunho: true`), lists drafts in a tab of its
+own, and publishes one with `promover` after a full edit. Draft items are the
+form's raw tabs, so a draft is loosely typed; it is validated like any new
+pedido only when promoted (422 naming the field). Mounted before the pedidos
+router: `/rascunhos` must not be taken for a pedido id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from core.domain import DomainError, decode_create
+from core.settings import Settings
+from readers.pedidos import get_draft_doc, json_array, list_draft_docs
+from writer.client import WriterClient
+from writer.protocol import PromoverRascunho, SaveRascunho
+
+from ..body import idempotency, read_body
+from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
+from ..errors import ApiError
+from ..images import take_item_images
+from ..pedido_params import PedidoId
+from ..responses import committed, json_content, json_response, ref
+from media import MediaStore
+
+__all__ = ["router", "save_draft"]
+
+router = APIRouter(prefix="/pedidos", tags=["rascunhos"])
+
+_decode_object = msgspec.json.Decoder(dict[str, Any])
+_encode = msgspec.json.Encoder()
+# Keys of a stored draft that are not part of a create body.
+_NOT_CREATE = ("id", "numero", "rascunho", "version", "data_criacao", "ultima_atualizacao", "valor_itens", "valor_total")
+
+
+def _draft_fields(body: bytes, max_items: int) -> dict[str, Any]:
+    """A draft body: any JSON object; `items`, when sent, a list of objects (no other check: drafts are loose)."""
+    try:
+        fields = _decode_object.decode(body)
+    except msgspec.ValidationError:
+        raise ApiError(422, "validation_error", "O rascunho deve ser um objeto JSON.") from None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        raise ApiError(400, "invalid_json", "JSON inválido") from None
+    items = fields.get("items")
+    if "items" in fields:
+        if items is None:
+            fields["items"] = []
+        elif not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise ApiError(422, "validation_error", "items: deve ser uma lista de objetos", field="items")
+        elif len(items) > max_items:
+            raise ApiError(422, "validation_error", f"items: no máximo {max_items} itens", field="items")
+    try:
+        msgspec.msgpack.encode(fields)  # what the writer channel carries: 64-bit integers at most
+    except OverflowError:
+        raise ApiError(422, "validation_error", "Número inteiro fora do intervalo de 64 bits.") from None
+    return fields
+
+
+def _caller(request: Request) -> tuple[Any, str]:
+    principal = principal_of(request)
+    return (principal.actor, f"u{principal.id}") if principal is not None else (None, "anon")
+
+
+async def save_draft(
+    request: Request, writer: WriterClient, settings: Settings, store: MediaStore, draft_id: int | None
+) -> Response:
+    """Create a draft (`draft_id` None) or merge the body over one; images are stored first."""
+    body = await read_body(request, settings.max_body_bytes)
+    fields = _draft_fields(body, settings.max_items)
+    actor, scope = _caller(request)
+    key, request_hash = idempotency(request, body, scope)
+    del body
+    images = await take_item_images(store, fields["items"]) if "items" in fields else []
+    command = SaveRascunho(fields=fields, id=draft_id, images=images)
+    return committed(await writer.call(command, actor=actor, idempotency_key=key, request_hash=request_hash))
+
+
+@router.post(
+    "/rascunho",
+    summary="Salvar um novo rascunho",
+    response_class=Response,
+    responses={"200": json_content(ref("Pedido"), "O rascunho, com `id` e `rascunho: true` (sem `numero`)")},
+)
+async def create_draft(request: Request, writer: WriterDep, settings: SettingsDep, store: MediaDep) -> Response:
+    """A draft: no field is required; it gets an id (shared with pedidos) and no numero until promoted."""
+    return await save_draft(request, writer, settings, store, None)
+
+
+@router.get(
+    "/rascunhos",
+    summary="Listar rascunhos",
+    response_class=Response,
+    responses={"200": json_content({"type": "array", "items": ref("Pedido")})},
+)
+async def list_drafts(readers: ReaderDep, settings: SettingsDep) -> Response:
+    """Drafts, most recently saved first (they never appear in `GET /pedidos/`)."""
+    return json_response(json_array(await list_draft_docs(readers, settings.max_pedidos_page)))
+
+
+def _create_body(doc: dict[str, Any]) -> bytes:
+    fields = {k: v for k, v in doc.items() if k not in _NOT_CREATE}
+    fields.setdefault("data_entrada", None)  # the form's own default: today (UTC)
+    # Drafts carry the payment type as the number `forma_pagamento_id`; pedidos as the string `tipo_pagamento`.
+    forma = fields.get("forma_pagamento_id")
+    if not fields.get("tipo_pagamento") and isinstance(forma, int) and not isinstance(forma, bool) and forma > 0:
+        fields["tipo_pagamento"] = str(forma)
+    return _encode.encode(fields)
+
+
+@router.post(
+    "/{pedido_id}/promover",
+    summary="Publicar um rascunho como pedido",
+    response_class=Response,
+    responses={"200": json_content(ref("Pedido"), "O pedido publicado, com `numero`"), "404": json_content(ref("Error"))},
+)
+async def promote_draft(
+    pedido_id: PedidoId, request: Request, readers: ReaderDep, writer: WriterDep, settings: SettingsDep, store: MediaDep
+) -> Response:
+    """Validate the draft as a new pedido (422 naming the field), then publish it with the same id and a numero."""
+    found = await get_draft_doc(readers, pedido_id)
+    if found is None:
+        # Promoted already (a second click) or never a draft: the writer answers either way.
+        raise ApiError(404, "not_found", f"Rascunho {pedido_id} não encontrado.")
+    doc, version = found
+    try:
+        data = decode_create(_create_body(_decode_object.decode(doc)), max_items=settings.max_items)
+    except DomainError as exc:
+        raise ApiError(422, exc.code, f"Rascunho incompleto: {exc.detail}", field=exc.field) from None
+    actor, scope = _caller(request)
+    key, request_hash = idempotency(request, b"", scope)
+    images = await take_item_images(store, data.items)
+    command = PromoverRascunho(id=pedido_id, data=data, if_version=version, images=images)
+    return committed(await writer.call(command, actor=actor, idempotency_key=key, request_hash=request_hash))

@@ -31,11 +31,10 @@ class PrintLogFilter:
 
 # The item a log names: its stored id first, else the synthetic pedido.id*1000+index (old logs use both).
 _ITEM = (
-    f"CASE WHEN l.item_id IS NULL OR p.id IS NULL THEN NULL ELSE ("
-    f"SELECT j.value FROM json_each({DOC}, '$.items') AS j "
-    "WHERE json_extract(j.value, '$.id') = l.item_id "
-    "OR (json_type(j.value, '$.id') IS NOT 'integer' AND p.id * 1000 + j.key = l.item_id) "
-    "ORDER BY json_extract(j.value, '$.id') = l.item_id DESC LIMIT 1) END"
+    "CASE WHEN l.item_id IS NULL OR p.id IS NULL THEN NULL ELSE coalesce("
+    f"(SELECT j.value FROM json_each({DOC}, '$.items') AS j WHERE json_extract(j.value, '$.id') = l.item_id LIMIT 1), "
+    f"(SELECT j.value FROM json_each({DOC}, '$.items') AS j WHERE json_type(j.value, '$.id') IS NOT 'integer' "
+    "AND p.id * 1000 + j.key = l.item_id LIMIT 1)) END"
 )
 _encoder = msgspec.json.Encoder()
 

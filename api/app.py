@@ -180,6 +180,12 @@ def _install_openapi(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(openapi_schemas())
             components.update(_struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS))
+            components.update(
+                _struct_schemas(
+                    *art.SCHEMAS, *print_logs.SCHEMAS, *notificacoes.SCHEMAS, *safira.SCHEMAS,
+                    *fichas_templates.SCHEMAS, *relatorios.SCHEMAS,
+                )
+            )  # fmt: skip
             components["Error"] = _ERROR_SCHEMA
             # FastAPI declares its own 422 shape on every route with parameters; ours is Error.
             components["HTTPValidationError"] = _ERROR_SCHEMA

@@ -15,7 +15,7 @@ import msgspec
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from core.art import decode_comment, decode_status_patch
+from core.art import ArtCommentCreate, ArtStatusPatch, decode_comment, decode_status_patch
 from core.text import fold
 from readers.art import designer_items, find_item_pedido
 from writer.protocol import AddArtComment, SetArtStatus
@@ -24,18 +24,25 @@ from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
-from ..responses import json_response
+from ..responses import body_spec, error_responses, json_content, json_response
 
-__all__ = ["router"]
+__all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(tags=["designers"])
 
 ItemId = Annotated[int, Path(ge=0, le=2**63 - 1, description="Id do item (guardado ou pedido.id*1000+índice)")]
 MAX_PAGE = 200  # the old server clamped `limit` to 1..200; so do we (the client asks 50)
 _encoder = msgspec.json.Encoder()
+SCHEMAS = (ArtStatusPatch, ArtCommentCreate)
+_ART_ITEM = json_content({"type": "object"}, "O item do painel (campos do pedido e do item, sem valores)")
 
 
-@router.get("/designers/{nome}/itens", summary="Itens de um designer (painel de artes)", response_class=Response)
+@router.get(
+    "/designers/{nome}/itens",
+    summary="Itens de um designer (painel de artes)",
+    response_class=Response,
+    responses={"200": json_content({"type": "array", "items": {"type": "object"}}), **error_responses(400)},
+)
 async def list_designer_items(
     nome: Annotated[str, Path(min_length=1, max_length=200, description="Nome do designer (como nos itens)")],
     readers: ReaderDep,
@@ -66,7 +73,13 @@ async def _pedido_of(readers: ReaderDep, item_id: int) -> int:
     return pedido_id
 
 
-@router.patch("/designers/itens/{item_id}/status-arte", summary="Marcar arte do item", response_class=Response)
+@router.patch(
+    "/designers/itens/{item_id}/status-arte",
+    summary="Marcar arte do item",
+    response_class=Response,
+    openapi_extra=body_spec("ArtStatusPatch"),
+    responses={"200": _ART_ITEM, **error_responses(404)},
+)
 async def set_status_arte(
     item_id: ItemId, request: Request, readers: ReaderDep, writer: WriterDep, settings: SettingsDep, _: CurrentUser
 ) -> Response:
@@ -77,7 +90,13 @@ async def set_status_arte(
     return await send(request, writer, SetArtStatus(pedido_id, item_id, patch.status_arte), body)
 
 
-@router.post("/designers/itens/{item_id}/comentarios", summary="Comentar a arte do item", response_class=Response)
+@router.post(
+    "/designers/itens/{item_id}/comentarios",
+    summary="Comentar a arte do item",
+    response_class=Response,
+    openapi_extra=body_spec("ArtCommentCreate"),
+    responses={"200": _ART_ITEM, **error_responses(404)},
+)
 async def add_comment(
     item_id: ItemId, request: Request, readers: ReaderDep, writer: WriterDep, settings: SettingsDep, user: CurrentUser
 ) -> Response:

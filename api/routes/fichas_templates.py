@@ -14,7 +14,7 @@ import msgspec
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
-from core.templates import decode_ficha_templates, decode_html_templates
+from core.templates import FichaTemplatesPut, HtmlTemplatesPut, decode_ficha_templates, decode_html_templates
 from readers.templates import html_template, html_templates, template_pair
 from writer.protocol import PutTemplates
 
@@ -22,12 +22,14 @@ from ..body import read_body
 from ..commands import send
 from ..deps import AdminUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
-from ..responses import json_response
+from ..responses import body_spec, error_responses, json_content, json_response
 
-__all__ = ["router"]
+__all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(prefix="/fichas/templates", tags=["fichas"])
 _encoder = msgspec.json.Encoder()
+SCHEMAS = (FichaTemplatesPut, HtmlTemplatesPut)
+_OBJECT = {"200": json_content({"type": "object"})}
 TemplateType = Annotated[Literal["geral", "resumo"], Path(description="geral ou resumo")]
 
 
@@ -36,13 +38,19 @@ class _Content(msgspec.Struct):
     exists: bool
 
 
-@router.get("", summary="Modelos da ficha (geral e resumo)", response_class=Response)
+@router.get("", summary="Modelos da ficha (geral e resumo)", response_class=Response, responses=_OBJECT)
 async def get_templates(readers: ReaderDep, _: ReadAccess) -> Response:
     """`{geral, resumo}`: stored, or the defaults."""
     return json_response(await template_pair(readers, "ficha"))
 
 
-@router.put("", summary="Salvar modelos da ficha", response_class=Response)
+@router.put(
+    "",
+    summary="Salvar modelos da ficha",
+    response_class=Response,
+    openapi_extra=body_spec("FichaTemplatesPut"),
+    responses={**_OBJECT, **error_responses(403)},
+)
 async def put_templates(request: Request, writer: WriterDep, settings: SettingsDep, _: AdminUser) -> Response:
     """Store the layouts sent; answers the stored pair."""
     body = await read_body(request, settings.max_body_bytes)
@@ -51,7 +59,13 @@ async def put_templates(request: Request, writer: WriterDep, settings: SettingsD
     return await send(request, writer, PutTemplates(kind="ficha", docs=docs), body)
 
 
-@router.put("/html", summary="Salvar modelos HTML da ficha", response_class=Response)
+@router.put(
+    "/html",
+    summary="Salvar modelos HTML da ficha",
+    response_class=Response,
+    openapi_extra=body_spec("HtmlTemplatesPut"),
+    responses={**_OBJECT, **error_responses(403)},
+)
 async def put_html(request: Request, writer: WriterDep, settings: SettingsDep, _: AdminUser) -> Response:
     """Store the non-empty HTML strings sent: `{message, files}`."""
     body = await read_body(request, settings.max_body_bytes)
@@ -62,7 +76,7 @@ async def put_html(request: Request, writer: WriterDep, settings: SettingsDep, _
     return await send(request, writer, PutTemplates(kind="ficha_html", docs=docs), body)
 
 
-@router.get("/html", summary="Modelos HTML guardados (admin)", response_class=Response)
+@router.get("/html", summary="Modelos HTML guardados (admin)", response_class=Response, responses={**_OBJECT, **error_responses(403)})
 async def list_html(readers: ReaderDep, _: AdminUser) -> Response:
     """`{templates: [{type, size, updated_at}]}` of the stored HTML sheets."""
     rows = await html_templates(readers)
@@ -70,7 +84,15 @@ async def list_html(readers: ReaderDep, _: AdminUser) -> Response:
     return json_response(_encoder.encode({"templates": listed}))
 
 
-@router.get("/html/{template_type}", summary="HTML bruto do modelo (admin)", response_class=Response)
+@router.get(
+    "/html/{template_type}",
+    summary="HTML bruto do modelo (admin)",
+    response_class=Response,
+    responses={
+        "200": {"description": "O HTML", "content": {"text/html": {"schema": {"type": "string"}}}},
+        **error_responses(403, 404),
+    },
+)
 async def raw_html(template_type: TemplateType, readers: ReaderDep, _: AdminUser) -> Response:
     """The stored HTML as `text/html`; 404 when none is stored."""
     html = await html_template(readers, template_type)
@@ -79,7 +101,7 @@ async def raw_html(template_type: TemplateType, readers: ReaderDep, _: AdminUser
     return Response(html, media_type="text/html; charset=utf-8")
 
 
-@router.get("/html/{template_type}/content", summary="Conteúdo do modelo HTML", response_class=Response)
+@router.get("/html/{template_type}/content", summary="Conteúdo do modelo HTML", response_class=Response, responses=_OBJECT)
 async def html_content(template_type: TemplateType, readers: ReaderDep, _: ReadAccess) -> Response:
     """`{html, exists}`; `{html: null, exists: false}` when none is stored (the client then uses its own)."""
     html = await html_template(readers, template_type)

@@ -17,7 +17,7 @@ from readers.materiais_stats import material_groups
 
 from ..deps import ReadAccess, ReaderDep
 from ..errors import ApiError
-from ..responses import json_response
+from ..responses import error_responses, json_content, json_response
 
 __all__ = ["router"]
 
@@ -35,7 +35,10 @@ def _range(data_inicio: date | None, data_fim: date | None) -> tuple[str | None,
     return (data_inicio.isoformat() if data_inicio else None, data_fim.isoformat() if data_fim else None)
 
 
-@router.get("", summary="Consumo de materiais: indicadores e rankings", response_class=Response)
+_DOC = {"200": json_content({"type": "object"}), **error_responses(400)}
+
+
+@router.get("", summary="Consumo de materiais: indicadores e rankings", response_class=Response, responses=_DOC)
 async def material_stats(
     readers: ReaderDep, _: ReadAccess, data_inicio: Start = None, data_fim: End = None, tipo_producao: Tipo = None
 ) -> Response:
@@ -45,7 +48,7 @@ async def material_stats(
     return json_response(_encoder.encode(stats(groups)))
 
 
-@router.get("/evolucao", summary="Consumo de materiais por dia", response_class=Response)
+@router.get("/evolucao", summary="Consumo de materiais por dia", response_class=Response, responses=_DOC)
 async def material_evolution(
     readers: ReaderDep, _: ReadAccess, data_inicio: Start = None, data_fim: End = None, tipo_producao: Tipo = None
 ) -> Response:

@@ -15,25 +15,37 @@ import msgspec
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
+from core.notificacoes import Notificacao
 from readers.notificacoes import last_pedido_id, list_notificacoes
 from writer.protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
 
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
-from ..responses import json_response
+from ..responses import error_responses, json_content, json_response, ref
 
-__all__ = ["router"]
+__all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(prefix="/api/notificacoes", tags=["notificacoes"])
 _encoder = msgspec.json.Encoder()
 
 
-class _Ultimos(msgspec.Struct):
+class Ultimos(msgspec.Struct):
+    """GET /api/notificacoes/ultimos."""
+
     ultimo_id: int
     timestamp: str
 
 
-@router.get("/designer", summary="Notificações do usuário (designer)", response_class=Response)
+SCHEMAS = (Notificacao, Ultimos)
+_MARKED = {"200": json_content({"type": "object"}, "{success, updated}")}
+
+
+@router.get(
+    "/designer",
+    summary="Notificações do usuário (designer)",
+    response_class=Response,
+    responses={"200": json_content({"type": "array", "items": ref("Notificacao")})},
+)
 async def designer_notifications(
     readers: ReaderDep,
     settings: SettingsDep,
@@ -46,13 +58,18 @@ async def designer_notifications(
     return json_response(body)
 
 
-@router.patch("/read-all", summary="Marcar todas como lidas", response_class=Response)
+@router.patch("/read-all", summary="Marcar todas como lidas", response_class=Response, responses=_MARKED)
 async def read_all(request: Request, writer: WriterDep, user: CurrentUser) -> Response:
     """Mark every notification of the caller read: `{success, updated}`."""
     return await send(request, writer, MarkAllNotificacoesRead(user_id=user.id))
 
 
-@router.patch("/{notification_id}/read", summary="Marcar como lida", response_class=Response)
+@router.patch(
+    "/{notification_id}/read",
+    summary="Marcar como lida",
+    response_class=Response,
+    responses={**_MARKED, **error_responses(404)},
+)
 async def read_one(
     notification_id: Annotated[
         str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="uuid (ou id numérico)")
@@ -65,8 +82,10 @@ async def read_one(
     return await send(request, writer, MarkNotificacaoRead(user_id=user.id, notification_id=notification_id))
 
 
-@router.get("/ultimos", summary="Último pedido criado", response_class=Response)
+@router.get(
+    "/ultimos", summary="Último pedido criado", response_class=Response, responses={"200": json_content(ref("Ultimos"))}
+)
 async def ultimos(readers: ReaderDep, _: ReadAccess) -> Response:
     """`{ultimo_id, timestamp}`: the newest pedido id, for pollers that predate the WebSocket feed."""
     now = datetime.now(UTC).replace(tzinfo=None).isoformat()
-    return json_response(_encoder.encode(_Ultimos(await last_pedido_id(readers), now)))
+    return json_response(_encoder.encode(Ultimos(await last_pedido_id(readers), now)))

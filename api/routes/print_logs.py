@@ -15,7 +15,7 @@ import msgspec
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from core.print_logs import decode_print_log
+from core.print_logs import PrinterStats, PrintLog, PrintLogCreate, decode_print_log
 from readers.print_logs import PrintLogFilter, list_print_logs, printer_stats
 from writer.protocol import CreatePrintLog
 
@@ -23,12 +23,14 @@ from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
-from ..responses import json_response
+from ..responses import body_spec, error_responses, json_content, json_response, ref
 
-__all__ = ["router"]
+__all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(prefix="/print-logs", tags=["print-logs"])
 _encoder = msgspec.json.Encoder()
+SCHEMAS = (PrintLogCreate, PrintLog, PrinterStats)
+_LIST = {"200": json_content({"type": "array", "items": ref("PrintLog")})}
 
 PrinterId = Annotated[int, Path(ge=0, le=2**63 - 1, description="Id da máquina (0: sem máquina)")]
 Limit = Annotated[int, Query(ge=1, description="Quantos (no máximo SGP_MAX_PRINT_LOGS)")]
@@ -54,7 +56,7 @@ async def _list(
     return json_response(await list_print_logs(readers, f))
 
 
-@router.get("", summary="Listar impressões (mais recentes primeiro)", response_class=Response)
+@router.get("", summary="Listar impressões (mais recentes primeiro)", response_class=Response, responses=_LIST)
 async def list_logs(
     readers: ReaderDep, settings: SettingsDep, _: ReadAccess, limit: Limit = 100, offset: Offset = 0,
     status_filter: StatusFilter = None, data_inicio: Day = None, data_fim: Day = None,
@@ -63,7 +65,7 @@ async def list_logs(
     return await _list(readers, settings.max_print_logs, None, limit, offset, status_filter, data_inicio, data_fim)
 
 
-@router.get("/printers/{printer_id}", summary="Impressões de uma máquina", response_class=Response)
+@router.get("/printers/{printer_id}", summary="Impressões de uma máquina", response_class=Response, responses=_LIST)
 async def list_printer_logs(
     printer_id: PrinterId, readers: ReaderDep, settings: SettingsDep, _: ReadAccess, limit: Limit = 100,
     offset: Offset = 0, status_filter: StatusFilter = None, data_inicio: Day = None, data_fim: Day = None,
@@ -72,13 +74,25 @@ async def list_printer_logs(
     return await _list(readers, settings.max_print_logs, printer_id, limit, offset, status_filter, data_inicio, data_fim)
 
 
-@router.get("/stats/{printer_id}", summary="Estatísticas de uma máquina", response_class=Response)
+@router.get(
+    "/stats/{printer_id}",
+    summary="Estatísticas de uma máquina",
+    response_class=Response,
+    responses={"200": json_content(ref("PrinterStats"))},
+)
 async def stats(printer_id: PrinterId, readers: ReaderDep, _: ReadAccess) -> Response:
     """Totals by status and the success rate (percent) of one printer."""
     return json_response(_encoder.encode(await printer_stats(readers, printer_id)))
 
 
-@router.post("", summary="Registrar impressão", status_code=201, response_class=Response)
+@router.post(
+    "",
+    summary="Registrar impressão",
+    status_code=201,
+    response_class=Response,
+    openapi_extra=body_spec("PrintLogCreate"),
+    responses={"201": json_content(ref("PrintLog"), "Impressão registrada"), **error_responses(404)},
+)
 async def create_log(
     request: Request, writer: WriterDep, settings: SettingsDep, _: CurrentUser
 ) -> Response:

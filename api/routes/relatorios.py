@@ -18,7 +18,7 @@ from starlette.responses import Response
 from core.fechamento_report import REPORT_TYPES, build_report
 from core.money import format_money
 from core.status import normalize_status
-from core.templates import decode_relatorio_templates
+from core.templates import RelatorioTemplatesPut, decode_relatorio_templates
 from core.text import fold
 from readers.pedidos import json_array
 from readers.reports import RANKING_CATEGORIES, ReportFilter, ranking_rows, report_pedido_docs, statistics_row, trend_rows
@@ -29,12 +29,15 @@ from ..body import read_body
 from ..commands import send
 from ..deps import AdminUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
-from ..responses import json_response
+from ..responses import body_spec, error_responses, json_content, json_response
 
-__all__ = ["router"]
+__all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(tags=["relatorios"])
 _encoder = msgspec.json.Encoder()
+SCHEMAS = (RelatorioTemplatesPut,)
+_OBJECT = {"200": json_content({"type": "object"})}
+_REPORT = {**_OBJECT, **error_responses(400)}
 
 Text = Annotated[str | None, Query(max_length=200)]
 DateText = Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")]
@@ -83,13 +86,19 @@ def _filter(
 # --- templates ---
 
 
-@router.get("/relatorios/templates", summary="Modelos dos relatórios impressos", response_class=Response)
+@router.get("/relatorios/templates", summary="Modelos dos relatórios impressos", response_class=Response, responses=_OBJECT)
 async def get_templates(readers: ReaderDep, _: ReadAccess) -> Response:
     """`{envios, fechamentos}`: stored, or the defaults."""
     return json_response(await template_pair(readers, "relatorio"))
 
 
-@router.put("/relatorios/templates", summary="Salvar modelos dos relatórios", response_class=Response)
+@router.put(
+    "/relatorios/templates",
+    summary="Salvar modelos dos relatórios",
+    response_class=Response,
+    openapi_extra=body_spec("RelatorioTemplatesPut"),
+    responses={**_OBJECT, **error_responses(403)},
+)
 async def put_templates(request: Request, writer: WriterDep, settings: SettingsDep, _: AdminUser) -> Response:
     """Store the templates sent (admins, as the old server required); answers the stored pair."""
     body = await read_body(request, settings.max_body_bytes)
@@ -110,7 +119,7 @@ class _Statistics(msgspec.Struct):
     average_ticket: str
 
 
-@router.get("/relatorios/fechamentos/statistics", summary="Totais do período", response_class=Response)
+@router.get("/relatorios/fechamentos/statistics", summary="Totais do período", response_class=Response, responses=_REPORT)
 async def statistics(
     readers: ReaderDep, _: ReadAccess, start_date: DateText = None, end_date: DateText = None,
     date_mode: DateModeParam = "entrada", status: Text = None, vendedor: Text = None, designer: Text = None,
@@ -124,7 +133,7 @@ async def statistics(
     return json_response(_encoder.encode(body))
 
 
-@router.get("/relatorios/fechamentos/trends", summary="Evolução por período", response_class=Response)
+@router.get("/relatorios/fechamentos/trends", summary="Evolução por período", response_class=Response, responses=_REPORT)
 async def trends(
     readers: ReaderDep, _: ReadAccess, start_date: DateText = None, end_date: DateText = None,
     date_mode: DateModeParam = "entrada", group_by: Literal["day", "week", "month"] = "day", status: Text = None,
@@ -140,7 +149,9 @@ async def trends(
     return json_response(_encoder.encode({"trends": trend}))
 
 
-@router.get("/relatorios/fechamentos/rankings/{category}", summary="Ranking por categoria", response_class=Response)
+@router.get(
+    "/relatorios/fechamentos/rankings/{category}", summary="Ranking por categoria", response_class=Response, responses=_REPORT
+)
 async def rankings(
     category: Annotated[str, Path(description="vendedor, designer, cliente ou tipo_producao")],
     readers: ReaderDep, _: ReadAccess, start_date: DateText = None, end_date: DateText = None,
@@ -163,7 +174,10 @@ async def rankings(
 
 
 @router.get(
-    "/relatorios-fechamentos/pedidos/relatorio-semanal", summary="Pedidos do fechamento", response_class=Response
+    "/relatorios-fechamentos/pedidos/relatorio-semanal",
+    summary="Pedidos do fechamento",
+    response_class=Response,
+    responses={"200": json_content({"type": "array", "items": {"type": "object"}}), **error_responses(400)},
 )
 async def relatorio_semanal(
     readers: ReaderDep, _: ReadAccess, start_date: DateText = None, end_date: DateText = None,
@@ -174,7 +188,9 @@ async def relatorio_semanal(
     return json_response(json_array(await report_pedido_docs(readers, f)))
 
 
-@router.get("/relatorios-fechamentos/pedidos/relatorio", summary="Relatório de fechamento", response_class=Response)
+@router.get(
+    "/relatorios-fechamentos/pedidos/relatorio", summary="Relatório de fechamento", response_class=Response, responses=_REPORT
+)
 async def relatorio(
     readers: ReaderDep, _: ReadAccess, report_type: Annotated[str, Query(max_length=60)] = "sintetico_cliente",
     start_date: DateText = None, end_date: DateText = None, date_mode: DateModeParam = "entrada",

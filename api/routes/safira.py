@@ -14,21 +14,28 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from core.material_stats import stats
-from core.safira import SafiraAnswer, answer_text, decode_question, detect_intent
+from core.safira import SafiraAnswer, SafiraQuestion, answer_text, decode_question, detect_intent
 from readers.materiais_stats import material_groups
 from readers.safira import COUNTING_INTENTS, safira_count
 
 from ..body import read_body
 from ..deps import CurrentUser, ReaderDep, SettingsDep
-from ..responses import json_response
+from ..responses import body_spec, json_content, json_response, ref
 
-__all__ = ["router"]
+__all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(prefix="/safira", tags=["safira"])
 _encoder = msgspec.json.Encoder()
+SCHEMAS = (SafiraQuestion, SafiraAnswer)
 
 
-@router.post("/ask", summary="Perguntar à Safira", response_class=Response)
+@router.post(
+    "/ask",
+    summary="Perguntar à Safira",
+    response_class=Response,
+    openapi_extra=body_spec("SafiraQuestion"),
+    responses={"200": json_content(ref("SafiraAnswer"))},
+)
 async def ask(request: Request, readers: ReaderDep, settings: SettingsDep, _: CurrentUser) -> Response:
     """`{recognized, intent, answer, meta}`; always 200 for a well-formed question."""
     question = decode_question(await read_body(request, settings.max_body_bytes)).question

@@ -25,12 +25,12 @@ from .cors import CORS_EXPOSE, CORS_HEADERS, CORS_METHODS, cors_origins
 from .paths import StripTrailingSlash, mount
 from .errors import install_error_handlers
 from .auth import Authenticator
-from .deps import fichas_access, pedidos_access
+from .deps import fichas_access, pedidos_access, records_access
 from .routes import auth as auth_routes
 from .feed import FeedHub
 from .metrics import RequestObserver, WorkerMetrics
 from .routes import art, fichas, fichas_templates, health, materiais_stats, media, notificacoes, ops, pedidos
-from .routes import print_logs, relatorios, safira, users, ws
+from .routes import print_logs, records, relatorios, safira, users, ws
 from .state import WorkerState
 
 __all__ = ["create_app"]
@@ -139,6 +139,10 @@ def create_app(settings: Settings) -> FastAPI:
     mount(app, safira.router)
     mount(app, ws.router)
     mount(app, ops.router)
+    # Catalogs last: a fixed path another router declares under a family's prefix
+    # (e.g. /materiais/stats) must match before the catalog's /{record_id}.
+    for router in records.routers():
+        mount(app, router, dependencies=[Depends(records_access)])
     _install_openapi(app)
     return app
 
@@ -179,7 +183,9 @@ def _install_openapi(app: FastAPI) -> None:
             schema = default_openapi()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(openapi_schemas())
-            components.update(_struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS))
+            components.update(
+                _struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS, *records.SCHEMAS)
+            )
             components.update(
                 _struct_schemas(
                     *art.SCHEMAS, *print_logs.SCHEMAS, *notificacoes.SCHEMAS, *safira.SCHEMAS,

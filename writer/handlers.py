@@ -35,9 +35,11 @@ from .protocol import (
     ChangePassword,
     CreateFicha,
     CreatePedido,
+    CreateRecord,
     CreateUser,
     DeleteFicha,
     DeletePedido,
+    DeleteRecord,
     Event,
     MarkAllNotificacoesRead,
     MarkNotificacaoRead,
@@ -46,6 +48,7 @@ from .protocol import (
     PutTemplates,
     CreatePrintLog,
     SetArtStatus,
+    PatchRecord,
     RevokedToken,
     RevokeToken,
     UpdateUser,
@@ -80,6 +83,9 @@ class _EventMessage(msgspec.Struct, omit_defaults=True):
     order: msgspec.Raw | None = None
     ficha_id: int | None = None
     ficha: msgspec.Raw | None = None
+    resource: str | None = None  # catalog events: the family ("vendedores"), its record id and JSON
+    record_id: int | None = None
+    record: msgspec.Raw | None = None
 
 
 _json = msgspec.json.Encoder()
@@ -106,6 +112,9 @@ class Context:
         *,
         ficha_id: int | None = None,
         ficha_json: bytes | None = None,
+        resource: str | None = None,
+        record_id: int | None = None,
+        record_json: bytes | None = None,
     ) -> int:
         """Append an event to the log (same transaction) and return its seq."""
         seq = self.seqs.last_seq + 1
@@ -119,6 +128,9 @@ class Context:
                 order=msgspec.Raw(order_json) if order_json is not None else None,
                 ficha_id=ficha_id,
                 ficha=msgspec.Raw(ficha_json) if ficha_json is not None else None,
+                resource=resource,
+                record_id=record_id,
+                record=msgspec.Raw(record_json) if record_json is not None else None,
             )
         )
         self.conn.execute(
@@ -310,7 +322,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import art, fichas, notificacoes, print_logs, templates, users  # they build on Context and Outcome
+    from . import art, fichas, notificacoes, print_logs, records, templates, users  # they build on Context and Outcome
     match command:
         case CreatePedido():
             return create_pedido(ctx.conn, command, ctx)
@@ -326,6 +338,12 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return fichas.patch_ficha(ctx, command)
         case DeleteFicha():
             return fichas.delete_ficha(ctx, command)
+        case CreateRecord():
+            return records.create_record(ctx, command)
+        case PatchRecord():
+            return records.patch_record(ctx, command)
+        case DeleteRecord():
+            return records.delete_record(ctx, command)
         case CreateUser():
             return users.create_user(ctx, command)
         case UpdateUser():

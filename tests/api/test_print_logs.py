@@ -54,6 +54,18 @@ def test_item_logs_carry_item_details_and_are_updated_not_duplicated(client: htt
     assert [(entry["id"], entry["status"], entry["item_descricao"]) for entry in mine] == [(first["id"], "reprint", "Lona")]
 
 
+def test_logs_name_the_machine_from_the_catalog(client: httpx.Client) -> None:
+    r = client.post("/maquinas/", json={"name": "Mimaki JV5", "active": True})
+    assert r.status_code == 201, r.text
+    machine_id = r.json()["id"]
+    pedido = create(client, "Com máquina")
+    logged = log(client, printer_id=machine_id, pedido_id=pedido["id"]).json()
+    assert logged["printer_name"] == "Mimaki JV5"
+    listed = client.get(f"/print-logs/printers/{machine_id}").json()
+    assert [(e["id"], e["printer_name"]) for e in listed] == [(logged["id"], "Mimaki JV5")]
+    assert client.get(f"/print-logs/stats/{machine_id}").json()["printer_name"] == "Mimaki JV5"
+
+
 def test_list_filters_newest_first_and_stats(client: httpx.Client) -> None:
     pedido = create(client, "Filtros")
     ids = [log(client, printer_id=3, pedido_id=pedido["id"], status=s).json()["id"] for s in ("success", "error", "success")]

@@ -18,6 +18,7 @@ import argparse
 import json
 import random
 import secrets
+import shutil
 import statistics
 import sys
 import time
@@ -116,11 +117,20 @@ def main() -> int:
     parser.add_argument("--pedidos", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cache", type=Path, default=None, help="reuse (or create) a seeded database file here")
     args = parser.parse_args()
     password = secrets.token_urlsafe(18)
     server = BenchServer(workers=args.workers, env={"SGP_ADMIN_PASSWORD": password})
-    seconds = seed(server.data_dir / "sgp.sqlite3", args.pedidos)
-    print(f"seeded {args.pedidos} pedidos (+ {args.pedidos} print logs) in {seconds:.1f} s")
+    db_path = server.data_dir / "sgp.sqlite3"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    if args.cache is not None and args.cache.exists():
+        shutil.copyfile(args.cache, db_path)
+        print(f"copied the seeded database {args.cache}")
+    else:
+        seconds = seed(db_path, args.pedidos)
+        print(f"seeded {args.pedidos} pedidos (+ {args.pedidos} print logs) in {seconds:.1f} s")
+        if args.cache is not None:
+            shutil.copyfile(db_path, args.cache)
     server.start()
     try:
         base = f"http://127.0.0.1:{server.port}"

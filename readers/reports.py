@@ -51,25 +51,27 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _where(conn: sqlite3.Connection, f: ReportFilter, params: list[Any]) -> str:
-    """The WHERE over `report_pedidos AS rp`; the date range is the indexed part."""
+def _where(conn: sqlite3.Connection, f: ReportFilter, params: list[Any], t: str = "rp") -> str:
+    """The WHERE over `report_pedidos AS rp` or `report_itens AS ri` (`t`); the date range is the key's prefix."""
     if f.date_mode == "qualquer":
-        entrada = date_range("rp.data_entrada", f.start, f.end, params)
-        entrega = date_range("rp.data_entrega", f.start, f.end, params)
+        entrada = date_range(f"{t}.data_entrada", f.start, f.end, params)
+        entrega = date_range(f"{t}.data_entrega", f.start, f.end, params)
         clauses = [f"(({entrada}) OR ({entrega}))"]
     else:
-        clauses = [date_range(f"rp.data_{f.date_mode}", f.start, f.end, params)]
+        clauses = [date_range(f"{t}.data_{f.date_mode}", f.start, f.end, params)]
     if f.status is not None:
-        clauses.append("rp.status = ?")
+        clauses.append(f"{t}.status = ?")
         params.append(f.status)
     if f.cliente:
-        clauses.append("rp.cliente_busca LIKE ? ESCAPE '\\'")
+        clauses.append(f"{t}.cliente_busca LIKE ? ESCAPE '\\'")
         params.append(f"%{_like_escape(f.cliente)}%")
     for column in ("vendedor", "designer"):
         wanted = getattr(f, column)
         if wanted:
             names = in_list(spellings(conn, column, wanted), params)
-            clauses.append(f"EXISTS (SELECT 1 FROM report_itens AS ri WHERE ri.pedido_id = rp.pedido_id AND ri.{column} IN {names})")
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM report_itens AS x WHERE x.pedido_id = {t}.pedido_id AND x.{column} IN {names})"
+            )
     return " AND ".join(clauses)
 
 
@@ -107,7 +109,7 @@ async def trend_rows(pool: ReaderPool, f: ReportFilter, group_by: str) -> list[t
 
 def _ranking(conn: sqlite3.Connection, f: ReportFilter, category: str, limit: int) -> list[tuple[str, int, int, int]]:
     params: list[Any] = []
-    where = _where(conn, f, params)
+    where = _where(conn, f, params, "rp" if category == "cliente" else "ri")
     if category == "cliente":
         rows = conn.execute(
             "SELECT max(rp.cliente), rp.cliente_busca, count(*), sum(n_itens), sum(total_cents) "
@@ -126,8 +128,7 @@ def _ranking(conn: sqlite3.Connection, f: ReportFilter, category: str, limit: in
         rows = conn.execute(
             f"WITH names (spelling, key) AS (VALUES {names}) "
             f"SELECT max(ri.{category}), count(DISTINCT ri.pedido_id), count(*), sum(ri.valor_cents) "
-            "FROM report_pedidos AS rp JOIN report_itens AS ri ON ri.pedido_id = rp.pedido_id "
-            f"JOIN names ON names.spelling = ri.{category} WHERE {where} GROUP BY names.key",
+            f"FROM report_itens AS ri JOIN names ON names.spelling = ri.{category} WHERE {where} GROUP BY names.key",
             [*keys, *params],
         ).fetchall()
         ranked = [tuple(r) for r in rows]

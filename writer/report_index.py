@@ -38,9 +38,9 @@ def _fill(ref: str, where: str = "") -> str:
         f"coalesce(json_array_length({doc}, '$.items'), 0)"
     )
     items = (
-        "INSERT INTO report_itens (pedido_id, idx, data_entrada, data_entrega, status, tipo_producao, designer, "
-        "vendedor, tecido, valor_cents, consumo_m2, overloque, elastico, ilhos, emenda, qtd_ilhos) "
-        f"SELECT {ref}.id, j.key, {ref}.data_entrada, {ref}.data_entrega, {ref}.status, "
+        "INSERT INTO report_itens (pedido_id, idx, data_entrada, data_entrega, status, cliente_busca, tipo_producao, "
+        "designer, vendedor, tecido, valor_cents, consumo_m2, overloque, elastico, ilhos, emenda, qtd_ilhos) "
+        f"SELECT {ref}.id, j.key, {ref}.data_entrada, {ref}.data_entrega, {ref}.status, {ref}.cliente_busca, "
         f"{text('tipo_producao')}, {text('designer')}, {text('vendedor')}, {text('tecido')}, "
         f"{money(item, 'valor_unitario')} * {item_quantity(item)}, "
         f"{consumption_m2(item)}, {flag('overloque')}, {flag('elastico')}, {flag('ilhos')}, "
@@ -52,12 +52,16 @@ def _fill(ref: str, where: str = "") -> str:
     return f"{pedido};\n{items} FROM json_each({doc}, '$.items') AS j;\n"
 
 
-_CLEAR = "DELETE FROM report_itens WHERE pedido_id = OLD.id;\nDELETE FROM report_pedidos WHERE pedido_id = OLD.id;\n"
+# By primary key: the rows were written with the pedido's data_entrada of that time, OLD's.
+_CLEAR = (
+    "DELETE FROM report_itens WHERE data_entrada = OLD.data_entrada AND pedido_id = OLD.id;\n"
+    "DELETE FROM report_pedidos WHERE data_entrada = OLD.data_entrada AND pedido_id = OLD.id;\n"
+)
 
 REPORT_INDEX_DDL = f"""
     CREATE TABLE report_pedidos (
-        pedido_id     INTEGER PRIMARY KEY,
-        data_entrada  TEXT NOT NULL,
+        data_entrada  TEXT NOT NULL,        -- first in the key: a date range is one contiguous read
+        pedido_id     INTEGER NOT NULL,
         data_entrega  TEXT,
         status        TEXT NOT NULL,
         cliente       TEXT NOT NULL,
@@ -65,15 +69,17 @@ REPORT_INDEX_DDL = f"""
         total_cents   INTEGER NOT NULL,
         frete_cents   INTEGER NOT NULL,
         itens_cents   INTEGER NOT NULL,
-        n_itens       INTEGER NOT NULL
-    );
+        n_itens       INTEGER NOT NULL,
+        PRIMARY KEY (data_entrada, pedido_id)
+    ) WITHOUT ROWID;
 
     CREATE TABLE report_itens (
+        data_entrada  TEXT NOT NULL,        -- first in the key: a date range is one contiguous read
         pedido_id     INTEGER NOT NULL,
         idx           INTEGER NOT NULL,
-        data_entrada  TEXT NOT NULL,
         data_entrega  TEXT,
         status        TEXT NOT NULL,
+        cliente_busca TEXT NOT NULL,
         tipo_producao TEXT,
         designer      TEXT,
         vendedor      TEXT,
@@ -85,7 +91,7 @@ REPORT_INDEX_DDL = f"""
         ilhos         INTEGER NOT NULL,
         emenda        INTEGER NOT NULL,
         qtd_ilhos     INTEGER NOT NULL,
-        PRIMARY KEY (pedido_id, idx)
+        PRIMARY KEY (data_entrada, pedido_id, idx)
     ) WITHOUT ROWID;
 
     {_fill("p", where="all")}
@@ -100,9 +106,15 @@ REPORT_INDEX_DDL = f"""
 """
 
 REPORT_INDEXES: dict[str, str] = {
-    "idx_report_pedidos_entrada": "CREATE INDEX idx_report_pedidos_entrada ON report_pedidos (data_entrada)",
-    "idx_report_pedidos_entrega": "CREATE INDEX idx_report_pedidos_entrega ON report_pedidos (data_entrega)",
-    "idx_report_itens_entrada": "CREATE INDEX idx_report_itens_entrada ON report_itens (data_entrada)",
+    # date_mode=entrega reads by delivery date: covering, so no lookup into the table per pedido.
+    "idx_report_pedidos_entrega": (
+        "CREATE INDEX idx_report_pedidos_entrega ON report_pedidos "
+        "(data_entrega, status, total_cents, frete_cents, itens_cents, n_itens)"
+    ),
+    "idx_report_pedidos_id": "CREATE INDEX idx_report_pedidos_id ON report_pedidos (pedido_id)",
+    "idx_report_itens_pedido": "CREATE INDEX idx_report_itens_pedido ON report_itens (pedido_id)",
+    "idx_report_itens_entrega": "CREATE INDEX idx_report_itens_entrega ON report_itens (data_entrega)",
+    # The art panel: a designer's items by date; the distinct names of the name filters.
     "idx_report_itens_designer": "CREATE INDEX idx_report_itens_designer ON report_itens (designer, data_entrada)",
     "idx_report_itens_vendedor": "CREATE INDEX idx_report_itens_vendedor ON report_itens (vendedor)",
 }

@@ -33,7 +33,7 @@ def _create(conn: sqlite3.Connection, seqs: Sequences, **fields: object) -> int:
 
 def _rows(conn: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
     pedidos = conn.execute(
-        "SELECT pedido_id, status, total_cents, frete_cents, itens_cents, n_itens FROM report_pedidos"
+        "SELECT pedido_id, status, total_cents, frete_cents, itens_cents, n_itens FROM report_pedidos ORDER BY pedido_id"
     ).fetchall()
     itens = conn.execute(
         "SELECT pedido_id, idx, designer, vendedor, tecido, valor_cents, consumo_m2, overloque, ilhos, emenda, qtd_ilhos "

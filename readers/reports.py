@@ -69,9 +69,8 @@ def _where(conn: sqlite3.Connection, f: ReportFilter, params: list[Any], t: str 
         wanted = getattr(f, column)
         if wanted:
             names = in_list(spellings(conn, column, wanted), params)
-            clauses.append(
-                f"EXISTS (SELECT 1 FROM report_itens AS x WHERE x.pedido_id = {t}.pedido_id AND x.{column} IN {names})"
-            )
+            # Not correlated: SQLite builds the set of pedido ids once (idx_report_itens_<column>).
+            clauses.append(f"{t}.pedido_id IN (SELECT x.pedido_id FROM report_itens AS x WHERE x.{column} IN {names})")
     return " AND ".join(clauses)
 
 
@@ -118,22 +117,34 @@ def _ranking(conn: sqlite3.Connection, f: ReportFilter, category: str, limit: in
         ).fetchall()
         ranked = [(name, pedidos, items, revenue) for name, _key, pedidos, items, revenue in rows]
     else:
-        # An item's value is its unit price times its units. Spellings of a name ("Júlia", "JULIA")
-        # are one key: the few distinct spellings are folded here and joined in, so SQL does the sums.
-        spelled = conn.execute(f"SELECT DISTINCT {category} FROM report_itens WHERE {category} IS NOT NULL").fetchall()
-        if not spelled:
-            return []
-        keys: list[Any] = [v for (name,) in spelled for v in (name, fold(name))]
-        names = ", ".join(["(?, ?)"] * len(spelled))
-        rows = conn.execute(
-            f"WITH names (spelling, key) AS (VALUES {names}) "
-            f"SELECT max(ri.{category}), count(DISTINCT ri.pedido_id), count(*), sum(ri.valor_cents) "
-            f"FROM report_itens AS ri JOIN names ON names.spelling = ri.{category} WHERE {where} GROUP BY names.key",
-            [*keys, *params],
-        ).fetchall()
-        ranked = [tuple(r) for r in rows]
+        ranked = _item_ranking(conn, category, where, params)
     ranked.sort(key=lambda r: (-r[3], -r[1], r[0]))
     return ranked[:limit]
+
+
+# Up to this many spellings of the names are folded inside the query (exact pedido counts); past it,
+# each spelling is summed by SQL and spellings are merged here (a pedido with items under two
+# spellings of one name would then count twice).
+_CASE_SPELLINGS = 64
+
+
+def _item_ranking(conn: sqlite3.Connection, category: str, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Item-level ranking rows: an item's value is its unit price times its units; spellings of a name are one."""
+    spelled = [name for (name,) in conn.execute(f"SELECT DISTINCT {category} FROM report_itens WHERE {category} IS NOT NULL")]
+    if not spelled:
+        return []
+    select = f"SELECT max(ri.{category}), count(DISTINCT ri.pedido_id), count(*), sum(ri.valor_cents) FROM report_itens AS ri"
+    where = f"{where} AND ri.{category} IS NOT NULL"
+    if len(spelled) <= _CASE_SPELLINGS:
+        # A CASE keeps this one scan of the date range (a join would walk an index once per spelling).
+        key = f"CASE ri.{category} " + " ".join("WHEN ? THEN ?" for _ in spelled) + " END"
+        keys = [v for name in spelled for v in (name, fold(name))]
+        return [tuple(r) for r in conn.execute(f"{select} WHERE {where} GROUP BY {key}", [*params, *keys])]
+    merged: dict[str, list[Any]] = {}
+    for name, pedidos, items, revenue in conn.execute(f"{select} WHERE {where} GROUP BY ri.{category}", params):
+        entry = merged.setdefault(fold(name), [name, 0, 0, 0])
+        entry[1:] = [entry[1] + pedidos, entry[2] + items, entry[3] + revenue]
+    return [tuple(e) for e in merged.values()]
 
 
 async def ranking_rows(pool: ReaderPool, f: ReportFilter, category: str, limit: int) -> list[tuple[str, int, int, int]]:

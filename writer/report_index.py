@@ -116,5 +116,5 @@ REPORT_INDEXES: dict[str, str] = {
     "idx_report_itens_entrega": "CREATE INDEX idx_report_itens_entrega ON report_itens (data_entrega)",
     # The art panel: a designer's items by date; the distinct names of the name filters.
     "idx_report_itens_designer": "CREATE INDEX idx_report_itens_designer ON report_itens (designer, data_entrada)",
-    "idx_report_itens_vendedor": "CREATE INDEX idx_report_itens_vendedor ON report_itens (vendedor)",
+    "idx_report_itens_vendedor": "CREATE INDEX idx_report_itens_vendedor ON report_itens (vendedor, data_entrada)",
 }

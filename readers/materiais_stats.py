@@ -17,17 +17,20 @@ MaterialGroup = tuple[str, str, str, int, float, int, int, int, int, int, int]
 
 def _groups(conn: sqlite3.Connection, start: str | None, end: str | None, tipo: str | None) -> list[MaterialGroup]:
     params: list[Any] = []
-    where = date_range("ri.data_entrada", start, end, params)  # idx_report_itens_entrada
+    where = date_range("ri.data_entrada", start, end, params)
     if tipo is not None:
         where += " AND ri.tipo_producao = ?"
         params.append(tipo)
-    return conn.execute(
-        "SELECT substr(ri.data_entrada, 1, 10) AS d, coalesce(ri.tecido, '') AS t, coalesce(ri.tipo_producao, '') AS k, "
+    rows = conn.execute(
+        # Grouped in idx_report_itens_materiais order (no sort); a stored datetime is cut to its day in Python.
+        "SELECT ri.data_entrada, coalesce(ri.tecido, ''), coalesce(ri.tipo_producao, ''), "
         "count(*), sum(ri.consumo_m2), sum(ri.overloque), sum(ri.elastico), sum(ri.ilhos), sum(ri.emenda), "
         "sum(ri.qtd_ilhos > 0), sum(ri.qtd_ilhos) "
-        f"FROM report_itens AS ri WHERE {where} AND ri.status != 'cancelado' GROUP BY d, t, k",
+        f"FROM report_itens AS ri WHERE {where} AND ri.status != 'cancelado' "
+        "GROUP BY ri.data_entrada, ri.tecido, ri.tipo_producao",
         params,
     ).fetchall()
+    return [(d[:10], *rest) for d, *rest in rows]  # type: ignore[misc]
 
 
 async def material_groups(

@@ -20,6 +20,7 @@ __all__ = [
     "RANKING_CATEGORIES",
     "ReportFilter",
     "ranking_rows",
+    "report_units",
     "report_pedido_docs",
     "statistics_row",
     "trend_rows",
@@ -167,3 +168,27 @@ def _docs(conn: sqlite3.Connection, f: ReportFilter) -> list[bytes]:
 async def report_pedido_docs(pool: ReaderPool, f: ReportFilter) -> list[bytes]:
     """The stored JSON of every matching pedido, oldest first (the closing report reads them raw)."""
     return await pool.read(_docs, f)
+
+
+# (pedido_id, numero, cliente, forma_envio, data_entrada, data_entrega, frete cents,
+#  item index or None, descricao, tipo_producao, designer, vendedor, item value cents or None)
+ReportUnit = tuple[Any, ...]
+
+
+def _units(conn: sqlite3.Connection, f: ReportFilter) -> list[ReportUnit]:
+    params: list[Any] = []
+    where = _where(conn, f, params)
+    order = "rp.data_entrega" if f.date_mode == "entrega" else "rp.data_entrada"
+    return conn.execute(
+        "SELECT rp.pedido_id, rp.numero, rp.cliente, rp.forma_envio, rp.data_entrada, rp.data_entrega, "
+        "rp.frete_cents, ri.idx, ri.descricao, ri.tipo_producao, ri.designer, ri.vendedor, ri.valor_cents "
+        "FROM report_pedidos AS rp LEFT JOIN report_itens AS ri "
+        "ON ri.data_entrada = rp.data_entrada AND ri.pedido_id = rp.pedido_id "
+        f"WHERE {where} ORDER BY {order}, rp.pedido_id, ri.idx",
+        params,
+    ).fetchall()
+
+
+async def report_units(pool: ReaderPool, f: ReportFilter) -> list[ReportUnit]:
+    """One row per item of each matching pedido (one with a NULL item for a pedido without items)."""
+    return await pool.read(_units, f)

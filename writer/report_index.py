@@ -31,17 +31,18 @@ def _fill(ref: str, where: str = "") -> str:
         return f"coalesce(json_extract({item}, '$.acabamento.{field}'), 0) = 1"
 
     pedido = (
-        "INSERT INTO report_pedidos (pedido_id, data_entrada, data_entrega, status, cliente, cliente_busca, "
-        "total_cents, frete_cents, itens_cents, n_itens) "
-        f"SELECT {ref}.id, {ref}.data_entrada, {ref}.data_entrega, {ref}.status, {ref}.cliente, {ref}.cliente_busca, "
+        "INSERT INTO report_pedidos (pedido_id, data_entrada, data_entrega, status, numero, cliente, cliente_busca, "
+        "forma_envio, total_cents, frete_cents, itens_cents, n_itens) "
+        f"SELECT {ref}.id, {ref}.data_entrada, {ref}.data_entrega, {ref}.status, {ref}.numero, {ref}.cliente, "
+        f"{ref}.cliente_busca, nullif(trim(json_extract({doc}, '$.forma_envio')), ''), "
         f"{money(doc, 'valor_total')}, {money(doc, 'valor_frete')}, {money(doc, 'valor_itens')}, "
         f"coalesce(json_array_length({doc}, '$.items'), 0)"
     )
     items = (
         "INSERT INTO report_itens (pedido_id, idx, data_entrada, data_entrega, status, cliente_busca, tipo_producao, "
-        "designer, vendedor, tecido, valor_cents, consumo_m2, overloque, elastico, ilhos, emenda, qtd_ilhos) "
+        "designer, vendedor, tecido, descricao, valor_cents, consumo_m2, overloque, elastico, ilhos, emenda, qtd_ilhos) "
         f"SELECT {ref}.id, j.key, {ref}.data_entrada, {ref}.data_entrega, {ref}.status, {ref}.cliente_busca, "
-        f"{text('tipo_producao')}, {text('designer')}, {text('vendedor')}, {text('tecido')}, "
+        f"{text('tipo_producao')}, {text('designer')}, {text('vendedor')}, {text('tecido')}, {text('descricao')}, "
         f"{money(item, 'valor_unitario')} * {item_quantity(item)}, "
         f"{consumption_m2(item)}, {flag('overloque')}, {flag('elastico')}, {flag('ilhos')}, "
         f"coalesce(json_extract({item}, '$.emenda'), '') NOT IN ('', 'sem-emenda'), "
@@ -64,8 +65,10 @@ REPORT_INDEX_DDL = f"""
         pedido_id     INTEGER NOT NULL,
         data_entrega  TEXT,
         status        TEXT NOT NULL,
+        numero        TEXT NOT NULL,
         cliente       TEXT NOT NULL,
         cliente_busca TEXT NOT NULL,
+        forma_envio   TEXT,
         total_cents   INTEGER NOT NULL,
         frete_cents   INTEGER NOT NULL,
         itens_cents   INTEGER NOT NULL,
@@ -84,6 +87,7 @@ REPORT_INDEX_DDL = f"""
         designer      TEXT,
         vendedor      TEXT,
         tecido        TEXT,
+        descricao     TEXT,
         valor_cents   INTEGER NOT NULL,
         consumo_m2    REAL NOT NULL,
         overloque     INTEGER NOT NULL,
@@ -117,4 +121,9 @@ REPORT_INDEXES: dict[str, str] = {
     # The art panel: a designer's items by date; the distinct names of the name filters.
     "idx_report_itens_designer": "CREATE INDEX idx_report_itens_designer ON report_itens (designer, data_entrada)",
     "idx_report_itens_vendedor": "CREATE INDEX idx_report_itens_vendedor ON report_itens (vendedor, data_entrada)",
+    # Materials report: covering, in group order, so a year is one index read without a sort.
+    "idx_report_itens_materiais": (
+        "CREATE INDEX idx_report_itens_materiais ON report_itens (data_entrada, tecido, tipo_producao, status, "
+        "consumo_m2, overloque, elastico, ilhos, emenda, qtd_ilhos)"
+    ),
 }

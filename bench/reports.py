@@ -37,6 +37,8 @@ from writer.handlers import Context, Sequences, create_pedido
 from writer.print_logs import insert_print_log
 from writer.protocol import CreatePedido
 
+__all__ = ["seed", "main"]
+
 DESIGNERS = ("Júlia", "Rui", "Ana Arte", "Bruno", "Carla", "Dora", "Edu", "Fabi")
 VENDEDORES = ("Carlos", "Dani", "Gil", "Hugo", "Iara")
 TECIDOS = ("Oxford", "Tactel", "Microfibra", "Lona fosca", "Lona brilho", "Helanca", "Cetim", "Voil", "Gabardine", "Sarja")

@@ -41,9 +41,8 @@ REPORT_TYPES: dict[str, tuple[str, ...]] = {
 }
 _EMPTY_LABEL = {"designer": "Sem designer", "vendedor": "Sem vendedor", "entrega": "Sem forma de envio"}
 # A report row of readers.reports.report_units, by position.
-_PEDIDO, _NUMERO, _CLIENTE, _ENVIO, _ENTRADA, _ENTREGA, _FRETE, _IDX, _DESCRICAO, _TIPO, _DESIGNER, _VENDEDOR, _VALOR = (
-    range(13)
-)
+(_PEDIDO, _NUMERO, _CLIENTE, _ENVIO, _ENTRADA, _ENTREGA, _FRETE,
+ _IDX, _DESCRICAO, _TIPO, _DESIGNER, _VENDEDOR, _VALOR) = range(13)  # fmt: skip
 _COLUMN = {"cliente": _CLIENTE, "entrega": _ENVIO, "designer": _DESIGNER, "vendedor": _VENDEDOR,
            "data_entrada": _ENTRADA, "data_entrega": _ENTREGA}  # fmt: skip
 Unit = tuple[Sequence[Any], int, int]  # the row, its freight share (cents), its service value (cents)

@@ -110,7 +110,8 @@ class RelatorioTemplatesPut(Struct, kw_only=True):
 
 
 def _field(id_: str, label: str, key: str, x: float, y: float, w: float, h: float, **extra: Any) -> FichaField:
-    return FichaField(id=id_, type=extra.pop("type", "text"), label=label, key=key, x=x, y=y, width=w, height=h, **extra)
+    kind = extra.pop("type", "text")
+    return FichaField(id=id_, type=kind, label=label, key=key, x=x, y=y, width=w, height=h, **extra)
 
 
 def _ficha_default(kind: str) -> FichaTemplate:

@@ -26,7 +26,8 @@ def _designer_items(
     # idx_report_itens_designer finds the page; only those items are taken out of their pedidos' JSON.
     rows = conn.execute(
         "SELECT p.id, p.numero, p.cliente, p.data_entrada, p.data_entrega, p.status, p.prioridade_rank, ri.idx, "
-        f"json_extract({DOC}, '$.items[' || ri.idx || ']') FROM report_itens AS ri JOIN pedidos AS p ON p.id = ri.pedido_id "
+        f"json_extract({DOC}, '$.items[' || ri.idx || ']') "
+        "FROM report_itens AS ri JOIN pedidos AS p ON p.id = ri.pedido_id "
         f"WHERE ri.designer IN {names} AND {dated} AND ri.status NOT IN ({_CLOSED}) "
         "ORDER BY ri.data_entrada DESC, ri.pedido_id DESC, ri.idx LIMIT ? OFFSET ?",
         (*params, limit, offset),

@@ -131,10 +131,14 @@ _CASE_SPELLINGS = 64
 
 def _item_ranking(conn: sqlite3.Connection, category: str, where: str, params: list[Any]) -> list[tuple[Any, ...]]:
     """Item-level ranking rows: an item's value is its unit price times its units; spellings of a name are one."""
-    spelled = [name for (name,) in conn.execute(f"SELECT DISTINCT {category} FROM report_itens WHERE {category} IS NOT NULL")]
+    distinct = f"SELECT DISTINCT {category} FROM report_itens WHERE {category} IS NOT NULL"
+    spelled = [name for (name,) in conn.execute(distinct)]
     if not spelled:
         return []
-    select = f"SELECT max(ri.{category}), count(DISTINCT ri.pedido_id), count(*), sum(ri.valor_cents) FROM report_itens AS ri"
+    select = (
+        f"SELECT max(ri.{category}), count(DISTINCT ri.pedido_id), count(*), sum(ri.valor_cents) "
+        "FROM report_itens AS ri"
+    )
     where = f"{where} AND ri.{category} IS NOT NULL"
     if len(spelled) <= _CASE_SPELLINGS:
         # A CASE keeps this one scan of the date range (a join would walk an index once per spelling).

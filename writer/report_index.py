@@ -40,7 +40,8 @@ def _fill(ref: str, where: str = "") -> str:
     )
     items = (
         "INSERT INTO report_itens (pedido_id, idx, data_entrada, data_entrega, status, cliente_busca, tipo_producao, "
-        "designer, vendedor, tecido, descricao, valor_cents, consumo_m2, overloque, elastico, ilhos, emenda, qtd_ilhos) "
+        "designer, vendedor, tecido, descricao, valor_cents, consumo_m2, overloque, elastico, ilhos, emenda, "
+        "qtd_ilhos) "
         f"SELECT {ref}.id, j.key, {ref}.data_entrada, {ref}.data_entrega, {ref}.status, {ref}.cliente_busca, "
         f"{text('tipo_producao')}, {text('designer')}, {text('vendedor')}, {text('tecido')}, {text('descricao')}, "
         f"{money(item, 'valor_unitario')} * {item_quantity(item)}, "

@@ -76,7 +76,12 @@ async def put_html(request: Request, writer: WriterDep, settings: SettingsDep, _
     return await send(request, writer, PutTemplates(kind="ficha_html", docs=docs), body)
 
 
-@router.get("/html", summary="Modelos HTML guardados (admin)", response_class=Response, responses={**_OBJECT, **error_responses(403)})
+@router.get(
+    "/html",
+    summary="Modelos HTML guardados (admin)",
+    response_class=Response,
+    responses={**_OBJECT, **error_responses(403)},
+)
 async def list_html(readers: ReaderDep, _: AdminUser) -> Response:
     """`{templates: [{type, size, updated_at}]}` of the stored HTML sheets."""
     rows = await html_templates(readers)
@@ -101,8 +106,11 @@ async def raw_html(template_type: TemplateType, readers: ReaderDep, _: AdminUser
     return Response(html, media_type="text/html; charset=utf-8")
 
 
-@router.get("/html/{template_type}/content", summary="Conteúdo do modelo HTML", response_class=Response, responses=_OBJECT)
+@router.get(
+    "/html/{template_type}/content", summary="Conteúdo do modelo HTML", response_class=Response, responses=_OBJECT
+)
 async def html_content(template_type: TemplateType, readers: ReaderDep, _: ReadAccess) -> Response:
     """`{html, exists}`; `{html: null, exists: false}` when none is stored (the client then uses its own)."""
     html = await html_template(readers, template_type)
-    return json_response(_encoder.encode(_Content(html=html, exists=html is not None)), headers={"Cache-Control": "no-store"})
+    body = _encoder.encode(_Content(html=html, exists=html is not None))
+    return json_response(body, headers={"Cache-Control": "no-store"})

@@ -54,8 +54,8 @@ async def designer_notifications(
     limit: Annotated[int, Query(ge=1, description="Quantas (limitado a SGP_MAX_NOTIFICACOES)")] = 50,
 ) -> Response:
     """The caller's notifications, newest first; unread only unless `include_read=true`."""
-    body = await list_notificacoes(readers, user.id, include_read=include_read, limit=min(limit, settings.max_notificacoes))
-    return json_response(body)
+    limit = min(limit, settings.max_notificacoes)
+    return json_response(await list_notificacoes(readers, user.id, include_read=include_read, limit=limit))
 
 
 @router.patch("/read-all", summary="Marcar todas como lidas", response_class=Response, responses=_MARKED)
@@ -83,7 +83,10 @@ async def read_one(
 
 
 @router.get(
-    "/ultimos", summary="Último pedido criado", response_class=Response, responses={"200": json_content(ref("Ultimos"))}
+    "/ultimos",
+    summary="Último pedido criado",
+    response_class=Response,
+    responses={"200": json_content(ref("Ultimos"))},
 )
 async def ultimos(readers: ReaderDep, _: ReadAccess) -> Response:
     """`{ultimo_id, timestamp}`: the newest pedido id, for pollers that predate the WebSocket feed."""

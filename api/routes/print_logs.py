@@ -44,7 +44,8 @@ async def _list(
     status_filter: str | None, data_inicio: date | None, data_fim: date | None,
 ) -> Response:  # fmt: skip
     if limit > max_limit:
-        raise ApiError(422, "validation_error", f"limit deve ser no máximo {max_limit} (SGP_MAX_PRINT_LOGS).", field="limit")
+        detail = f"limit deve ser no máximo {max_limit} (SGP_MAX_PRINT_LOGS)."
+        raise ApiError(422, "validation_error", detail, field="limit")
     f = PrintLogFilter(
         printer_id=printer_id,
         status=status_filter,
@@ -71,7 +72,9 @@ async def list_printer_logs(
     offset: Offset = 0, status_filter: StatusFilter = None, data_inicio: Day = None, data_fim: Day = None,
 ) -> Response:  # fmt: skip
     """One printer's logs, newest first (an id without logs answers an empty list)."""
-    return await _list(readers, settings.max_print_logs, printer_id, limit, offset, status_filter, data_inicio, data_fim)
+    return await _list(
+        readers, settings.max_print_logs, printer_id, limit, offset, status_filter, data_inicio, data_fim
+    )
 
 
 @router.get(

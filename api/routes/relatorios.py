@@ -87,7 +87,9 @@ def _filter(
 # --- templates ---
 
 
-@router.get("/relatorios/templates", summary="Modelos dos relatórios impressos", response_class=Response, responses=_OBJECT)
+@router.get(
+    "/relatorios/templates", summary="Modelos dos relatórios impressos", response_class=Response, responses=_OBJECT
+)
 async def get_templates(readers: ReaderDep, _: ReadAccess) -> Response:
     """`{envios, fechamentos}`: stored, or the defaults."""
     return json_response(await template_pair(readers, "relatorio"))
@@ -120,7 +122,9 @@ class _Statistics(msgspec.Struct):
     average_ticket: str
 
 
-@router.get("/relatorios/fechamentos/statistics", summary="Totais do período", response_class=Response, responses=_REPORT)
+@router.get(
+    "/relatorios/fechamentos/statistics", summary="Totais do período", response_class=Response, responses=_REPORT
+)
 async def statistics(
     readers: ReaderDep, _: ReadAccess, start_date: DateText = None, end_date: DateText = None,
     date_mode: DateModeParam = "entrada", status: Text = None, vendedor: Text = None, designer: Text = None,
@@ -134,7 +138,9 @@ async def statistics(
     return json_response(_encoder.encode(body))
 
 
-@router.get("/relatorios/fechamentos/trends", summary="Evolução por período", response_class=Response, responses=_REPORT)
+@router.get(
+    "/relatorios/fechamentos/trends", summary="Evolução por período", response_class=Response, responses=_REPORT
+)
 async def trends(
     readers: ReaderDep, _: ReadAccess, start_date: DateText = None, end_date: DateText = None,
     date_mode: DateModeParam = "entrada", group_by: Literal["day", "week", "month"] = "day", status: Text = None,
@@ -151,7 +157,10 @@ async def trends(
 
 
 @router.get(
-    "/relatorios/fechamentos/rankings/{category}", summary="Ranking por categoria", response_class=Response, responses=_REPORT
+    "/relatorios/fechamentos/rankings/{category}",
+    summary="Ranking por categoria",
+    response_class=Response,
+    responses=_REPORT,
 )
 async def rankings(
     category: Annotated[str, Path(description="vendedor, designer, cliente ou tipo_producao")],
@@ -190,7 +199,10 @@ async def relatorio_semanal(
 
 
 @router.get(
-    "/relatorios-fechamentos/pedidos/relatorio", summary="Relatório de fechamento", response_class=Response, responses=_REPORT
+    "/relatorios-fechamentos/pedidos/relatorio",
+    summary="Relatório de fechamento",
+    response_class=Response,
+    responses=_REPORT,
 )
 async def relatorio(
     readers: ReaderDep, _: ReadAccess, report_type: Annotated[str, Query(max_length=60)] = "sintetico_cliente",

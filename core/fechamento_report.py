@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
@@ -46,6 +47,7 @@ _EMPTY_LABEL = {"designer": "Sem designer", "vendedor": "Sem vendedor", "entrega
 _COLUMN = {"cliente": _CLIENTE, "entrega": _ENVIO, "designer": _DESIGNER, "vendedor": _VENDEDOR,
            "data_entrada": _ENTRADA, "data_entrega": _ENTREGA}  # fmt: skip
 Unit = tuple[Sequence[Any], int, int]  # the row, its freight share (cents), its service value (cents)
+_fold = lru_cache(maxsize=65_536)(fold)  # the same few thousand names recur on every row
 
 
 def _units(rows: Sequence[Sequence[Any]], proportional: bool) -> list[Unit]:
@@ -106,7 +108,7 @@ def _group(units: list[Unit], dims: tuple[str, ...], date_mode: str) -> list[dic
     labels: dict[str, str] = {}
     for unit in units:
         key = _key(unit, dim, date_mode)
-        folded = key if dim.startswith("data") else fold(key)
+        folded = key if dim.startswith("data") else _fold(key)
         buckets[folded].append(unit)
         labels.setdefault(folded, key)
     groups = []

@@ -116,8 +116,8 @@ REPORT_INDEXES: dict[str, str] = {
         "CREATE INDEX idx_report_pedidos_entrega ON report_pedidos "
         "(data_entrega, status, total_cents, frete_cents, itens_cents, n_itens)"
     ),
+    # The name filters: `pedido_id IN (items of that name)`.
     "idx_report_pedidos_id": "CREATE INDEX idx_report_pedidos_id ON report_pedidos (pedido_id)",
-    "idx_report_itens_pedido": "CREATE INDEX idx_report_itens_pedido ON report_itens (pedido_id)",
     "idx_report_itens_entrega": "CREATE INDEX idx_report_itens_entrega ON report_itens (data_entrega)",
     # The art panel: a designer's items by date; the distinct names of the name filters.
     "idx_report_itens_designer": "CREATE INDEX idx_report_itens_designer ON report_itens (designer, data_entrada)",

@@ -29,8 +29,8 @@ from .deps import fichas_access, pedidos_access, records_access
 from .routes import auth as auth_routes
 from .feed import FeedHub
 from .metrics import RequestObserver, WorkerMetrics
-from .routes import art, fichas, fichas_templates, health, materiais_stats, media, notificacoes, ops, pedidos
-from .routes import print_logs, records, relatorios, reposicoes, safira, users, ws
+from .routes import art, fichas, fichas_templates, health, maquinas, materiais_stats, media, notificacoes, ops
+from .routes import pedidos, print_logs, records, relatorios, reposicoes, safira, users, ws
 from .state import WorkerState
 
 __all__ = ["create_app"]
@@ -61,6 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
         auth = Authenticator(settings, secret)
 
         hub = FeedHub(on_clients=metrics.feed_clients.set)
+        # Sessions ended by logout, password or role change, deactivation: their feed sockets close at once.
+        auth.watchers.add(lambda: hub.revalidate(auth.ended))
 
         def on_welcome(welcome: Welcome) -> int | None:
             # Revocations may have been pushed while this link was down: reload them.
@@ -140,6 +142,7 @@ def create_app(settings: Settings) -> FastAPI:
     mount(app, reposicoes.router)
     mount(app, ws.router)
     mount(app, ops.router)
+    mount(app, maquinas.router, dependencies=[Depends(records_access)])
     # Catalogs last: a fixed path another router declares under a family's prefix
     # (e.g. /materiais/stats) must match before the catalog's /{record_id}.
     for router in records.routers():
@@ -185,7 +188,10 @@ def _install_openapi(app: FastAPI) -> None:
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(openapi_schemas())
             components.update(
-                _struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS, *records.SCHEMAS)
+                _struct_schemas(
+                    *auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS, *records.SCHEMAS,
+                    *maquinas.SCHEMAS,
+                )
             )
             components.update(
                 _struct_schemas(

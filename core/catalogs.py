@@ -136,29 +136,39 @@ _LIST = (
         "clientes", "clientes", "Cliente", ClienteCreate, active_field=None,
         search_fields=("nome", "cidade", "telefone"), create_status=200,
         delete_message="Cliente deletado com sucesso", description="Clientes (cadastro de endereços)",
+        legacy_table="cliente",
     ),
-    Family("vendedores", "vendedores", "Vendedor", VendedorCreate, unique=("nome",), description="Vendedores"),
-    Family("designers", "designers", "Designer", DesignerCreate, unique=("nome",), description="Designers"),
+    Family(
+        "vendedores", "vendedores", "Vendedor", VendedorCreate, unique=("nome",), description="Vendedores",
+        legacy_table="vendedor",
+    ),
+    Family(
+        "designers", "designers", "Designer", DesignerCreate, unique=("nome",), description="Designers",
+        legacy_table="designer",
+    ),
     Family(
         "materiais", "materiais", "Material", MaterialCreate, search_fields=("nome", "tipo"),
         required_text=("tipo",), unique=("tipo", "nome"), description="Materiais (tecidos, lonas, adesivos...)",
+        legacy_table="material",
     ),
     Family(
         "maquinas", "maquinas", "Máquina", MaquinaCreate, name_field="name", active_field="active",
         search_fields=("name",), unique=("name",), delete_rule=_maquina_in_use, feminine=True,
-        description="Máquinas (impressoras/RIP)",
+        description="Máquinas (impressoras/RIP)", legacy_table="machines",
     ),
     Family(
         "producoes", "producoes", "Tipo de produção", ProducaoCreate, name_field="name", active_field="active",
         search_fields=("name", "description"), unique=("name",), description="Tipos de produção",
+        legacy_table="producoes",
     ),
     Family(
         "tipos-envios", "tipos_envios", "Forma de envio", TipoEnvioCreate, unique=("nome",), feminine=True,
-        description="Formas de envio",
+        description="Formas de envio", legacy_table="envio",
     ),
     Family(
         "tipos-pagamentos", "tipos_pagamentos", "Forma de pagamento", TipoPagamentoCreate, unique=("nome",),
         delete_rule=_pagamento_in_use, feminine=True, description="Formas de pagamento",
+        legacy_table="payment",
     ),
 )  # fmt: skip
 

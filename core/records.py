@@ -40,11 +40,10 @@ def _patch_struct(create: type[Struct], name: str) -> type[Struct]:
 
 
 def _record_struct(create: type[Struct], name: str) -> type[Struct]:
-    """The answer: id first, the create fields, then when it was created and last changed."""
+    """The answer: id first, the create fields (with their defaults), then when it was created and last changed."""
     fields: list[Any] = [("id", int)]
     for f in msgspec.structs.fields(create):
-        default = f.default if f.default is not msgspec.NODEFAULT else msgspec.NODEFAULT
-        fields.append((f.name, f.type, default) if default is not msgspec.NODEFAULT else (f.name, f.type))
+        fields.append((f.name, f.type) if f.required else (f.name, f.type, f.default))
     fields += [("created_at", str | None, None), ("updated_at", str | None, None)]
     return msgspec.defstruct(name, fields, kw_only=True, module=create.__module__)
 
@@ -67,15 +66,20 @@ class Family:
     delete_message: str | None = None  # None: DELETE answers 204; else 200 {"message": ...}
     feminine: bool = False  # Portuguese agreement in messages ("encontrada")
     description: str = ""
+    legacy_table: str = ""  # the old server's table (sqlite-import.md), for an importer
+    # Derived in __post_init__. Lax decoders: old clients send numbers and booleans as text.
     patch: type[Struct] = field(init=False)
     record: type[Struct] = field(init=False)
+    _create_decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
+    _patch_decoder: msgspec.json.Decoder[Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         base = self.create.__name__.removesuffix("Create")
-        object.__setattr__(self, "patch", _patch_struct(self.create, f"{base}Patch"))
-        object.__setattr__(self, "record", _record_struct(self.create, base))
-        object.__setattr__(self, "_create_decoder", msgspec.json.Decoder(self.create, strict=False))
-        object.__setattr__(self, "_patch_decoder", msgspec.json.Decoder(self.patch, strict=False))
+        derived = {"patch": _patch_struct(self.create, f"{base}Patch"), "record": _record_struct(self.create, base)}
+        derived["_create_decoder"] = msgspec.json.Decoder(self.create, strict=False)
+        derived["_patch_decoder"] = msgspec.json.Decoder(derived["patch"], strict=False)
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)  # frozen: derived once, here
 
     # Names -------------------------------------------------------------------
 
@@ -97,11 +101,11 @@ class Family:
 
     def decode_create(self, body: bytes) -> dict[str, Any]:
         """A POST body as a dict of every field (defaults filled in), or DomainError naming the field."""
-        return self.check_create(_decode(self._create_decoder, body))  # type: ignore[attr-defined]
+        return self.check_create(_decode(self._create_decoder, body))
 
     def decode_patch(self, body: bytes) -> dict[str, Any]:
         """A PATCH body as a dict of the fields sent, or DomainError naming the field."""
-        return self.check_patch(_decode(self._patch_decoder, body))  # type: ignore[attr-defined]
+        return self.check_patch(_decode(self._patch_decoder, body))
 
     def check_create(self, data: Any) -> dict[str, Any]:
         """Validate create data (a struct or a mapping, e.g. an old row) and normalise it."""

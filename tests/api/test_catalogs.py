@@ -254,3 +254,36 @@ def test_a_create_arrives_on_the_order_feed(server: ServerProcess, client: httpx
 
     message = run(go())
     assert message["resource"] == "vendedores" and message["order_id"] is None
+
+
+def test_machine_dashboard_lists_open_items_per_active_machine(client: httpx.Client) -> None:
+    """GET /maquinas/dashboard/overview: active machines by name, items of pendente/em_producao pedidos."""
+    zeta = client.post("/maquinas/", json={"name": "Zeta painel", "active": True}).json()
+    alfa = client.post("/maquinas/", json={"name": "Alfa painel", "active": True}).json()
+    off = client.post("/maquinas/", json={"name": "Desligada painel", "active": False}).json()
+    items = [
+        {"descricao": "Banner", "tipo_producao": "painel", "machine_id": alfa["id"], "largura": "2", "altura": "1",
+         "metro_quadrado": "2,50", "tecido": "Tactel"},
+        {"tipo_producao": "totem", "machine_id": str(alfa["id"]), "metro_quadrado": "1.25"},  # id as text
+        {"descricao": "Sem máquina"},
+        {"descricao": "Na desligada", "machine_id": off["id"]},
+    ]  # fmt: skip
+    open_ = client.post("/pedidos/", json=pedido("Fila", items=items, prioridade="ALTA",
+                                                  data_entrega="2026-12-01")).json()  # fmt: skip
+    done = client.post("/pedidos/", json=pedido("Entregue", status="entregue", items=items[:1])).json()
+    for path in ("/maquinas/dashboard/overview", "/maquinas/dashboard/overview/", "/api/v1/maquinas/dashboard/overview"):
+        board = client.get(path)
+        assert board.status_code == 200, board.text
+    mine = [m for m in board.json() if m["machine_id"] in (alfa["id"], zeta["id"], off["id"])]
+    assert [m["machine_name"] for m in mine] == ["Alfa painel", "Zeta painel"]
+    alfa_entry, zeta_entry = mine
+    assert zeta_entry["queue"] == [] and zeta_entry["total_items"] == 0
+    assert alfa_entry["total_items"] == 2 and alfa_entry["total_area"] == 3.75
+    first, second = alfa_entry["queue"]
+    assert first == {
+        "order_id": open_["id"], "order_number": open_["numero"], "item_index": 0, "item_name": "Banner",
+        "dimensions": "2x1", "material": "Tactel", "date_due": "2026-12-01", "preview_url": None,
+        "status": "pendente", "priority": "ALTA",
+    }  # fmt: skip
+    assert second["item_index"] == 1 and second["item_name"] == "totem"
+    assert done["id"] not in {q["order_id"] for q in alfa_entry["queue"]}

@@ -103,6 +103,7 @@ for _name in CATALOGS:
     })  # fmt: skip
     if _name != "clientes":
         RULES[("GET", f"/{_name}/ativos")] = READ
+RULES[("GET", "/maquinas/dashboard/overview")] = READ
 # A valid create body per catalog (the client's shape), made unique per call.
 CATALOG_BODIES: dict[str, Any] = {
     "clientes": lambda n: {"nome": f"Cliente {n}"},
@@ -166,7 +167,7 @@ class World:
         """A well-formed request for the route: real ids, a valid body (what a permitted caller would send)."""
         path = template
         family = template.strip("/").split("/")[0]
-        if family in CATALOG_BODIES:
+        if family in CATALOG_BODIES and "dashboard" not in template:
             path = path.replace("{record_id}", str(self.record_id(family)))
             if method == "POST":
                 return path, {"json": CATALOG_BODIES[family](next(_unique))}
@@ -210,7 +211,7 @@ class World:
             case "POST", "/users":
                 kwargs["json"] = {"username": f"novo{next(_unique)}", "password": "senha-forte-1"}
             case "PATCH", "/users/{user_id}":
-                kwargs["json"] = {"setor": "matriz"}
+                kwargs["json"] = {"setor": "costura"}
             case "PATCH", "/designers/itens/{item_id}/status-arte":
                 kwargs["json"] = {"status_arte": "liberado"}
             case "POST", "/designers/itens/{item_id}/comentarios":

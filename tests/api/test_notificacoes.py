@@ -73,26 +73,47 @@ def test_read_one_and_read_all_touch_only_the_callers(server: ServerProcess, cli
     assert unread(ana) == [] and len(unread(bia)) == 1
 
 
-def test_designer_art_ready_reaches_the_feed_with_the_fields_the_client_reads(
+def test_designer_art_ready_reaches_only_its_recipient_with_the_fields_the_client_reads(
     server: ServerProcess, client: httpx.Client
 ) -> None:
-    user_id, _ = designer(server, client, "caio")
+    user_id, caio = designer(server, client, "caio")
+    caio_token = caio.headers["Authorization"].removeprefix("Bearer ")
 
-    async def go() -> dict:
-        url = f"ws://127.0.0.1:{server.port}/ws/orders?token={server.token}"
+    async def collect(token: str, until_cliente: str, ready: asyncio.Event) -> list[dict]:
+        """Every message up to the order_created of the marker pedido (created after the release)."""
+        url = f"ws://127.0.0.1:{server.port}/ws/orders?token={token}"
+        seen: list[dict] = []
         async with websockets.connect(url, max_size=None) as ws:
             await ws.recv()  # hello
-            await asyncio.to_thread(release, client, "Caio")
+            ready.set()
             async with asyncio.timeout(30):
                 while True:
                     message = json.loads(await ws.recv())
-                    if message["type"] == "designer_art_ready":
-                        return message
+                    seen.append(message)
+                    order = message.get("order") or {}
+                    if message["type"] == "order_created" and order.get("cliente") == until_cliente:
+                        return seen
 
-    message = run(go())
+    async def go() -> tuple[list[dict], list[dict]]:
+        ready = [asyncio.Event(), asyncio.Event()]
+        tokens = (caio_token, server.token)
+        listeners = [asyncio.create_task(collect(t, "Marcador", r)) for t, r in zip(tokens, ready, strict=True)]
+        async with asyncio.timeout(30):
+            for event in ready:
+                await event.wait()
+        await asyncio.to_thread(release, client, "Caio")
+        await asyncio.to_thread(client.post, "/pedidos/", json=client_pedido("Marcador", []))
+        return tuple(await asyncio.gather(*listeners))  # type: ignore[return-value]
+
+    mine, others = run(go())
+    art = [m for m in mine if m["type"] == "designer_art_ready"]
+    assert len(art) == 1
+    message = art[0]
     assert isinstance(message["notification_id"], str) and message["user_id"] == user_id
     assert message["order_id"] and message["art_id"] == 0 and message["title"] and message["message"]
     assert message["created_at"]
+    assert [m for m in others if m["type"] == "designer_art_ready"] == []  # the admin's desktop is not told
+    assert any(m["type"] == "order_updated" for m in others)  # but sees the release itself
 
 
 def test_ultimos_answers_the_newest_pedido_id(client: httpx.Client) -> None:

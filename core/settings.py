@@ -89,6 +89,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_items: Positive = 200
     max_print_logs: Positive = 50_000
     max_notificacoes: Positive = 500
+    long_poll_max_s: PositiveFloat = 25.0
     max_catalog_rows: Positive = 20_000
 
     # Media (item and ficha images)

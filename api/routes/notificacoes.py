@@ -8,6 +8,8 @@ A notification belongs to one user: each call sees and marks only the caller's.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -37,6 +39,7 @@ class Ultimos(msgspec.Struct):
 
 
 SCHEMAS = (Notificacao, Ultimos)
+_POLL_S = 0.25
 _MARKED = {"200": json_content({"type": "object"}, "{success, updated}")}
 
 
@@ -88,7 +91,22 @@ async def read_one(
     response_class=Response,
     responses={"200": json_content(ref("Ultimos"))},
 )
-async def ultimos(readers: ReaderDep, _: ReadAccess) -> Response:
-    """`{ultimo_id, timestamp}`: the newest pedido id, for pollers that predate the WebSocket feed."""
+async def ultimos(
+    readers: ReaderDep,
+    settings: SettingsDep,
+    _: ReadAccess,
+    apos: Annotated[int | None, Query(ge=0, description="Long poll: espere um pedido de id maior que este")] = None,
+    espera: Annotated[float, Query(ge=0, description="Segundos de espera no máximo (até SGP_LONG_POLL_MAX_S)")] = 0,
+) -> Response:
+    """`{ultimo_id, timestamp}`: the newest pedido id, for pollers that predate the WebSocket feed.
+
+    Without `apos` it answers at once, as the old server did. With `apos`, it answers as soon
+    as a pedido newer than `apos` exists, or after `espera` seconds (a long poll).
+    """
+    deadline = time.monotonic() + min(espera, settings.long_poll_max_s)
+    ultimo = await last_pedido_id(readers)
+    while apos is not None and ultimo <= apos and time.monotonic() < deadline:
+        await asyncio.sleep(_POLL_S)  # one primary-key step per poll: a waiting client costs ~nothing
+        ultimo = await last_pedido_id(readers)
     now = datetime.now(UTC).replace(tzinfo=None).isoformat()
-    return json_response(_encoder.encode(Ultimos(await last_pedido_id(readers), now)))
+    return json_response(_encoder.encode(Ultimos(ultimo, now)))

@@ -116,7 +116,25 @@ def test_designer_art_ready_reaches_only_its_recipient_with_the_fields_the_clien
     assert any(m["type"] == "order_updated" for m in others)  # but sees the release itself
 
 
-def test_ultimos_answers_the_newest_pedido_id(client: httpx.Client) -> None:
+def test_ultimos_answers_the_newest_pedido_id_and_long_polls(server: ServerProcess, client: httpx.Client) -> None:
     pedido = release(client, "ninguem")
     body = client.get("/api/notificacoes/ultimos").json()
     assert body["ultimo_id"] == pedido["id"] and body["timestamp"].startswith("20")
+    # Nothing newer within the wait: the same id comes back.
+    assert client.get("/api/notificacoes/ultimos", params={"apos": pedido["id"], "espera": 0.3}).json()[
+        "ultimo_id"
+    ] == pedido["id"]
+
+    async def go() -> int:
+        async with server.async_client() as http:
+            waiting = asyncio.create_task(
+                http.get("/api/notificacoes/ultimos", params={"apos": pedido["id"], "espera": 20})
+            )
+            await asyncio.sleep(0.5)
+            assert not waiting.done()
+            created = (await http.post("/pedidos/", json=client_pedido("Novo", []))).json()
+            answer = (await waiting).json()
+            assert answer["ultimo_id"] == created["id"]
+            return created["id"]
+
+    assert run(go()) > pedido["id"]

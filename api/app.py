@@ -31,7 +31,8 @@ from .routes import auth as auth_routes
 from .feed import FeedHub
 from .metrics import RequestObserver, WorkerMetrics
 from .routes import (
-    fichas, health, maquinas, media, ops, pedidos, pedidos_admin, pedidos_drafts, pedidos_items, records, users, ws,
+    art, fichas, fichas_templates, health, maquinas, materiais_stats, media, notificacoes, ops, pedidos,
+    pedidos_admin, pedidos_drafts, pedidos_items, print_logs, records, relatorios, reposicoes, safira, users, ws,
 )
 from .state import WorkerState
 
@@ -144,7 +145,16 @@ def create_app(settings: Settings) -> FastAPI:
     mount(app, pedidos_items.router, dependencies=[Depends(pedidos_access)])
     mount(app, pedidos_admin.router, dependencies=[Depends(pedidos_access)])
     mount(app, pedidos.router, dependencies=[Depends(pedidos_access)])
+    # Before /fichas and the catalogs: /fichas/templates and /materiais/stats are not ids.
+    mount(app, fichas_templates.router)
+    mount(app, materiais_stats.router)
     mount(app, fichas.router, dependencies=[Depends(fichas_access)])
+    mount(app, art.router)
+    mount(app, print_logs.router)
+    mount(app, relatorios.router)
+    mount(app, notificacoes.router)
+    mount(app, safira.router)
+    mount(app, reposicoes.router)
     mount(app, ws.router)
     mount(app, ops.router)
     mount(app, maquinas.router, dependencies=[Depends(records_access)])
@@ -200,6 +210,12 @@ def _install_openapi(app: FastAPI) -> None:
                     *maquinas.SCHEMAS, *pedidos.SCHEMAS,
                 )
             )
+            components.update(
+                _struct_schemas(
+                    *art.SCHEMAS, *print_logs.SCHEMAS, *notificacoes.SCHEMAS, *safira.SCHEMAS,
+                    *fichas_templates.SCHEMAS, *relatorios.SCHEMAS, *reposicoes.SCHEMAS,
+                )
+            )  # fmt: skip
             components["Error"] = _ERROR_SCHEMA
             # FastAPI declares its own 422 shape on every route with parameters; ours is Error.
             components["HTTPValidationError"] = _ERROR_SCHEMA

@@ -20,7 +20,7 @@ from itertools import islice
 from writer.protocol import Broadcast, Events, Reset, Welcome
 
 from .auth import Principal
-from .feed_wire import PING_MESSAGE, PONG_MESSAGE, RESET_MESSAGE, wire_messages
+from .feed_wire import PING_MESSAGE, PONG_MESSAGE, RESET_MESSAGE, addressee, wire_messages
 
 __all__ = [
     "FeedHub",
@@ -101,6 +101,10 @@ class FeedClient:
 
     def push_event(self, seq: int, texts: tuple[str, ...], *, replay: bool = False) -> None:
         """Queue an event's message(s) once, in seq order; live ones wait while a replay runs."""
+        if texts and (to := addressee(texts[0])) is not None and to != self.user_id:
+            # Another user's notification: the seq is consumed, nothing is sent (every other
+            # desktop would take its order_id for an order change and toast it).
+            texts = ()
         if self.closing is not None or seq <= self.last_seq:
             return  # closing, or already sent by the replay
         if self.replaying and not replay:

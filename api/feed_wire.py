@@ -16,6 +16,7 @@ import msgspec
 
 __all__ = [
     "wire_messages",
+    "addressee",
     "exceeds_depth",
     "sanitize_broadcast",
     "BROADCAST_TYPES",
@@ -49,9 +50,29 @@ def _text(message: dict[str, Any]) -> str:
 _STATUS_TYPES = frozenset({"order_status_updated", "order_status_changed"})
 
 
+# A message for one user only (writer/notificacoes.py): its text starts with this, then the user's id,
+# so each client tells its own in O(1) instead of parsing every event.
+_ADDRESSED_PREFIX = '{"type":"designer_art_ready","user_id":'
+
+
+def addressee(text: str) -> int | None:
+    """The one user an event message is for (a designer notification), or None: for everyone."""
+    if not text.startswith(_ADDRESSED_PREFIX):
+        return None
+    start = len(_ADDRESSED_PREFIX)
+    end = text.find(",", start)
+    try:
+        return int(text[start:end])
+    except ValueError:
+        return None
+
+
 def wire_messages(payload: bytes) -> tuple[str, ...]:
     """The message(s) feed clients receive for one logged event (same `seq` on each)."""
     message = _decode(payload)
+    if message.get("type") == "designer_art_ready":
+        # `user_id` is the recipient here (not an actor): put it where `addressee` reads it.
+        return (_text({"type": message["type"], "user_id": message.get("user_id"), **message}),)
     user = message.get("user")
     if isinstance(user, dict) and message.get("user_id") is None:
         # Events logged before the root fields existed carry only `user`.

@@ -89,6 +89,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The desktop app asks up to limit=10001 (its "all" tab) and, with no limit, for every pedido.
     max_pedidos_page: Positive = 100_000
     max_items: Positive = 200
+    max_print_logs: Positive = 50_000
+    max_notificacoes: Positive = 500
+    long_poll_max_s: PositiveFloat = 25.0
     max_catalog_rows: Positive = 20_000
     # Hardening (docs/hardening.md): what an unauthenticated or slow client may cost us.
     anon_max_body_bytes: Positive = 64 * 1024

@@ -30,6 +30,7 @@ from . import media_refs
 from .errors import CommandError
 from .protocol import (
     Actor,
+    AddArtComment,
     BatchStatus,
     ChangePassword,
     CreateFicha,
@@ -41,9 +42,17 @@ from .protocol import (
     DeletePedido,
     DeleteRecord,
     Event,
+    MarkAllNotificacoesRead,
+    MarkNotificacaoRead,
     PatchFicha,
     PatchPedido,
     PatchPedidoItem,
+    PutTemplates,
+    CreatePrintLog,
+    CreateReposicao,
+    DeleteReposicao,
+    PatchReposicao,
+    SetArtStatus,
     PatchRecord,
     PromoverRascunho,
     ResetIds,
@@ -143,6 +152,19 @@ class Context:
                 record=msgspec.Raw(record_json) if record_json is not None else None,
             )
         )
+        self.conn.execute(
+            "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
+            (seq, type_, order_id, self.now_ts, payload),
+        )
+        self.seqs.last_seq = seq
+        self.events.append(Event(seq=seq, type=type_, order_id=order_id, payload=payload))
+        return seq
+
+    def emit_message(self, type_: str, order_id: int | None, fields: dict[str, Any]) -> int:
+        """Append an event whose message carries `fields` beside type/seq/order_id/at (e.g. designer_art_ready)."""
+        seq = self.seqs.last_seq + 1
+        message = {**fields, "type": type_, "seq": seq, "order_id": order_id, "at": self.now}
+        payload = _json.encode(message)
         self.conn.execute(
             "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
             (seq, type_, order_id, self.now_ts, payload),
@@ -288,6 +310,9 @@ def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Ou
     # toasts as a status change); any other type is only a generic toast (contract feed.md).
     type_ = "order_status_updated" if _status_changed(current, new) else "order_updated"
     seq = ctx.emit(type_, new.id, doc)
+    from .notificacoes import notify_art_ready  # it builds on this module's Context
+
+    notify_art_ready(ctx, current, new)  # financeiro released: designers of its items are told
     return Outcome(200, doc, seq)
 
 
@@ -336,7 +361,10 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import fichas, pedido_admin, pedido_items, rascunhos, records, users  # they build on Context and Outcome
+    from . import (  # they build on this module's Context and Outcome
+        art, fichas, notificacoes, pedido_admin, pedido_items, print_logs, rascunhos, records, reposicoes, templates,
+        users,
+    )
 
     match command:
         case CreatePedido():
@@ -377,4 +405,22 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return users.change_password(ctx, command)
         case RevokeToken():
             return users.revoke_token(ctx, command)
+        case SetArtStatus():
+            return art.set_art_status(ctx, command)
+        case AddArtComment():
+            return art.add_art_comment(ctx, command)
+        case CreatePrintLog():
+            return print_logs.create_print_log(ctx, command)
+        case MarkNotificacaoRead():
+            return notificacoes.mark_read(ctx, command)
+        case MarkAllNotificacoesRead():
+            return notificacoes.mark_all_read(ctx, command)
+        case PutTemplates():
+            return templates.put_templates(ctx, command)
+        case CreateReposicao():
+            return reposicoes.create_reposicao(ctx, command)
+        case PatchReposicao():
+            return reposicoes.patch_reposicao(ctx, command)
+        case DeleteReposicao():
+            return reposicoes.delete_reposicao(ctx, command)
     raise TypeError(f"not a transactional command: {type(command).__name__}")

@@ -40,6 +40,7 @@ from .protocol import (
     Event,
     PatchFicha,
     PatchPedido,
+    RehashPassword,
     RevokedToken,
     RevokeToken,
     UpdateUser,
@@ -310,6 +311,8 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return users.update_user(ctx, command)
         case ChangePassword():
             return users.change_password(ctx, command)
+        case RehashPassword():
+            return users.rehash_password(ctx, command)
         case RevokeToken():
             return users.revoke_token(ctx, command)
     raise TypeError(f"not a transactional command: {type(command).__name__}")

@@ -23,23 +23,24 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from core.images import image_url
-from media import MediaError, MediaStore, StoredMedia
+from media import MediaError, MediaInvalid, MediaStore, MediaTooLarge, StoredMedia
 from media.dataurl import decode_base64_chunks, parse_data_url
 from media.sniff import SNIFF_BYTES, sniff
 
 from .report import ImageReport
 
-__all__ = ["ImageRow", "ImageResolver", "relative_media_path"]
+__all__ = ["CONCURRENCY", "ImageRow", "ImageResolver", "relative_media_path"]
 
 _ROW_REF = re.compile(r"/?(?:api/v1/)?pedidos/imagens/(\d{1,18})")
-# Concurrent files in flight: bounds memory (each at most max_image_bytes) and open files.
-_CONCURRENCY = 8
+# Concurrent files in flight: bounds memory (each at most max_image_bytes) and open files. Storing a
+# file is mostly waiting for fsync, so many in flight keep the disk busy (see runner: thread pool size).
+CONCURRENCY = 32
 
 ImageRow = dict[str, Any]  # a pedido_imagens row (importer.source column names)
 
@@ -66,7 +67,7 @@ class ImageResolver:
         self.report = report
         self.max_bytes = max_bytes
         self._cache: dict[tuple[str, str], StoredMedia | str] = {}
-        self._limit = asyncio.Semaphore(_CONCURRENCY)
+        self._limit = asyncio.Semaphore(CONCURRENCY)
 
     # --- sources ---------------------------------------------------------------------
 
@@ -147,26 +148,43 @@ class ImageResolver:
         relative = relative_media_path(stored_path)
         if relative is None:
             return "path outside the media folder"
-        path = self.media_root / relative
+        # One thread hop per file: read, check and store together (thousands of small files).
+        return await asyncio.to_thread(self._file_job, self.media_root / relative)
+
+    def _file_job(self, path: Path) -> StoredMedia | str:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return "file not found"
         if not path.is_file():
             return "file not found"
-        size = path.stat().st_size
         if size > self.max_bytes:
             return f"file larger than {self.max_bytes} bytes"
-        data = await asyncio.to_thread(path.read_bytes)
-        return await self._keep(data)
+        return self._keep(path.read_bytes())
 
     async def _from_data_url(self, text: str) -> StoredMedia | str:
-        if self.store is not None:
-            return await self.store.save_data_url(text)
-        _, start = parse_data_url(text)
-        return await self._keep(b"".join(decode_base64_chunks(text, start)))
+        return await asyncio.to_thread(self._data_url_job, text)
 
-    async def _keep(self, data: bytes) -> StoredMedia:
+    def _data_url_job(self, text: str) -> StoredMedia:
+        _, start = parse_data_url(text)
+        size = 0
+        chunks = []
+        for chunk in decode_base64_chunks(text, start):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise MediaTooLarge(self.max_bytes)
+            chunks.append(chunk)
+        return self._keep(b"".join(chunks))
+
+    def _keep(self, data: bytes) -> StoredMedia:
         if self.store is None:  # dry run: check it as the store would, write nothing
+            if len(data) > self.max_bytes:
+                raise MediaTooLarge(self.max_bytes)
+            if not data:
+                raise MediaInvalid("A imagem está vazia.")
             mime = sniff(data[:SNIFF_BYTES])
             return StoredMedia(sha256=hashlib.sha256(data).hexdigest(), mime=mime, size=len(data))
-        return await self.store.save_stream(_one(data), None)
+        return self.store.store_bytes(data)
 
 
 def _matching_row(original_id: Any, index: int, rows: Sequence[ImageRow]) -> ImageRow | None:
@@ -183,10 +201,6 @@ def _matching_row(original_id: Any, index: int, rows: Sequence[ImageRow]) -> Ima
         if row["item_index"] == index:
             return row
     return None
-
-
-async def _one(data: bytes) -> AsyncIterator[bytes]:
-    yield data
 
 
 def image_reference(media: StoredMedia) -> str:

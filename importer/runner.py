@@ -15,6 +15,7 @@ import asyncio
 import json
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from media import MediaStore
 from writer import imports
 
 from .errors import ImportFailed
-from .images import ImageResolver
+from .images import CONCURRENCY, ImageResolver
 from .mappers import flag, moment, plan_numeros
 from .pedidos import PedidoImport
 from .report import ImportReport, Progress
@@ -58,6 +59,8 @@ def run_import(settings: Settings, options: ImportOptions, progress: Progress | 
 
 async def _run(settings: Settings, options: ImportOptions, progress: Progress) -> ImportReport:
     started = time.perf_counter()
+    # The media store's file I/O runs in the default executor: one thread per file in flight.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(CONCURRENCY + 4, "import-io"))
     if options.media is not None and not options.media.is_dir():
         raise ImportFailed(f"media folder not found: {options.media}")
     old = OldDatabase(options.source)  # a damaged file stops here, before the target is touched

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,9 @@ _ROW_REF = re.compile(r"/?(?:api/v1/)?pedidos/imagens/(\d{1,18})")
 # Concurrent files in flight: bounds memory (each at most max_image_bytes) and open files. Storing a
 # file is mostly waiting for fsync, so many in flight keep the disk busy (see runner: thread pool size).
 CONCURRENCY = 32
+
+# Sources remembered (a file referenced by several items is read once); cleared when full.
+_CACHE_ENTRIES = 20_000
 
 ImageRow = dict[str, Any]  # a pedido_imagens row (importer.source column names)
 
@@ -129,6 +134,8 @@ class ImageResolver:
         return await self._cached(("file", path), self._from_file, path)
 
     async def _cached(self, key: tuple[str, str], fn: Any, value: str) -> StoredMedia | str:
+        if len(self._cache) >= _CACHE_ENTRIES:
+            self._cache.clear()  # memory stays bounded; the store still deduplicates by content
         if key not in self._cache:
             self._cache[key] = await self._guarded(fn, value)
         return self._cache[key]
@@ -153,14 +160,17 @@ class ImageResolver:
 
     def _file_job(self, path: Path) -> StoredMedia | str:
         try:
-            size = path.stat().st_size
-        except FileNotFoundError:
+            f = open(path, "rb")  # noqa: SIM115 - one open, then fstat: fewest system calls per file
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return "file not found"
-        if not path.is_file():
-            return "file not found"
-        if size > self.max_bytes:
-            return f"file larger than {self.max_bytes} bytes"
-        return self._keep(path.read_bytes())
+        with f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return "file not found"
+            if info.st_size > self.max_bytes:
+                return f"file larger than {self.max_bytes} bytes"
+            data = f.read(self.max_bytes + 1)
+        return self._keep(data)
 
     async def _from_data_url(self, text: str) -> StoredMedia | str:
         return await asyncio.to_thread(self._data_url_job, text)

@@ -97,9 +97,17 @@ class MediaStore:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            _move_into_place(tmp, final)
-        finally:
+            # Fewer system calls than _move_into_place (bulk imports store tens of thousands of
+            # files): create the fan-out directory only when the rename says it is missing.
+            try:
+                os.replace(tmp, final)
+            except FileNotFoundError:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tmp, final)
+            _fsync_dir(final.parent)
+        except BaseException:
             tmp.unlink(missing_ok=True)
+            raise
         return media
 
     def path_for(self, sha256: str) -> Path:

@@ -25,11 +25,11 @@ from .cors import CORS_EXPOSE, CORS_HEADERS, CORS_METHODS, cors_origins
 from .paths import StripTrailingSlash, mount
 from .errors import install_error_handlers
 from .auth import Authenticator
-from .deps import fichas_access, pedidos_access
+from .deps import fichas_access, pedidos_access, records_access
 from .routes import auth as auth_routes
 from .feed import FeedHub
 from .metrics import RequestObserver, WorkerMetrics
-from .routes import fichas, health, media, ops, pedidos, users, ws
+from .routes import fichas, health, maquinas, media, ops, pedidos, records, users, ws
 from .state import WorkerState
 
 __all__ = ["create_app"]
@@ -130,6 +130,11 @@ def create_app(settings: Settings) -> FastAPI:
     mount(app, fichas.router, dependencies=[Depends(fichas_access)])
     mount(app, ws.router)
     mount(app, ops.router)
+    mount(app, maquinas.router, dependencies=[Depends(records_access)])
+    # Catalogs last: a fixed path another router declares under a family's prefix
+    # (e.g. /materiais/stats) must match before the catalog's /{record_id}.
+    for router in records.routers():
+        mount(app, router, dependencies=[Depends(records_access)])
     _install_openapi(app)
     return app
 
@@ -170,7 +175,12 @@ def _install_openapi(app: FastAPI) -> None:
             schema = default_openapi()
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components.update(openapi_schemas())
-            components.update(_struct_schemas(*auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS))
+            components.update(
+                _struct_schemas(
+                    *auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS, *records.SCHEMAS,
+                    *maquinas.SCHEMAS,
+                )
+            )
             components["Error"] = _ERROR_SCHEMA
             # FastAPI declares its own 422 shape on every route with parameters; ours is Error.
             components["HTTPValidationError"] = _ERROR_SCHEMA

@@ -34,12 +34,15 @@ from .protocol import (
     ChangePassword,
     CreateFicha,
     CreatePedido,
+    CreateRecord,
     CreateUser,
     DeleteFicha,
     DeletePedido,
+    DeleteRecord,
     Event,
     PatchFicha,
     PatchPedido,
+    PatchRecord,
     RehashPassword,
     RevokedToken,
     RevokeToken,
@@ -75,6 +78,9 @@ class _EventMessage(msgspec.Struct, omit_defaults=True):
     order: msgspec.Raw | None = None
     ficha_id: int | None = None
     ficha: msgspec.Raw | None = None
+    resource: str | None = None  # catalog events: the family ("vendedores"), its record id and JSON
+    record_id: int | None = None
+    record: msgspec.Raw | None = None
 
 
 _json = msgspec.json.Encoder()
@@ -101,6 +107,9 @@ class Context:
         *,
         ficha_id: int | None = None,
         ficha_json: bytes | None = None,
+        resource: str | None = None,
+        record_id: int | None = None,
+        record_json: bytes | None = None,
     ) -> int:
         """Append an event to the log (same transaction) and return its seq."""
         seq = self.seqs.last_seq + 1
@@ -114,6 +123,9 @@ class Context:
                 order=msgspec.Raw(order_json) if order_json is not None else None,
                 ficha_id=ficha_id,
                 ficha=msgspec.Raw(ficha_json) if ficha_json is not None else None,
+                resource=resource,
+                record_id=record_id,
+                record=msgspec.Raw(record_json) if record_json is not None else None,
             )
         )
         self.conn.execute(
@@ -289,7 +301,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import fichas, users  # both build on this module's Context and Outcome
+    from . import fichas, records, users  # they build on this module's Context and Outcome
     match command:
         case CreatePedido():
             return create_pedido(ctx.conn, command, ctx)
@@ -305,6 +317,12 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return fichas.patch_ficha(ctx, command)
         case DeleteFicha():
             return fichas.delete_ficha(ctx, command)
+        case CreateRecord():
+            return records.create_record(ctx, command)
+        case PatchRecord():
+            return records.patch_record(ctx, command)
+        case DeleteRecord():
+            return records.delete_record(ctx, command)
         case CreateUser():
             return users.create_user(ctx, command)
         case UpdateUser():

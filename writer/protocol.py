@@ -10,7 +10,7 @@ order, and pushes `Events` to subscribers.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -33,6 +33,9 @@ __all__ = [
     "PatchFicha",
     "DeleteFicha",
     "BatchStatus",
+    "CreateRecord",
+    "PatchRecord",
+    "DeleteRecord",
     "CreateUser",
     "UpdateUser",
     "ChangePassword",
@@ -164,6 +167,28 @@ class BatchStatus(msgspec.Struct, tag="batch_status", frozen=True):
     status: str
 
 
+class CreateRecord(msgspec.Struct, tag="create_record", frozen=True):
+    """Insert a catalog record; `family` names one of core.catalogs.FAMILIES, `data` its create fields."""
+
+    family: str
+    data: dict[str, Any]
+
+
+class PatchRecord(msgspec.Struct, tag="patch_record", frozen=True):
+    """Change the fields present in `data` of one catalog record."""
+
+    family: str
+    id: int
+    data: dict[str, Any]
+
+
+class DeleteRecord(msgspec.Struct, tag="delete_record", frozen=True):
+    """Remove one catalog record (its family's delete rule may refuse)."""
+
+    family: str
+    id: int
+
+
 class CreateUser(msgspec.Struct, tag="create_user", frozen=True):
     """Add a user; the password arrives hashed (hashing is heavy work, done by the caller)."""
 
@@ -253,6 +278,9 @@ Command = (
     | CreateFicha
     | PatchFicha
     | DeleteFicha
+    | CreateRecord
+    | PatchRecord
+    | DeleteRecord
     | CreateUser
     | UpdateUser
     | ChangePassword

@@ -105,6 +105,101 @@ MIGRATIONS: tuple[str, ...] = (
         version            INTEGER NOT NULL
     );
     """,
+    # 4: reserved for the pedidos branch
+    "",
+    # 5: catalogs (core/catalogs.py), one table per family, all of one shape (core/records.py):
+    # nome = the display name, busca = folded searchable text, ativo = the active flag (1 when the
+    # family has none), chave = folded unique key (NULL without a unique rule; checked by the writer,
+    # not a UNIQUE index, because imported old tables hold duplicates), doc = the record's JSON as served.
+    """
+    CREATE TABLE clientes (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients cache ids
+        nome       TEXT NOT NULL,
+        busca      TEXT NOT NULL,
+        ativo      INTEGER NOT NULL,
+        chave      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        BLOB NOT NULL
+    );
+
+    CREATE TABLE vendedores (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients cache ids
+        nome       TEXT NOT NULL,
+        busca      TEXT NOT NULL,
+        ativo      INTEGER NOT NULL,
+        chave      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        BLOB NOT NULL
+    );
+
+    CREATE TABLE designers (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients cache ids
+        nome       TEXT NOT NULL,
+        busca      TEXT NOT NULL,
+        ativo      INTEGER NOT NULL,
+        chave      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        BLOB NOT NULL
+    );
+
+    CREATE TABLE materiais (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients cache ids
+        nome       TEXT NOT NULL,
+        busca      TEXT NOT NULL,
+        ativo      INTEGER NOT NULL,
+        chave      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        BLOB NOT NULL
+    );
+
+    CREATE TABLE maquinas (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients cache ids
+        nome       TEXT NOT NULL,
+        busca      TEXT NOT NULL,
+        ativo      INTEGER NOT NULL,
+        chave      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        BLOB NOT NULL
+    );
+
+    CREATE TABLE producoes (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients cache ids
+        nome       TEXT NOT NULL,
+        busca      TEXT NOT NULL,
+        ativo      INTEGER NOT NULL,
+        chave      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        BLOB NOT NULL
+    );
+
+    CREATE TABLE tipos_envios (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients cache ids
+        nome       TEXT NOT NULL,
+        busca      TEXT NOT NULL,
+        ativo      INTEGER NOT NULL,
+        chave      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        BLOB NOT NULL
+    );
+
+    CREATE TABLE tipos_pagamentos (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: clients cache ids
+        nome       TEXT NOT NULL,
+        busca      TEXT NOT NULL,
+        ativo      INTEGER NOT NULL,
+        chave      TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        doc        BLOB NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -131,6 +226,13 @@ REQUIRED_INDEXES: dict[str, str] = {
     "idx_revoked_expires": "CREATE INDEX idx_revoked_expires ON revoked_tokens (expires_at)",
     "idx_fichas_client": "CREATE INDEX idx_fichas_client ON fichas (client_id, id)",
 }
+# Catalogs: the /ativos lists (ativo, then id order) and the writer's unique-key lookups.
+_CATALOG_TABLES = (
+    "clientes", "vendedores", "designers", "materiais", "maquinas", "producoes", "tipos_envios", "tipos_pagamentos",
+)  # fmt: skip
+for _table in _CATALOG_TABLES:
+    REQUIRED_INDEXES[f"idx_{_table}_ativo"] = f"CREATE INDEX idx_{_table}_ativo ON {_table} (ativo, id)"
+    REQUIRED_INDEXES[f"idx_{_table}_chave"] = f"CREATE INDEX idx_{_table}_chave ON {_table} (chave)"
 
 
 def open_write_connection(path: Path, *, synchronous: str, journal_size_limit: int) -> sqlite3.Connection:

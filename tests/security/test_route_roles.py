@@ -57,6 +57,31 @@ RULES: dict[tuple[str, str], str] = {
     ("DELETE", "/users/{user_id}"): ADMIN,
     ("POST", "/admin/backup"): ADMIN,
 }
+# Catalogs (core/catalogs.py): reads like pedidos, every write any user (the old server left them open).
+CATALOGS = ("clientes", "vendedores", "designers", "materiais", "maquinas", "producoes", "tipos-envios",
+            "tipos-pagamentos")  # fmt: skip
+for _name in CATALOGS:
+    RULES.update({
+        ("GET", f"/{_name}"): READ,
+        ("POST", f"/{_name}"): USER,
+        ("GET", f"/{_name}/{{record_id}}"): READ,
+        ("PATCH", f"/{_name}/{{record_id}}"): USER,
+        ("DELETE", f"/{_name}/{{record_id}}"): USER,
+    })  # fmt: skip
+    if _name != "clientes":
+        RULES[("GET", f"/{_name}/ativos")] = READ
+RULES[("GET", "/maquinas/dashboard/overview")] = READ
+# A valid create body per catalog (the client's shape), made unique per call.
+CATALOG_BODIES: dict[str, Any] = {
+    "clientes": lambda n: {"nome": f"Cliente {n}"},
+    "vendedores": lambda n: {"nome": f"Vendedor {n}", "comissao_percentual": 1},
+    "designers": lambda n: {"nome": f"Designer {n}"},
+    "materiais": lambda n: {"nome": f"Material {n}", "tipo": "tecido"},
+    "maquinas": lambda n: {"name": f"Maquina {n}", "active": True},
+    "producoes": lambda n: {"name": f"producao {n}", "description": None, "active": True},
+    "tipos-envios": lambda n: {"nome": f"Envio {n}", "valor": 0, "prazo_dias": 1},
+    "tipos-pagamentos": lambda n: {"nome": f"Pagamento {n}", "parcelas_max": 1},
+}
 
 # A 1x1 PNG, for the upload route.
 PNG = base64.b64decode(
@@ -95,9 +120,23 @@ class World:
         assert r.status_code == 201, r.text
         return r.json()["id"]
 
+    def record_id(self, family: str) -> int:
+        r = self.admin.post(f"/{family}", json=CATALOG_BODIES[family](next(_unique)))
+        assert r.status_code in (200, 201), r.text
+        return r.json()["id"]
+
     def request(self, method: str, template: str) -> tuple[str, dict[str, Any]]:
         """A well-formed request for the route: real ids, a valid body (what a permitted caller would send)."""
         path = template
+        family = template.strip("/").split("/")[0]
+        if family in CATALOG_BODIES and "dashboard" not in template:
+            path = path.replace("{record_id}", str(self.record_id(family)))
+            if method == "POST":
+                return path, {"json": CATALOG_BODIES[family](next(_unique))}
+            if method == "PATCH":
+                return path, {"json": {"clientes": {"cidade": "Serra"}}.get(family, {"observacao": "matriz"})
+                              if family not in ("maquinas", "producoes") else {"active": True}}
+            return path, {}
         if "{pedido_id}" in path:
             path = path.replace("{pedido_id}", str(self.pedido_id()))
         if "{ficha_id}" in path:

@@ -26,6 +26,7 @@ from core.settings import Settings
 from media import MediaStore
 from writer import imports
 
+from .catalogs import import_catalogs
 from .errors import ImportFailed
 from .images import CONCURRENCY, ImageResolver
 from .mappers import flag, moment, plan_numeros
@@ -90,6 +91,7 @@ async def _run(settings: Settings, options: ImportOptions, progress: Progress) -
         await pedidos.run()
         pedidos.report_unattached()
         await _fichas(old, conn, state, resolver, report)
+        import_catalogs(old, conn, report, resume=state.mode == "resume")
         _other_tables(old, report)
         if conn is not None:
             conn.execute("BEGIN IMMEDIATE")

@@ -24,14 +24,14 @@ KNOWN_TABLES: dict[str, str | None] = {
     "pedido_imagens": "pedido_imagens",
     "user": "users",
     "fichas": "fichas",
-    "cliente": None,
-    "vendedor": None,
-    "designer": None,
-    "material": None,
-    "payment": None,
-    "envio": None,
-    "producoes": None,
-    "machines": None,
+    "cliente": "clientes",
+    "vendedor": "vendedores",
+    "designer": "designers",
+    "material": "materiais",
+    "payment": "tipos_pagamentos",
+    "envio": "tipos_envios",
+    "producoes": "producoes",
+    "machines": "maquinas",
     "print_logs": None,
     "ficha_templates": None,
     "relatorio_templates": None,
@@ -124,6 +124,15 @@ class OldDatabase:
         missing = {name: None for name in _COLUMNS[table] if name not in present}
         while chunk := cursor.fetchmany(batch):
             yield [dict(zip(present, row), **missing) for row in chunk]
+
+    def all_rows(self, table: str, *, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
+        """Every column of `table`, by id: only for tables that hold no secret (the catalogs)."""
+        if table not in self.tables:
+            return
+        cursor = self.conn.execute(f'SELECT * FROM "{table}" ORDER BY id')
+        names = [d[0] for d in cursor.description]
+        while chunk := cursor.fetchmany(batch):
+            yield [dict(zip(names, row)) for row in chunk]
 
     def image_rows_of(self, pedido_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         """`pedido_imagens` rows of these pedidos, by pedido id, oldest first."""

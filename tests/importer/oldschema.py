@@ -61,6 +61,12 @@ CREATE TABLE reposicoes (
 );
 CREATE TABLE cliente (id INTEGER NOT NULL, nome VARCHAR NOT NULL, cep VARCHAR NOT NULL, cidade VARCHAR NOT NULL,
     estado VARCHAR NOT NULL, telefone VARCHAR NOT NULL, PRIMARY KEY (id));
+CREATE TABLE vendedor (id INTEGER NOT NULL, nome VARCHAR NOT NULL, email VARCHAR, telefone VARCHAR,
+    comissao_percentual FLOAT NOT NULL, ativo BOOLEAN NOT NULL, observacao VARCHAR, PRIMARY KEY (id));
+CREATE TABLE payment (id INTEGER NOT NULL, nome VARCHAR NOT NULL, parcelas_max INTEGER NOT NULL,
+    taxa_percentual FLOAT NOT NULL, ativo BOOLEAN NOT NULL, observacao VARCHAR, PRIMARY KEY (id));
+CREATE TABLE envio (id INTEGER NOT NULL, nome VARCHAR NOT NULL, valor FLOAT, prazo_dias INTEGER NOT NULL,
+    ativo BOOLEAN NOT NULL, observacao VARCHAR, PRIMARY KEY (id));
 CREATE TABLE sync_outbox (id INTEGER NOT NULL, entity VARCHAR, entity_id INTEGER, event_type VARCHAR,
     payload_json VARCHAR, status VARCHAR, PRIMARY KEY (id));
 CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, PRIMARY KEY (version_num));

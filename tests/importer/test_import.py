@@ -129,6 +129,13 @@ def _old_shop(tmp: Path) -> dict[str, Any]:
     insert(conn, "fichas", dict(id=2, client_id=None, nome=None, descricao=None, imagem_path=None,
                                 data_criacao=None, ultima_atualizacao=None))
     insert(conn, "machines", dict(id=1, name="Mimaki", active=1))
+    insert(conn, "machines", dict(id=3, name="mimaki ", active=0))  # an old duplicate name, kept
+    insert(conn, "payment", dict(id=2, nome="PIX", parcelas_max=1, taxa_percentual=0.0, ativo=1, observacao=None))
+    insert(conn, "envio", dict(id=4, nome="Correios", valor=None, prazo_dias=5, ativo=1, observacao="PAC"))
+    insert(conn, "vendedor", dict(id=9, nome="Carla", email=None, telefone=None, comissao_percentual=2.5, ativo=1,
+                                  observacao=None))
+    insert(conn, "cliente", dict(id=7, nome="Loja Ação", cep="29000-000", cidade="Vitória", estado="ES",
+                                 telefone="27999990000"))
     insert(conn, "print_logs", dict(id=1, printer_id=1, pedido_id=4, item_id=4000, status="SUCCESS"))
     insert(conn, "reposicoes", dict(id=1, numero="REP-1", order_id=1, motivo="erro", data_solicitacao="2026-01-12",
                                     status="Pendente", prioridade="NORMAL"))
@@ -173,6 +180,7 @@ def test_the_import_reports_every_table(shop: dict[str, Any]) -> None:
     assert shop["result"].returncode == 0, shop["result"].stderr
     assert "pedidos" in out and "user" in out and "fichas" in out
     assert "print_logs" in out and "no target table in this build" in out
+    assert "machines               maquinas                2             2        0" in out
     assert "pedido 3: numero '0000000002' -> '0000000012' (duplicate numero)" in out
     assert "pedido 5: numero None -> '0000000013' (empty numero)" in out
     assert "pedido_imagens 2" in out and "deleted" in out
@@ -265,6 +273,17 @@ def test_images_arrive_byte_for_byte(shop: dict[str, Any], http: httpx.Client) -
     ficha = http.get("/fichas/1").json()
     assert ficha["nome"] == "Ficha A" and _sha(http, ficha["imagem_path"]) == sha(files["fichas/1/cc33.png"])
     assert http.get("/fichas/2").json()["imagem_id"] is None
+
+
+def test_catalogs_keep_their_ids_and_old_duplicates(http: httpx.Client) -> None:
+    assert http.get("/maquinas/1").json()["name"] == "Mimaki"
+    assert http.get("/maquinas/3").json()["active"] is False
+    assert http.get("/tipos-pagamentos/2").json()["nome"] == "PIX"
+    envio = http.get("/tipos-envios/4").json()
+    assert envio["nome"] == "Correios" and envio["prazo_dias"] == 5 and envio["observacao"] == "PAC"
+    assert http.get("/vendedores/9").json()["comissao_percentual"] == 2.5
+    cliente = http.get("/clientes/7").json()
+    assert (cliente["nome"], cliente["cidade"], cliente["cep"]) == ("Loja Ação", "Vitória", "29000-000")
 
 
 def test_an_imported_pedido_can_be_edited(http: httpx.Client) -> None:

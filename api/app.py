@@ -29,7 +29,8 @@ from .deps import fichas_access, pedidos_access, records_access
 from .routes import auth as auth_routes
 from .feed import FeedHub
 from .metrics import RequestObserver, WorkerMetrics
-from .routes import fichas, health, maquinas, media, ops, pedidos, records, users, ws
+from .routes import art, fichas, fichas_templates, health, maquinas, materiais_stats, media, notificacoes, ops
+from .routes import pedidos, print_logs, records, relatorios, safira, users, ws
 from .state import WorkerState
 
 __all__ = ["create_app"]
@@ -127,7 +128,15 @@ def create_app(settings: Settings) -> FastAPI:
     # Before pedidos: /pedidos/imagens/... must not be taken for a pedido id.
     mount(app, media.router, dependencies=[Depends(pedidos_access)])
     mount(app, pedidos.router, dependencies=[Depends(pedidos_access)])
+    # Before /fichas and the catalogs: /fichas/templates and /materiais/stats are not ids.
+    mount(app, fichas_templates.router)
+    mount(app, materiais_stats.router)
     mount(app, fichas.router, dependencies=[Depends(fichas_access)])
+    mount(app, art.router)
+    mount(app, print_logs.router)
+    mount(app, relatorios.router)
+    mount(app, notificacoes.router)
+    mount(app, safira.router)
     mount(app, ws.router)
     mount(app, ops.router)
     mount(app, maquinas.router, dependencies=[Depends(records_access)])
@@ -181,6 +190,12 @@ def _install_openapi(app: FastAPI) -> None:
                     *maquinas.SCHEMAS,
                 )
             )
+            components.update(
+                _struct_schemas(
+                    *art.SCHEMAS, *print_logs.SCHEMAS, *notificacoes.SCHEMAS, *safira.SCHEMAS,
+                    *fichas_templates.SCHEMAS, *relatorios.SCHEMAS,
+                )
+            )  # fmt: skip
             components["Error"] = _ERROR_SCHEMA
             # FastAPI declares its own 422 shape on every route with parameters; ours is Error.
             components["HTTPValidationError"] = _ERROR_SCHEMA

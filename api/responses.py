@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from writer.protocol import Ok
 
-__all__ = ["json_response", "committed", "ref", "json_content"]
+__all__ = ["json_response", "committed", "ref", "json_content", "error_responses", "body_spec"]
 
 
 def json_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -30,3 +30,21 @@ def ref(name: str) -> dict[str, Any]:
 def json_content(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     """An OpenAPI response/request entry with a JSON body of `schema`."""
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_ERROR_TEXT = {
+    400: "Parâmetro ou corpo inválido",
+    403: "Apenas administradores",
+    404: "Não encontrado",
+    422: "Campo inválido",
+}
+
+
+def error_responses(*statuses: int) -> dict[str, Any]:
+    """OpenAPI entries for the error answers (`Error` body) a route gives besides the common ones."""
+    return {str(s): json_content(ref("Error"), _ERROR_TEXT.get(s, "Erro")) for s in statuses}
+
+
+def body_spec(schema: str) -> dict[str, Any]:
+    """`openapi_extra` declaring a JSON request body of component `schema` (bodies are decoded by msgspec)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref(schema)}}}}

@@ -80,6 +80,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_body_bytes: Positive = 16 * 1024 * 1024
     max_page_size: Positive = 500
     max_items: Positive = 200
+    max_print_logs: Positive = 50_000
+    max_notificacoes: Positive = 500
     max_catalog_rows: Positive = 20_000
 
     # Media (item and ficha images)

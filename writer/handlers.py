@@ -30,6 +30,7 @@ from . import media_refs
 from .errors import CommandError
 from .protocol import (
     Actor,
+    AddArtComment,
     BatchStatus,
     ChangePassword,
     CreateFicha,
@@ -40,8 +41,13 @@ from .protocol import (
     DeletePedido,
     DeleteRecord,
     Event,
+    MarkAllNotificacoesRead,
+    MarkNotificacaoRead,
     PatchFicha,
     PatchPedido,
+    PutTemplates,
+    CreatePrintLog,
+    SetArtStatus,
     PatchRecord,
     RehashPassword,
     RevokedToken,
@@ -128,6 +134,19 @@ class Context:
                 record=msgspec.Raw(record_json) if record_json is not None else None,
             )
         )
+        self.conn.execute(
+            "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
+            (seq, type_, order_id, self.now_ts, payload),
+        )
+        self.seqs.last_seq = seq
+        self.events.append(Event(seq=seq, type=type_, order_id=order_id, payload=payload))
+        return seq
+
+    def emit_message(self, type_: str, order_id: int | None, fields: dict[str, Any]) -> int:
+        """Append an event whose message carries `fields` beside type/seq/order_id/at (e.g. designer_art_ready)."""
+        seq = self.seqs.last_seq + 1
+        message = {**fields, "type": type_, "seq": seq, "order_id": order_id, "at": self.now}
+        payload = _json.encode(message)
         self.conn.execute(
             "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
             (seq, type_, order_id, self.now_ts, payload),
@@ -266,6 +285,9 @@ def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Ou
         media_refs.record_pedido_images(conn, cmd.id, cmd.images, ctx.now)
     type_ = "order_status_changed" if new.status != current.status else "order_updated"
     seq = ctx.emit(type_, new.id, doc)
+    from .notificacoes import notify_art_ready  # it builds on this module's Context
+
+    notify_art_ready(ctx, current, new)  # financeiro released: designers of its items are told
     return Outcome(200, doc, seq)
 
 
@@ -301,7 +323,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import fichas, records, users  # they build on this module's Context and Outcome
+    from . import art, fichas, notificacoes, print_logs, records, templates, users  # they build on Context and Outcome
     match command:
         case CreatePedido():
             return create_pedido(ctx.conn, command, ctx)
@@ -333,4 +355,16 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return users.rehash_password(ctx, command)
         case RevokeToken():
             return users.revoke_token(ctx, command)
+        case SetArtStatus():
+            return art.set_art_status(ctx, command)
+        case AddArtComment():
+            return art.add_art_comment(ctx, command)
+        case CreatePrintLog():
+            return print_logs.create_print_log(ctx, command)
+        case MarkNotificacaoRead():
+            return notificacoes.mark_read(ctx, command)
+        case MarkAllNotificacoesRead():
+            return notificacoes.mark_all_read(ctx, command)
+        case PutTemplates():
+            return templates.put_templates(ctx, command)
     raise TypeError(f"not a transactional command: {type(command).__name__}")

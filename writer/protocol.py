@@ -16,6 +16,7 @@ import msgspec
 
 from core.domain import PedidoCreate, PedidoPatch
 from core.fichas import FichaCreate, FichaPatch
+from core.print_logs import PrintLogCreate
 from core.metrics import Snapshot
 
 __all__ = [
@@ -33,6 +34,12 @@ __all__ = [
     "PatchFicha",
     "DeleteFicha",
     "BatchStatus",
+    "SetArtStatus",
+    "AddArtComment",
+    "CreatePrintLog",
+    "MarkNotificacaoRead",
+    "MarkAllNotificacoesRead",
+    "PutTemplates",
     "CreateRecord",
     "PatchRecord",
     "DeleteRecord",
@@ -167,6 +174,48 @@ class BatchStatus(msgspec.Struct, tag="batch_status", frozen=True):
     status: str
 
 
+class SetArtStatus(msgspec.Struct, tag="set_art_status", frozen=True):
+    """Set `status_arte` of the item `item_id` (stored or synthetic id) of pedido `pedido_id`."""
+
+    pedido_id: int
+    item_id: int
+    status_arte: str
+
+
+class AddArtComment(msgspec.Struct, tag="add_art_comment", frozen=True):
+    """Append a comment to an item's `comentarios`; `comment_id` comes from the API (retries keep it)."""
+
+    pedido_id: int
+    item_id: int
+    comment_id: str
+    autor: str
+    texto: str
+
+
+class CreatePrintLog(msgspec.Struct, tag="create_print_log", frozen=True):
+    """Log a print of a pedido or of one of its items."""
+
+    data: PrintLogCreate
+
+
+class MarkNotificacaoRead(msgspec.Struct, tag="mark_notificacao_read", frozen=True):
+    """Mark one notification of `user_id` read (`notification_id`: its uuid or its numeric id)."""
+
+    user_id: int
+    notification_id: str
+
+
+class MarkAllNotificacoesRead(msgspec.Struct, tag="mark_all_notificacoes_read", frozen=True):
+    """Mark every notification of `user_id` read."""
+
+    user_id: int
+
+
+class PutTemplates(msgspec.Struct, tag="put_templates", frozen=True):
+    """Store templates of one kind (`ficha`, `ficha_html`, `relatorio`): type -> JSON (or HTML) bytes."""
+
+    kind: str
+    docs: dict[str, bytes]
 class CreateRecord(msgspec.Struct, tag="create_record", frozen=True):
     """Insert a catalog record; `family` names one of core.catalogs.FAMILIES, `data` its create fields."""
 
@@ -275,6 +324,12 @@ Command = (
     | PatchPedido
     | DeletePedido
     | BatchStatus
+    | SetArtStatus
+    | AddArtComment
+    | CreatePrintLog
+    | MarkNotificacaoRead
+    | MarkAllNotificacoesRead
+    | PutTemplates
     | CreateFicha
     | PatchFicha
     | DeleteFicha

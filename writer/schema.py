@@ -200,6 +200,51 @@ MIGRATIONS: tuple[str, ...] = (
         doc        BLOB NOT NULL
     );
     """,
+    # 6: print logs, designer notifications, stored templates, reposições (reports branch)
+    """
+    CREATE TABLE print_logs (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        printer_id    INTEGER NOT NULL,     -- machines.id; 0 = printed from an order without a machine
+        pedido_id     INTEGER NOT NULL,     -- no FK: logs outlive their pedido, as they did before
+        item_id       INTEGER,              -- stored or synthetic (pedido.id*1000+index) item id; NULL = whole order
+        status        TEXT NOT NULL,        -- success | error | reprint
+        error_message TEXT,
+        created_at    TEXT NOT NULL         -- UTC, YYYY-MM-DDTHH:MM:SS
+    );
+
+    CREATE TABLE notificacoes (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        notification_id TEXT NOT NULL,      -- uuid the client de-duplicates by
+        user_id         INTEGER NOT NULL,   -- recipient
+        order_id        INTEGER NOT NULL,
+        art_id          INTEGER,            -- item index in the pedido
+        tipo            TEXT NOT NULL,
+        titulo          TEXT NOT NULL,
+        mensagem        TEXT NOT NULL,
+        visualizada     INTEGER NOT NULL DEFAULT 0,
+        created_at      TEXT NOT NULL,
+        read_at         TEXT
+    );
+
+    CREATE TABLE templates (
+        kind          TEXT NOT NULL,        -- ficha | ficha_html | relatorio
+        template_type TEXT NOT NULL,        -- geral | resumo | envios | fechamentos
+        doc           BLOB NOT NULL,        -- the template JSON as served, or the HTML text
+        updated_at    TEXT NOT NULL,
+        PRIMARY KEY (kind, template_type)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE reposicoes (
+        id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+        numero                TEXT NOT NULL, -- REP-<id>
+        order_id              INTEGER NOT NULL,
+        status                TEXT NOT NULL,
+        data_solicitacao      TEXT NOT NULL,
+        created_at            TEXT NOT NULL,
+        updated_at            TEXT NOT NULL,
+        doc                   BLOB NOT NULL  -- every field as served
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -225,6 +270,14 @@ REQUIRED_INDEXES: dict[str, str] = {
     "idx_users_username": "CREATE UNIQUE INDEX idx_users_username ON users (username_key)",
     "idx_revoked_expires": "CREATE INDEX idx_revoked_expires ON revoked_tokens (expires_at)",
     "idx_fichas_client": "CREATE INDEX idx_fichas_client ON fichas (client_id, id)",
+    # Print logs: newest first (the list), per printer, and per pedido/item (the re-log on item prints).
+    "idx_print_logs_created": "CREATE INDEX idx_print_logs_created ON print_logs (created_at, id)",
+    "idx_print_logs_printer": "CREATE INDEX idx_print_logs_printer ON print_logs (printer_id, created_at, id)",
+    "idx_print_logs_pedido": "CREATE INDEX idx_print_logs_pedido ON print_logs (pedido_id, item_id)",
+    "idx_notificacoes_uuid": "CREATE UNIQUE INDEX idx_notificacoes_uuid ON notificacoes (notification_id)",
+    "idx_notificacoes_user": "CREATE INDEX idx_notificacoes_user ON notificacoes (user_id, visualizada, id)",
+    "idx_reposicoes_numero": "CREATE UNIQUE INDEX idx_reposicoes_numero ON reposicoes (numero)",
+    "idx_reposicoes_order": "CREATE INDEX idx_reposicoes_order ON reposicoes (order_id)",
 }
 # Catalogs: the /ativos lists (ativo, then id order) and the writer's unique-key lookups.
 _CATALOG_TABLES = (

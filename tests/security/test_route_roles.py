@@ -56,6 +56,34 @@ RULES: dict[tuple[str, str], str] = {
     ("PATCH", "/users/{user_id}"): ADMIN,
     ("DELETE", "/users/{user_id}"): ADMIN,
     ("POST", "/admin/backup"): ADMIN,
+    # reports branch: art panel, materiais stats, print logs, reports, templates, notificações, safira
+    ("GET", "/designers/{nome}/itens"): READ,
+    ("PATCH", "/designers/itens/{item_id}/status-arte"): USER,
+    ("POST", "/designers/itens/{item_id}/comentarios"): USER,
+    ("GET", "/materiais/stats"): READ,
+    ("GET", "/materiais/stats/evolucao"): READ,
+    ("GET", "/print-logs"): READ,
+    ("GET", "/print-logs/printers/{printer_id}"): READ,
+    ("GET", "/print-logs/stats/{printer_id}"): READ,
+    ("POST", "/print-logs"): USER,
+    ("GET", "/relatorios/templates"): READ,
+    ("PUT", "/relatorios/templates"): ADMIN,
+    ("GET", "/relatorios/fechamentos/statistics"): READ,
+    ("GET", "/relatorios/fechamentos/trends"): READ,
+    ("GET", "/relatorios/fechamentos/rankings/{category}"): READ,
+    ("GET", "/relatorios-fechamentos/pedidos/relatorio-semanal"): READ,
+    ("GET", "/relatorios-fechamentos/pedidos/relatorio"): READ,
+    ("GET", "/fichas/templates"): READ,
+    ("PUT", "/fichas/templates"): ADMIN,
+    ("PUT", "/fichas/templates/html"): ADMIN,
+    ("GET", "/fichas/templates/html"): ADMIN,
+    ("GET", "/fichas/templates/html/{template_type}"): ADMIN,
+    ("GET", "/fichas/templates/html/{template_type}/content"): READ,
+    ("GET", "/api/notificacoes/designer"): USER,
+    ("PATCH", "/api/notificacoes/{notification_id}/read"): USER,
+    ("PATCH", "/api/notificacoes/read-all"): USER,
+    ("GET", "/api/notificacoes/ultimos"): READ,
+    ("POST", "/safira/ask"): USER,
 }
 # Catalogs (core/catalogs.py): reads like pedidos, every write any user (the old server left them open).
 CATALOGS = ("clientes", "vendedores", "designers", "materiais", "maquinas", "producoes", "tipos-envios",
@@ -144,6 +172,12 @@ class World:
         if "{user_id}" in path:
             path = path.replace("{user_id}", str(self.user_id()))
         path = path.replace("{status}", "pendente").replace("{imagem_id}", "0" * 64)
+        if "{item_id}" in path:
+            path = path.replace("{item_id}", str(self.pedido_id() * 1000))
+        path = path.replace("{nome}", "Ana").replace("{printer_id}", "0").replace("{category}", "vendedor")
+        path = path.replace("{template_type}", "geral").replace("{notification_id}", "nao-existe")
+        if template.startswith("/relatorios-fechamentos/"):
+            path += "?start_date=2026-11-01&end_date=2026-11-30"
         kwargs: dict[str, Any] = {}
         match method, template:
             case "POST", "/auth/login":
@@ -166,6 +200,20 @@ class World:
                 kwargs["json"] = {"username": f"novo{next(_unique)}", "password": "senha-forte-1"}
             case "PATCH", "/users/{user_id}":
                 kwargs["json"] = {"setor": "matriz"}
+            case "PATCH", "/designers/itens/{item_id}/status-arte":
+                kwargs["json"] = {"status_arte": "liberado"}
+            case "POST", "/designers/itens/{item_id}/comentarios":
+                kwargs["json"] = {"texto": "matriz", "autor": "matriz"}
+            case "POST", "/print-logs":
+                kwargs["json"] = {"printer_id": 0, "pedido_id": self.pedido_id(), "item_id": None, "status": "success"}
+            case "PUT", "/relatorios/templates":
+                kwargs["json"] = {"envios": {"title": "Envios", "headerFields": {}, "styles": {}}}
+            case "PUT", "/fichas/templates":
+                kwargs["json"] = {"geral": {"title": "Geral", "width": 210, "height": 297, "fields": []}}
+            case "PUT", "/fichas/templates/html":
+                kwargs["json"] = {"geral": "<html><body>{{numero}}</body></html>"}
+            case "POST", "/safira/ask":
+                kwargs["json"] = {"question": "quantos pedidos hoje?"}
             case "POST", "/admin/backup":
                 kwargs["json"] = {"path": str(self.tmp / f"backup-{next(_unique)}")}
         return path, kwargs

@@ -12,6 +12,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
+
 from core.domain import Pedido, format_money, parse_money
 from core.status import normalize_status
 
@@ -27,6 +29,8 @@ __all__ = [
 ]
 
 _BR_DATE = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
+# Whether Pedido keeps business dates as text (then a stored date-and-time is kept as sent) or as a date.
+_DATES_AS_TEXT = {f.name: f.type for f in msgspec.structs.fields(Pedido)}["data_entrada"] is str
 
 
 class MappedPedido:
@@ -176,7 +180,7 @@ def map_pedido(row: dict[str, Any], numero: str, notes: list[str]) -> MappedPedi
     if entrada is None:
         entrada = _day(criado) or datetime.now(UTC).date()
         notes.append(f"data_entrada {row['data_entrada']!r} unreadable; set to {entrada.isoformat()}")
-    elif len(str(row["data_entrada"]).strip()) > 10:
+    elif len(str(row["data_entrada"]).strip()) > 10 and not _DATES_AS_TEXT:
         notes.append(f"data_entrada {row['data_entrada']!r} kept as its date {entrada.isoformat()}")
     entrega = _day(row["data_entrega"])
     if row["data_entrega"] not in (None, "") and entrega is None:
@@ -217,8 +221,8 @@ def map_pedido(row: dict[str, Any], numero: str, notes: list[str]) -> MappedPedi
     pedido = Pedido(
         id=pedido_id,
         numero=numero,
-        data_entrada=entrada,
-        data_entrega=entrega,
+        data_entrada=_as_stored(row["data_entrada"], entrada),  # type: ignore[arg-type]
+        data_entrega=_as_stored(row["data_entrega"], entrega),  # type: ignore[arg-type]
         observacao=row["observacao"],
         prioridade=prioridade,  # type: ignore[arg-type]
         status=legacy_status(row["status"], notes),  # type: ignore[arg-type]
@@ -248,6 +252,16 @@ def map_pedido(row: dict[str, Any], numero: str, notes: list[str]) -> MappedPedi
         version=1,
     )
     return MappedPedido(pedido, original_ids)
+
+
+def _as_stored(raw: Any, day: date | None) -> str | None:
+    """The business date as ISO text (the stored text itself when Pedido keeps dates as text)."""
+    if day is None:
+        return None
+    text = str(raw).strip() if raw is not None else ""
+    if _DATES_AS_TEXT and text[:10] == day.isoformat() and moment(text) is not None:
+        return text  # e.g. "2026-11-29T10:11:12", kept as the old server stored it
+    return day.isoformat()
 
 
 def _safe(value: Any) -> Any:

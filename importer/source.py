@@ -32,10 +32,10 @@ KNOWN_TABLES: dict[str, str | None] = {
     "envio": "tipos_envios",
     "producoes": "producoes",
     "machines": "maquinas",
-    "print_logs": None,
-    "ficha_templates": None,
-    "relatorio_templates": None,
-    "reposicoes": None,
+    "print_logs": "print_logs",
+    "ficha_templates": "templates",
+    "relatorio_templates": "templates",
+    "reposicoes": None,  # the table exists (reports branch) but no storage path or route yet
 }
 # Bookkeeping of the old server that clients never read (sqlite-import.md, import note 13).
 NOT_NEEDED = frozenset({"revoked_tokens", "sync_outbox", "safira_logs", "_migrations", "alembic_version"})

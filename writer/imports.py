@@ -27,10 +27,9 @@ __all__ = ["insert_pedido", "insert_user", "insert_ficha", "target_counts", "fin
 
 def insert_pedido(conn: sqlite3.Connection, pedido: Pedido, images: Sequence[ItemImage], created_at: str) -> None:
     """Insert a pedido with its id and numero as given, and its item image references."""
-    doc = pedido_to_json(pedido)
-    conn.execute(
-        f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES (?{', ?' * 17})", (pedido.id, *_row(pedido, doc))
-    )
+    values = (pedido.id, *_row(pedido, pedido_to_json(pedido)))
+    # The same columns and values the create handler writes (whatever they become), plus the id.
+    conn.execute(f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({', '.join('?' * len(values))})", values)
     conn.executemany(
         "INSERT INTO pedido_imagens (pedido_id, item_index, sha256, mime, size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         [(pedido.id, i.index, i.image.sha256, i.image.mime, i.image.size, created_at) for i in images],

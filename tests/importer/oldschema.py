@@ -67,6 +67,12 @@ CREATE TABLE payment (id INTEGER NOT NULL, nome VARCHAR NOT NULL, parcelas_max I
     taxa_percentual FLOAT NOT NULL, ativo BOOLEAN NOT NULL, observacao VARCHAR, PRIMARY KEY (id));
 CREATE TABLE envio (id INTEGER NOT NULL, nome VARCHAR NOT NULL, valor FLOAT, prazo_dias INTEGER NOT NULL,
     ativo BOOLEAN NOT NULL, observacao VARCHAR, PRIMARY KEY (id));
+CREATE TABLE ficha_templates (id INTEGER NOT NULL, template_type VARCHAR(6) NOT NULL, title VARCHAR NOT NULL,
+    width FLOAT NOT NULL, height FLOAT NOT NULL, "marginTop" FLOAT NOT NULL, "marginBottom" FLOAT NOT NULL,
+    "marginLeft" FLOAT NOT NULL, "marginRight" FLOAT NOT NULL, fields JSON, "updatedAt" DATETIME, PRIMARY KEY (id));
+CREATE TABLE relatorio_templates (id INTEGER NOT NULL, template_type VARCHAR(11) NOT NULL, title VARCHAR NOT NULL,
+    "headerFields" JSON NOT NULL, styles JSON NOT NULL, "tableConfig" JSON, "pageConfig" JSON, "updatedAt" DATETIME,
+    PRIMARY KEY (id));
 CREATE TABLE sync_outbox (id INTEGER NOT NULL, entity VARCHAR, entity_id INTEGER, event_type VARCHAR,
     payload_json VARCHAR, status VARCHAR, PRIMARY KEY (id));
 CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, PRIMARY KEY (version_num));

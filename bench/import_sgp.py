@@ -94,14 +94,14 @@ def build(folder: Path, pedidos: int, data_url_every: int, image_bytes: int) -> 
     return db, media
 
 
-def _peak_rss_mb(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
-    """Wait for the child; return its exit code and peak RSS in MB."""
+def _wait(proc: subprocess.Popen[bytes]) -> tuple[int, float, float | None]:
+    """Wait for the child; return its exit code, peak RSS in MB and CPU seconds (user + system; POSIX only)."""
     try:
         import resource  # POSIX
 
         code = proc.wait()
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        return code, peak_kb / 1024
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return code, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     except ImportError:  # Windows: poll the peak working set
         import psutil
 
@@ -113,7 +113,7 @@ def _peak_rss_mb(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
             except psutil.Error:
                 break
             time.sleep(0.2)
-        return proc.wait(), peak / 1024 / 1024
+        return proc.wait(), peak / 1024 / 1024, None
 
 
 def main() -> int:
@@ -135,11 +135,12 @@ def main() -> int:
         cwd=ROOT, stdout=subprocess.PIPE,
     )
     # stdout is read only after exit: the report is small, progress goes to stderr.
-    code, peak_mb = _peak_rss_mb(proc)
+    code, peak_mb, cpu_s = _wait(proc)
     seconds = time.perf_counter() - started
     out = proc.stdout.read().decode() if proc.stdout else ""
     print(out)
-    print(f"import-sgp: exit {code}, {seconds:.1f} s wall, peak RSS {peak_mb:.0f} MB, "
+    cpu = f", {cpu_s:.1f} s CPU (user+system)" if cpu_s is not None else ""
+    print(f"import-sgp: exit {code}, {seconds:.1f} s wall{cpu}, peak RSS {peak_mb:.0f} MB, "
           f"{args.pedidos / seconds:.0f} pedidos/s")
     if not args.keep:
         import shutil

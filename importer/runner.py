@@ -126,7 +126,7 @@ def _users(old: OldDatabase, conn: sqlite3.Connection | None, state: TargetState
             if user is not None:
                 users.append(user)
     if conn is None:
-        table.imported = len(users)
+        table.imported += len(users)
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -151,7 +151,10 @@ def _map_user(
         table.skip("empty username", f"user {user_id}")
         return None
     if user_id in state.user_ids and not state.replace_first_admin:
-        table.skip("id already exists in the target", f"user {user_id} ({username!r})")
+        if state.mode == "resume":
+            table.imported += 1  # stored by the interrupted run this one resumes
+        else:
+            table.skip("id already exists in the target", f"user {user_id} ({username!r})")
         return None
     key = username.casefold()
     if key in keys:

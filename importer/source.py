@@ -40,6 +40,9 @@ KNOWN_TABLES: dict[str, str | None] = {
 # Bookkeeping of the old server that clients never read (sqlite-import.md, import note 13).
 NOT_NEEDED = frozenset({"revoked_tokens", "sync_outbox", "safira_logs", "_migrations", "alembic_version"})
 
+# A batch of old rows stops growing past this much text (bounded memory).
+_BATCH_BYTES = 64 * 1024 * 1024
+
 # Columns the importer may read, per table. Anything else (password_plain above all) is never
 # selected, so it cannot leak into the target, a log or the report.
 _COLUMNS: dict[str, tuple[str, ...]] = {
@@ -114,16 +117,28 @@ class OldDatabase:
             return 0
         return int(self.conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
-    def rows(self, table: str, *, batch: int = 500, where: str = "") -> Iterator[list[dict[str, Any]]]:
-        """The rows of `table` by id, in batches of dicts with every known column (absent ones None)."""
+    def rows(self, table: str, *, batch: int = 500, max_bytes: int = _BATCH_BYTES) -> Iterator[list[dict[str, Any]]]:
+        """The rows of `table` by id, in batches of dicts with every known column (absent ones None).
+
+        A batch ends at `batch` rows or once its text passes `max_bytes` (old items may hold inline
+        images of megabytes), so memory stays bounded whatever the rows hold.
+        """
         if table not in self.tables:
             return
         present = self.columns(table)
         select = ", ".join(f'"{name}"' for name in present)
-        cursor = self.conn.execute(f'SELECT {select} FROM "{table}" {where} ORDER BY id')
+        cursor = self.conn.execute(f'SELECT {select} FROM "{table}" ORDER BY id')
         missing = {name: None for name in _COLUMNS[table] if name not in present}
-        while chunk := cursor.fetchmany(batch):
-            yield [dict(zip(present, row), **missing) for row in chunk]
+        chunk: list[dict[str, Any]] = []
+        size = 0
+        for row in cursor:
+            chunk.append(dict(zip(present, row), **missing))
+            size += sum(len(value) for value in row if isinstance(value, (str, bytes)))
+            if len(chunk) >= batch or size >= max_bytes:
+                yield chunk
+                chunk, size = [], 0
+        if chunk:
+            yield chunk
 
     def all_rows(self, table: str, *, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
         """Every column of `table`, by id: only for tables that hold no secret (the catalogs)."""

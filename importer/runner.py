@@ -95,6 +95,9 @@ async def _run(settings: Settings, options: ImportOptions, progress: Progress) -
         import_catalogs(old, conn, report, resume=state.mode == "resume")
         import_print_logs(old, conn, report, pedido_ids=old_ids, resume=state.mode == "resume")
         import_templates(old, conn, options.media, report)
+        for name, done in report.tables.items():
+            if name != "pedidos" and done.read:
+                progress.update(name, done.read, done.read)  # the small tables: one line each when done
         _other_tables(old, report)
         if conn is not None:
             conn.execute("BEGIN IMMEDIATE")

@@ -79,6 +79,8 @@ def _old_shop(tmp: Path) -> dict[str, Any]:
              created_at=None, updated_at=None, setor="costura", password_plain=None),
         dict(id=6, username="ana", password_hash=_bcrypt("ana-2"), is_admin=0, is_active=1,
              created_at=None, updated_at=None, setor="costura", password_plain=None),
+        dict(id=8, username="José da Silva", password_hash=_bcrypt("abc"), is_admin=0, is_active=1,  # our rules refuse both
+             created_at=None, updated_at=None, setor="vendas", password_plain=PLAIN),
         dict(id=7, username="ex funcionário", password_hash=_bcrypt("saiu-da-loja"), is_admin=0, is_active=0,
              created_at=None, updated_at=None, setor="geral", password_plain=PLAIN),
     ]
@@ -330,7 +332,8 @@ def test_old_users_log_in_with_their_old_passwords_and_are_rehashed(shop: dict[s
     db = sqlite3.connect(f"{(shop['target'] / 'sgp.sqlite3').resolve().as_uri()}?mode=ro", uri=True)
     try:
         assert db.execute("SELECT password_hash FROM users WHERE id = 2").fetchone()[0].startswith("$2b$")
-        for username, password in [("maria", "1234"), ("joao", "senha"), ("Ana", "ana-1"), ("ana#6", "ana-2")]:
+        for username, password in [("maria", "1234"), ("joao", "senha"), ("Ana", "ana-1"), ("ana#6", "ana-2"),
+                                   ("josé da silva", "abc")]:
             r = httpx.post(server.base_url + "/auth/login", json={"username": username, "password": password})
             assert r.status_code == 200, (username, r.text)
         r = httpx.post(server.base_url + "/auth/login", json={"username": "maria", "password": "12345"})

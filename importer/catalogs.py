@@ -57,7 +57,8 @@ def _family(old: OldDatabase, work: sqlite3.Connection, report: ImportReport, fa
                     if exc.code == "id_taken" and resume:
                         table.imported += 1  # stored by the interrupted run this one resumes
                     else:
-                        table.skip(exc.code, f"{fam.legacy_table} {row.get('id')}: {exc.message}")
+                        why = "id already exists in the target" if exc.code == "id_taken" else f"invalid ({exc.code})"
+                        table.skip(why, f"{fam.legacy_table} {row.get('id')}: {exc.message}")
                     continue
                 finally:
                     work.execute("RELEASE record")

@@ -30,7 +30,7 @@ from .routes import auth as auth_routes
 from .feed import FeedHub
 from .metrics import RequestObserver, WorkerMetrics
 from .routes import art, fichas, fichas_templates, health, maquinas, materiais_stats, media, notificacoes, ops
-from .routes import pedidos, print_logs, records, relatorios, safira, users, ws
+from .routes import pedidos, print_logs, records, relatorios, reposicoes, safira, users, ws
 from .state import WorkerState
 
 __all__ = ["create_app"]
@@ -137,6 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
     mount(app, relatorios.router)
     mount(app, notificacoes.router)
     mount(app, safira.router)
+    mount(app, reposicoes.router)
     mount(app, ws.router)
     mount(app, ops.router)
     mount(app, maquinas.router, dependencies=[Depends(records_access)])
@@ -193,7 +194,7 @@ def _install_openapi(app: FastAPI) -> None:
             components.update(
                 _struct_schemas(
                     *art.SCHEMAS, *print_logs.SCHEMAS, *notificacoes.SCHEMAS, *safira.SCHEMAS,
-                    *fichas_templates.SCHEMAS, *relatorios.SCHEMAS,
+                    *fichas_templates.SCHEMAS, *relatorios.SCHEMAS, *reposicoes.SCHEMAS,
                 )
             )  # fmt: skip
             components["Error"] = _ERROR_SCHEMA

@@ -1,21 +1,23 @@
-"""The grouped closing report (`GET /relatorios-fechamentos/pedidos/relatorio`), from pedido JSON (pure).
+"""The grouped closing report (`GET /relatorios-fechamentos/pedidos/relatorio`), from report rows (pure).
 
 Each pedido is split into its items ("units"); an item's service value is
 its unit price times its units, and the pedido's freight goes either whole to
 its first item (`por_pedido`: counted once per pedido) or split in
 proportion to the items' values (`proporcional`). Groups are by a pedido
 field (cliente, forma de envio, a date) or an item field (designer, vendedor).
+Amounts are integer cents throughout, formatted once at the end.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
-from .domain import item_quantity
-from .money import format_money, parse_money
+from .money import format_money
 from .text import fold
 
 __all__ = ["REPORT_TYPES", "build_report"]
@@ -38,37 +40,38 @@ REPORT_TYPES: dict[str, tuple[str, ...]] = {
     "sintetico_entrega": ("entrega",),
 }
 _EMPTY_LABEL = {"designer": "Sem designer", "vendedor": "Sem vendedor", "entrega": "Sem forma de envio"}
-_ZERO = Decimal(0)
-Unit = tuple[dict[str, Any], dict[str, Any] | None, Decimal, Decimal]  # pedido, item, frete, serviço
+# A report row of readers.reports.report_units, by position.
+_PEDIDO, _NUMERO, _CLIENTE, _ENVIO, _ENTRADA, _ENTREGA, _FRETE, _IDX, _DESCRICAO, _TIPO, _DESIGNER, _VENDEDOR, _VALOR = (
+    range(13)
+)
+_COLUMN = {"cliente": _CLIENTE, "entrega": _ENVIO, "designer": _DESIGNER, "vendedor": _VENDEDOR,
+           "data_entrada": _ENTRADA, "data_entrega": _ENTREGA}  # fmt: skip
+Unit = tuple[Sequence[Any], int, int]  # the row, its freight share (cents), its service value (cents)
 
 
-def _units(pedido: dict[str, Any], proportional: bool) -> list[Unit]:
-    items = [i for i in pedido.get("items") or [] if isinstance(i, dict)]
-    frete = parse_money(pedido.get("valor_frete"))
-    if not items:
-        return [(pedido, None, frete, _ZERO)]
-    values = [parse_money(i.get("valor_unitario")) * item_quantity(i) for i in items]
-    total = sum(values, _ZERO)
-    shares = [_ZERO] * len(items)
-    if not proportional:
-        shares[0] = frete
-    else:
-        for n, value in enumerate(values[:-1]):
-            shares[n] = (frete * value / total if total else frete / len(items)).quantize(Decimal("0.01"))
-        shares[-1] = frete - sum(shares[:-1], _ZERO)  # the rounding remainder: shares add up to the freight
-    return [(pedido, item, share, value) for item, share, value in zip(items, shares, values, strict=True)]
+def _units(rows: Sequence[Sequence[Any]], proportional: bool) -> list[Unit]:
+    units: list[Unit] = []
+    for _, group in groupby(rows, key=lambda r: r[_PEDIDO]):
+        items = list(group)
+        frete = int(items[0][_FRETE] or 0)
+        values = [int(r[_VALOR] or 0) for r in items]
+        shares = [0] * len(items)
+        if not proportional:
+            shares[0] = frete
+        else:
+            total = sum(values)
+            for n, value in enumerate(values[:-1]):  # rounded half up, in cents
+                shares[n] = (2 * frete * value + total) // (2 * total) if total else frete // len(items)
+            shares[-1] = frete - sum(shares[:-1])  # the remainder: shares add up to the freight
+        units.extend(zip(items, shares, values, strict=True))
+    return units
 
 
 def _key(unit: Unit, dim: str, date_mode: str) -> str:
-    pedido, item = unit[0], unit[1] or {}
-    if dim in ("designer", "vendedor"):
-        return str(item.get(dim) or "").strip()
-    if dim == "cliente":
-        return str(pedido.get("cliente") or "").strip()
-    if dim == "entrega":
-        return str(pedido.get("forma_envio") or "").strip()
-    column = "data_entrega" if dim == "data_entrega" or (dim == "data" and date_mode == "entrega") else "data_entrada"
-    return str(pedido.get(column) or "")[:10]
+    if dim == "data":
+        dim = "data_entrega" if date_mode == "entrega" else "data_entrada"
+    value = unit[0][_COLUMN[dim]]
+    return str(value or "").strip()[: 10 if dim.startswith("data") else None]
 
 
 def _label(dim: str, key: str) -> str:
@@ -79,23 +82,23 @@ def _label(dim: str, key: str) -> str:
     return key
 
 
+def _money(cents: int) -> str:
+    return format_money(Decimal(cents).scaleb(-2))
+
+
 def _sum(units: list[Unit]) -> dict[str, str]:
-    return {
-        "valor_frete": format_money(sum((u[2] for u in units), _ZERO)),
-        "valor_servico": format_money(sum((u[3] for u in units), _ZERO)),
-    }
+    return {"valor_frete": _money(sum(u[1] for u in units)), "valor_servico": _money(sum(u[2] for u in units))}
 
 
 def _rows(units: list[Unit], per_item: bool) -> list[dict[str, Any]]:
     if per_item:
         return [
-            {"ficha": u[0].get("numero"), "descricao": (u[1] or {}).get("descricao") or (u[1] or {}).get("tipo_producao") or "", **_sum([u])}
-            for u in units
+            {"ficha": u[0][_NUMERO], "descricao": u[0][_DESCRICAO] or u[0][_TIPO] or "", **_sum([u])} for u in units
         ]
     by_pedido: dict[Any, list[Unit]] = defaultdict(list)
     for unit in units:
-        by_pedido[unit[0].get("id")].append(unit)
-    return [{"ficha": g[0][0].get("numero"), "descricao": g[0][0].get("cliente"), **_sum(g)} for g in by_pedido.values()]
+        by_pedido[unit[0][_PEDIDO]].append(unit)
+    return [{"ficha": g[0][0][_NUMERO], "descricao": g[0][0][_CLIENTE], **_sum(g)} for g in by_pedido.values()]
 
 
 def _group(units: list[Unit], dims: tuple[str, ...], date_mode: str) -> list[dict[str, Any]]:
@@ -122,12 +125,12 @@ def _group(units: list[Unit], dims: tuple[str, ...], date_mode: str) -> list[dic
 
 
 def build_report(
-    pedidos: list[dict[str, Any]], report_type: str, start: str, end: str, *, date_mode: str, status: str | None,
+    rows: Sequence[Sequence[Any]], report_type: str, start: str, end: str, *, date_mode: str, status: str | None,
     frete_distribution: str, now: datetime | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """The report's JSON: title, labels, `groups` (with `subgroups` for two-level types) and `total`."""
+    """The report's JSON from report rows (one per item, pedido-ordered): title, labels, groups, total."""
     dims = REPORT_TYPES[report_type]
-    units = [u for p in pedidos for u in _units(p, frete_distribution == "proporcional")]
+    units = _units(rows, frete_distribution == "proporcional")
     moment = now or datetime.now()
     kind = "Analítico" if report_type.startswith("analitico") else "Sintético"
     period = f"{_label('data', start)} a {_label('data', end)}" if start and end else "Todo o período"

@@ -10,27 +10,26 @@ import msgspec
 from core.art import CLOSED_STATUSES, art_item, find_item
 
 from .pool import ReaderPool
-from .sqlexpr import DOC, ITEMS, date_range, register_functions
+from .sqlexpr import DOC, date_range, in_list, spellings
 
 __all__ = ["designer_items", "find_item_pedido"]
 
 _CLOSED = ", ".join(f"'{s}'" for s in CLOSED_STATUSES)
-_PEDIDO_COLUMNS = "p.id, p.numero, p.cliente, p.data_entrada, p.data_entrega, p.status, p.prioridade_rank"
 
 
 def _designer_items(
     conn: sqlite3.Connection, nome: str, start: str | None, end: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    register_functions(conn)
     params: list[Any] = []
-    dated = date_range("p.data_entrada", start, end, params)
-    # The date range walks idx_pedidos_entrada_ordem; only that window's items are unpacked.
+    names = in_list(spellings(conn, "designer", nome), params)
+    dated = date_range("ri.data_entrada", start, end, params)
+    # idx_report_itens_designer finds the page; only those items are taken out of their pedidos' JSON.
     rows = conn.execute(
-        f"SELECT {_PEDIDO_COLUMNS}, j.key, j.value FROM pedidos AS p, {ITEMS} "
-        f"WHERE {dated} AND p.status NOT IN ({_CLOSED}) "
-        "AND sgp_fold(json_extract(j.value, '$.designer')) = ? "
-        "ORDER BY p.data_entrada DESC, p.id DESC, j.key LIMIT ? OFFSET ?",
-        (*params, nome, limit, offset),
+        "SELECT p.id, p.numero, p.cliente, p.data_entrada, p.data_entrega, p.status, p.prioridade_rank, ri.idx, "
+        f"json_extract({DOC}, '$.items[' || ri.idx || ']') FROM report_itens AS ri JOIN pedidos AS p ON p.id = ri.pedido_id "
+        f"WHERE ri.designer IN {names} AND {dated} AND ri.status NOT IN ({_CLOSED}) "
+        "ORDER BY ri.data_entrada DESC, ri.pedido_id DESC, ri.idx LIMIT ? OFFSET ?",
+        (*params, limit, offset),
     ).fetchall()
     out = []
     for pid, numero, cliente, entrada, entrega, status, rank, index, item_json in rows:
@@ -58,7 +57,7 @@ def _find(conn: sqlite3.Connection, item_id: int) -> int | None:
             return int(row[0])
     # Then a stored item id anywhere among open pedidos (a scan of the open ones, on a reader thread).
     row = conn.execute(
-        f"SELECT p.id FROM pedidos AS p, {ITEMS} WHERE p.status NOT IN ({_CLOSED}) "
+        f"SELECT p.id FROM pedidos AS p, json_each({DOC}, '$.items') AS j WHERE p.status NOT IN ({_CLOSED}) "
         "AND json_type(j.value, '$.id') = 'integer' AND json_extract(j.value, '$.id') = ? LIMIT 1",
         (item_id,),
     ).fetchone()

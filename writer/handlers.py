@@ -47,6 +47,9 @@ from .protocol import (
     PatchPedido,
     PutTemplates,
     CreatePrintLog,
+    CreateReposicao,
+    DeleteReposicao,
+    PatchReposicao,
     SetArtStatus,
     PatchRecord,
     RehashPassword,
@@ -323,7 +326,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import art, fichas, notificacoes, print_logs, records, templates, users  # they build on Context and Outcome
+    from . import art, fichas, notificacoes, print_logs, records, reposicoes, templates, users  # on Context, Outcome
     match command:
         case CreatePedido():
             return create_pedido(ctx.conn, command, ctx)
@@ -367,4 +370,10 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return notificacoes.mark_all_read(ctx, command)
         case PutTemplates():
             return templates.put_templates(ctx, command)
+        case CreateReposicao():
+            return reposicoes.create_reposicao(ctx, command)
+        case PatchReposicao():
+            return reposicoes.patch_reposicao(ctx, command)
+        case DeleteReposicao():
+            return reposicoes.delete_reposicao(ctx, command)
     raise TypeError(f"not a transactional command: {type(command).__name__}")

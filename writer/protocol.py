@@ -17,6 +17,7 @@ import msgspec
 from core.domain import PedidoCreate, PedidoPatch
 from core.fichas import FichaCreate, FichaPatch
 from core.print_logs import PrintLogCreate
+from core.reposicoes import ReposicaoCreate, ReposicaoPatch
 from core.metrics import Snapshot
 
 __all__ = [
@@ -40,6 +41,9 @@ __all__ = [
     "MarkNotificacaoRead",
     "MarkAllNotificacoesRead",
     "PutTemplates",
+    "CreateReposicao",
+    "PatchReposicao",
+    "DeleteReposicao",
     "CreateRecord",
     "PatchRecord",
     "DeleteRecord",
@@ -238,6 +242,25 @@ class DeleteRecord(msgspec.Struct, tag="delete_record", frozen=True):
     id: int
 
 
+class CreateReposicao(msgspec.Struct, tag="create_reposicao", frozen=True):
+    """Insert a reposição of pedido `data.order_id`."""
+
+    data: ReposicaoCreate
+
+
+class PatchReposicao(msgspec.Struct, tag="patch_reposicao", frozen=True):
+    """Change the fields present in `patch`."""
+
+    id: int
+    patch: ReposicaoPatch
+
+
+class DeleteReposicao(msgspec.Struct, tag="delete_reposicao", frozen=True):
+    """Remove one reposição."""
+
+    id: int
+
+
 class CreateUser(msgspec.Struct, tag="create_user", frozen=True):
     """Add a user; the password arrives hashed (hashing is heavy work, done by the caller)."""
 
@@ -330,6 +353,9 @@ Command = (
     | MarkNotificacaoRead
     | MarkAllNotificacoesRead
     | PutTemplates
+    | CreateReposicao
+    | PatchReposicao
+    | DeleteReposicao
     | CreateFicha
     | PatchFicha
     | DeleteFicha

@@ -7,6 +7,8 @@ import secrets
 import sqlite3
 from pathlib import Path
 
+from .report_index import REPORT_INDEX_DDL, REPORT_INDEXES
+
 __all__ = ["open_write_connection", "migrate", "ensure_indexes", "REQUIRED_INDEXES", "SCHEMA_VERSION"]
 
 log = logging.getLogger("sgp.writer.schema")
@@ -244,7 +246,8 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at            TEXT NOT NULL,
         doc                   BLOB NOT NULL  -- every field as served
     );
-    """,
+    """
+    + REPORT_INDEX_DDL,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -283,6 +286,7 @@ REQUIRED_INDEXES: dict[str, str] = {
 _CATALOG_TABLES = (
     "clientes", "vendedores", "designers", "materiais", "maquinas", "producoes", "tipos_envios", "tipos_pagamentos",
 )  # fmt: skip
+REQUIRED_INDEXES.update(REPORT_INDEXES)
 for _table in _CATALOG_TABLES:
     REQUIRED_INDEXES[f"idx_{_table}_ativo"] = f"CREATE INDEX idx_{_table}_ativo ON {_table} (ativo, id)"
     REQUIRED_INDEXES[f"idx_{_table}_chave"] = f"CREATE INDEX idx_{_table}_chave ON {_table} (chave)"
@@ -354,6 +358,21 @@ def ensure_indexes(conn: sqlite3.Connection) -> dict[str, str]:
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration script on `;` (our scripts hold no string literals with `;`)."""
+    """Split a migration script on `;` (our scripts hold no string literals with `;`).
+
+    A `CREATE TRIGGER ... BEGIN ...; ...; END` stays one statement.
+    """
     lines = [line.split("--", 1)[0] for line in script.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements: list[str] = []
+    trigger: list[str] = []
+    for piece in (s.strip() for s in "\n".join(lines).split(";")):
+        if trigger:
+            trigger.append(piece)
+            if piece.upper() == "END":
+                statements.append(";\n".join(trigger))
+                trigger = []
+        elif piece.upper().startswith("CREATE TRIGGER"):
+            trigger = [piece]
+        elif piece:
+            statements.append(piece)
+    return statements

@@ -21,7 +21,8 @@ from core.status import normalize_status
 from core.templates import RelatorioTemplatesPut, decode_relatorio_templates
 from core.text import fold
 from readers.pedidos import json_array
-from readers.reports import RANKING_CATEGORIES, ReportFilter, ranking_rows, report_pedido_docs, statistics_row, trend_rows
+from readers.reports import RANKING_CATEGORIES, ReportFilter, ranking_rows, report_pedido_docs, report_units
+from readers.reports import statistics_row, trend_rows
 from readers.templates import template_pair
 from writer.protocol import PutTemplates
 
@@ -203,9 +204,8 @@ async def relatorio(
     if frete_distribution not in ("por_pedido", "proporcional"):
         raise ApiError(400, "invalid_frete_distribution", "frete_distribution invalido", field="frete_distribution")
     f = _filter(start_date, end_date, date_mode, status, cliente, vendedor, designer, required=True)
-    docs = await report_pedido_docs(readers, f)
     report = build_report(
-        [msgspec.json.decode(d) for d in docs], report_type, f.start or "", f.end or "", date_mode=f.date_mode,
+        await report_units(readers, f), report_type, f.start or "", f.end or "", date_mode=f.date_mode,
         status=f.status, frete_distribution=frete_distribution,
     )  # fmt: skip
     return json_response(_encoder.encode(report))

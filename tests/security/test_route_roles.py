@@ -84,6 +84,11 @@ RULES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/notificacoes/read-all"): USER,
     ("GET", "/api/notificacoes/ultimos"): READ,
     ("POST", "/safira/ask"): USER,
+    ("GET", "/reposicoes"): USER,
+    ("POST", "/reposicoes"): USER,
+    ("GET", "/reposicoes/{reposicao_id}"): USER,
+    ("PATCH", "/reposicoes/{reposicao_id}"): USER,
+    ("DELETE", "/reposicoes/{reposicao_id}"): USER,
 }
 # Catalogs (core/catalogs.py): reads like pedidos, every write any user (the old server left them open).
 CATALOGS = ("clientes", "vendedores", "designers", "materiais", "maquinas", "producoes", "tipos-envios",
@@ -143,6 +148,11 @@ class World:
         assert r.status_code in (200, 201), r.text
         return r.json()["id"]
 
+    def reposicao_id(self) -> int:
+        r = self.admin.post("/reposicoes", json={"order_id": self.pedido_id(), "motivo": "Matriz"})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
     def user_id(self) -> int:
         r = self.admin.post("/users", json={"username": f"alvo{next(_unique)}", "password": "senha-forte-1"})
         assert r.status_code == 201, r.text
@@ -176,6 +186,8 @@ class World:
             path = path.replace("{item_id}", str(self.pedido_id() * 1000))
         path = path.replace("{nome}", "Ana").replace("{printer_id}", "0").replace("{category}", "vendedor")
         path = path.replace("{template_type}", "geral").replace("{notification_id}", "nao-existe")
+        if "{reposicao_id}" in path:
+            path = path.replace("{reposicao_id}", str(self.reposicao_id()))
         if template.startswith("/relatorios-fechamentos/"):
             path += "?start_date=2026-11-01&end_date=2026-11-30"
         kwargs: dict[str, Any] = {}
@@ -212,6 +224,10 @@ class World:
                 kwargs["json"] = {"geral": {"title": "Geral", "width": 210, "height": 297, "fields": []}}
             case "PUT", "/fichas/templates/html":
                 kwargs["json"] = {"geral": "<html><body>{{numero}}</body></html>"}
+            case "POST", "/reposicoes":
+                kwargs["json"] = {"order_id": self.pedido_id(), "motivo": "Falha na impressão"}
+            case "PATCH", "/reposicoes/{reposicao_id}":
+                kwargs["json"] = {"status": "Em Processamento"}
             case "POST", "/safira/ask":
                 kwargs["json"] = {"question": "quantos pedidos hoje?"}
             case "POST", "/admin/backup":

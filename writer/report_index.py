@@ -1,0 +1,129 @@
+"""The report index: narrow copies of each pedido's totals and items, kept by triggers on `pedidos`.
+
+Reports over a year of pedidos cannot parse every pedido's JSON on each
+request (~0.7 s just to read 50 000 documents). These two tables hold what
+reports aggregate, as numbers, with their own indexes; triggers keep them
+current in the same transaction as every write to `pedidos` (the writer's
+commands, an importer's inserts), so they can never disagree with the
+documents. `REPORT_INDEX_DDL` is part of migration #6 (it also fills the
+tables from the pedidos already stored).
+"""
+
+from __future__ import annotations
+
+from core.report_sql import cents, consumption_m2, item_quantity
+
+__all__ = ["REPORT_INDEX_DDL", "REPORT_INDEXES"]
+
+
+def _fill(ref: str, where: str = "") -> str:
+    """INSERTs of one pedido's rows (`ref` is NEW in a trigger, the table alias in the backfill)."""
+    doc = f"CAST({ref}.doc AS TEXT)"
+    item = "j.value"
+
+    def money(json: str, field: str) -> str:
+        return cents(f"json_extract({json}, '$.{field}')")
+
+    def text(field: str) -> str:
+        return f"nullif(trim(json_extract({item}, '$.{field}')), '')"
+
+    def flag(field: str) -> str:
+        return f"coalesce(json_extract({item}, '$.acabamento.{field}'), 0) = 1"
+
+    pedido = (
+        "INSERT INTO report_pedidos (pedido_id, data_entrada, data_entrega, status, numero, cliente, cliente_busca, "
+        "forma_envio, total_cents, frete_cents, itens_cents, n_itens) "
+        f"SELECT {ref}.id, {ref}.data_entrada, {ref}.data_entrega, {ref}.status, {ref}.numero, {ref}.cliente, "
+        f"{ref}.cliente_busca, nullif(trim(json_extract({doc}, '$.forma_envio')), ''), "
+        f"{money(doc, 'valor_total')}, {money(doc, 'valor_frete')}, {money(doc, 'valor_itens')}, "
+        f"coalesce(json_array_length({doc}, '$.items'), 0)"
+    )
+    items = (
+        "INSERT INTO report_itens (pedido_id, idx, data_entrada, data_entrega, status, cliente_busca, tipo_producao, "
+        "designer, vendedor, tecido, descricao, valor_cents, consumo_m2, overloque, elastico, ilhos, emenda, qtd_ilhos) "
+        f"SELECT {ref}.id, j.key, {ref}.data_entrada, {ref}.data_entrega, {ref}.status, {ref}.cliente_busca, "
+        f"{text('tipo_producao')}, {text('designer')}, {text('vendedor')}, {text('tecido')}, {text('descricao')}, "
+        f"{money(item, 'valor_unitario')} * {item_quantity(item)}, "
+        f"{consumption_m2(item)}, {flag('overloque')}, {flag('elastico')}, {flag('ilhos')}, "
+        f"coalesce(json_extract({item}, '$.emenda'), '') NOT IN ('', 'sem-emenda'), "
+        f"max(coalesce(CAST(json_extract({item}, '$.quantidade_ilhos') AS INTEGER), 0), 0) "
+    )
+    if where:  # backfill: every stored pedido
+        return f"{pedido} FROM pedidos AS {ref};\n{items} FROM pedidos AS {ref}, json_each({doc}, '$.items') AS j;\n"
+    return f"{pedido};\n{items} FROM json_each({doc}, '$.items') AS j;\n"
+
+
+# By primary key: the rows were written with the pedido's data_entrada of that time, OLD's.
+_CLEAR = (
+    "DELETE FROM report_itens WHERE data_entrada = OLD.data_entrada AND pedido_id = OLD.id;\n"
+    "DELETE FROM report_pedidos WHERE data_entrada = OLD.data_entrada AND pedido_id = OLD.id;\n"
+)
+
+REPORT_INDEX_DDL = f"""
+    CREATE TABLE report_pedidos (
+        data_entrada  TEXT NOT NULL,        -- first in the key: a date range is one contiguous read
+        pedido_id     INTEGER NOT NULL,
+        data_entrega  TEXT,
+        status        TEXT NOT NULL,
+        numero        TEXT NOT NULL,
+        cliente       TEXT NOT NULL,
+        cliente_busca TEXT NOT NULL,
+        forma_envio   TEXT,
+        total_cents   INTEGER NOT NULL,
+        frete_cents   INTEGER NOT NULL,
+        itens_cents   INTEGER NOT NULL,
+        n_itens       INTEGER NOT NULL,
+        PRIMARY KEY (data_entrada, pedido_id)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE report_itens (
+        data_entrada  TEXT NOT NULL,        -- first in the key: a date range is one contiguous read
+        pedido_id     INTEGER NOT NULL,
+        idx           INTEGER NOT NULL,
+        data_entrega  TEXT,
+        status        TEXT NOT NULL,
+        cliente_busca TEXT NOT NULL,
+        tipo_producao TEXT,
+        designer      TEXT,
+        vendedor      TEXT,
+        tecido        TEXT,
+        descricao     TEXT,
+        valor_cents   INTEGER NOT NULL,
+        consumo_m2    REAL NOT NULL,
+        overloque     INTEGER NOT NULL,
+        elastico      INTEGER NOT NULL,
+        ilhos         INTEGER NOT NULL,
+        emenda        INTEGER NOT NULL,
+        qtd_ilhos     INTEGER NOT NULL,
+        PRIMARY KEY (data_entrada, pedido_id, idx)
+    ) WITHOUT ROWID;
+
+    {_fill("p", where="all")}
+    CREATE TRIGGER report_pedidos_insert AFTER INSERT ON pedidos BEGIN
+    {_fill("NEW")}END;
+
+    CREATE TRIGGER report_pedidos_update AFTER UPDATE ON pedidos BEGIN
+    {_CLEAR}{_fill("NEW")}END;
+
+    CREATE TRIGGER report_pedidos_delete AFTER DELETE ON pedidos BEGIN
+    {_CLEAR}END;
+"""
+
+REPORT_INDEXES: dict[str, str] = {
+    # date_mode=entrega reads by delivery date: covering, so no lookup into the table per pedido.
+    "idx_report_pedidos_entrega": (
+        "CREATE INDEX idx_report_pedidos_entrega ON report_pedidos "
+        "(data_entrega, status, total_cents, frete_cents, itens_cents, n_itens)"
+    ),
+    "idx_report_pedidos_id": "CREATE INDEX idx_report_pedidos_id ON report_pedidos (pedido_id)",
+    "idx_report_itens_pedido": "CREATE INDEX idx_report_itens_pedido ON report_itens (pedido_id)",
+    "idx_report_itens_entrega": "CREATE INDEX idx_report_itens_entrega ON report_itens (data_entrega)",
+    # The art panel: a designer's items by date; the distinct names of the name filters.
+    "idx_report_itens_designer": "CREATE INDEX idx_report_itens_designer ON report_itens (designer, data_entrada)",
+    "idx_report_itens_vendedor": "CREATE INDEX idx_report_itens_vendedor ON report_itens (vendedor, data_entrada)",
+    # Materials report: covering, in group order, so a year is one index read without a sort.
+    "idx_report_itens_materiais": (
+        "CREATE INDEX idx_report_itens_materiais ON report_itens (data_entrada, tecido, tipo_producao, status, "
+        "consumo_m2, overloque, elastico, ilhos, emenda, qtd_ilhos)"
+    ),
+}

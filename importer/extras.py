@@ -1,4 +1,4 @@
-"""Print logs and stored templates, through the reports code's storage functions.
+"""Print logs, reposições and stored templates, through the reports code's storage functions.
 
 Print logs keep their ids, also those pointing at deleted pedidos or machines
 (the old server kept them; they are counted in the warnings). Templates:
@@ -15,15 +15,17 @@ from typing import Any
 
 import msgspec
 
+from core.reposicoes import ReposicaoCreate
 from core.templates import HTML_MAX_CHARS, FichaTemplate, RelatorioTemplate
 from writer.print_logs import insert_print_log
+from writer.reposicoes import insert_reposicao
 from writer.templates import store_template
 
 from .mappers import moment
 from .report import ImportReport
 from .source import OldDatabase
 
-__all__ = ["import_print_logs", "import_templates"]
+__all__ = ["import_print_logs", "import_reposicoes", "import_templates"]
 
 _PRINT_STATUSES = frozenset({"success", "error", "reprint"})
 _FICHA_KEYS = ("title", "width", "height", "marginTop", "marginBottom", "marginLeft", "marginRight", "fields")
@@ -146,3 +148,53 @@ def _template(row: dict[str, Any], kind: str, struct: type, keys: tuple[str, ...
         return msgspec.json.encode(msgspec.convert(fields, struct, strict=False))
     except msgspec.ValidationError as exc:
         return f"does not fit the template schema ({exc})"
+
+
+def import_reposicoes(
+    old: OldDatabase, conn: sqlite3.Connection | None, report: ImportReport, *, pedido_ids: set[int], resume: bool
+) -> None:
+    """Every old reposição with its id and `REP-<id>` numero, validated as a POST body; one transaction."""
+    table = report.table("reposicoes", "reposicoes")
+    orphans = 0
+    now = _now()
+    if conn is not None:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        for rows in old.all_rows("reposicoes"):
+            for row in rows:
+                table.read += 1
+                body = {k: v for k, v in row.items() if k not in ("id", "numero", "created_at", "updated_at")}
+                try:
+                    data = msgspec.convert({k: v for k, v in body.items() if v is not None}, ReposicaoCreate, strict=False)
+                except msgspec.ValidationError as exc:
+                    table.skip("does not fit the reposição schema", f"reposicoes {row.get('id')}: {exc}")
+                    continue
+                if data.order_id not in pedido_ids:
+                    orphans += 1
+                fields = msgspec.structs.asdict(data)
+                fields["data_solicitacao"] = data.data_solicitacao or now[:10]
+                fields["numero"] = row.get("numero")
+                fields["created_at"] = moment(row.get("created_at"))
+                fields["updated_at"] = moment(row.get("updated_at")) or fields["created_at"]
+                if conn is not None:
+                    conn.execute("SAVEPOINT reposicao")
+                    try:
+                        insert_reposicao(conn, fields, now=now, id=row["id"])
+                    except sqlite3.IntegrityError:
+                        conn.execute("ROLLBACK TO reposicao")
+                        if resume:
+                            table.imported += 1
+                        else:
+                            table.skip("id or numero already exists in the target", f"reposicoes {row['id']}")
+                        continue
+                    finally:
+                        conn.execute("RELEASE reposicao")
+                table.imported += 1
+        if conn is not None:
+            conn.execute("COMMIT")
+    except BaseException:
+        if conn is not None:
+            conn.execute("ROLLBACK")
+        raise
+    if orphans:
+        report.warn(f"{orphans} reposições point at a deleted pedido (kept)")

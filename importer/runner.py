@@ -28,7 +28,7 @@ from writer import imports
 
 from .catalogs import import_catalogs
 from .errors import ImportFailed
-from .extras import import_print_logs, import_templates
+from .extras import import_print_logs, import_reposicoes, import_templates
 from .images import CONCURRENCY, ImageResolver
 from .mappers import flag, moment, plan_numeros
 from .pedidos import PedidoImport
@@ -95,6 +95,7 @@ async def _run(settings: Settings, options: ImportOptions, progress: Progress) -
         import_catalogs(old, conn, report, resume=state.mode == "resume")
         import_print_logs(old, conn, report, pedido_ids=old_ids, resume=state.mode == "resume")
         import_templates(old, conn, options.media, report)
+        import_reposicoes(old, conn, report, pedido_ids=old_ids, resume=state.mode == "resume")
         for name, done in report.tables.items():
             if name != "pedidos" and done.read:
                 progress.update(name, done.read, done.read)  # the small tables: one line each when done

@@ -35,7 +35,7 @@ KNOWN_TABLES: dict[str, str | None] = {
     "print_logs": "print_logs",
     "ficha_templates": "templates",
     "relatorio_templates": "templates",
-    "reposicoes": None,  # the table exists (reports branch) but no storage path or route yet
+    "reposicoes": "reposicoes",
 }
 # Bookkeeping of the old server that clients never read (sqlite-import.md, import note 13).
 NOT_NEEDED = frozenset({"revoked_tokens", "sync_outbox", "safira_logs", "_migrations", "alembic_version"})

@@ -56,9 +56,13 @@ CREATE TABLE print_logs (
 );
 CREATE TABLE reposicoes (
     id INTEGER NOT NULL, numero VARCHAR NOT NULL, order_id INTEGER NOT NULL, motivo VARCHAR NOT NULL,
-    descricao VARCHAR, data_solicitacao DATE NOT NULL, status VARCHAR NOT NULL, prioridade VARCHAR NOT NULL,
+    descricao VARCHAR, data_solicitacao DATE NOT NULL, data_entrega_prevista DATE, status VARCHAR NOT NULL,
+    prioridade VARCHAR NOT NULL, observacao VARCHAR, financeiro BOOLEAN NOT NULL DEFAULT 0,
+    conferencia BOOLEAN NOT NULL DEFAULT 0, sublimacao BOOLEAN NOT NULL DEFAULT 0, costura BOOLEAN NOT NULL DEFAULT 0,
+    expedicao BOOLEAN NOT NULL DEFAULT 0, pronto BOOLEAN NOT NULL DEFAULT 0, created_at DATETIME, updated_at DATETIME,
     PRIMARY KEY (id)
 );
+CREATE UNIQUE INDEX ix_reposicoes_numero ON reposicoes (numero);
 CREATE TABLE cliente (id INTEGER NOT NULL, nome VARCHAR NOT NULL, cep VARCHAR NOT NULL, cidade VARCHAR NOT NULL,
     estado VARCHAR NOT NULL, telefone VARCHAR NOT NULL, PRIMARY KEY (id));
 CREATE TABLE vendedor (id INTEGER NOT NULL, nome VARCHAR NOT NULL, email VARCHAR, telefone VARCHAR,

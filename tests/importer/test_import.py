@@ -154,7 +154,10 @@ def _old_shop(tmp: Path) -> dict[str, Any]:
     (media / "templates").mkdir(parents=True)
     (media / "templates" / "template-geral.html").write_text("<html><body>{{cliente}} ção</body></html>", "utf-8")
     insert(conn, "reposicoes", dict(id=1, numero="REP-1", order_id=1, motivo="erro", data_solicitacao="2026-01-12",
-                                    status="Pendente", prioridade="NORMAL"))
+                                    status="Em Processamento", prioridade="ALTA", costura=1,
+                                    created_at="2026-01-12 10:00:00"))
+    insert(conn, "reposicoes", dict(id=3, numero="REP-3", order_id=4, motivo="pedido apagado depois",
+                                    data_solicitacao="2026-01-13", status="Pendente", prioridade="NORMAL"))
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     # From here on, rows stay in banco.db-wal: the old server is still running.
     conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -195,7 +198,7 @@ def test_the_import_reports_every_table(shop: dict[str, Any]) -> None:
     out = shop["result"].stdout
     assert shop["result"].returncode == 0, shop["result"].stderr
     assert "pedidos" in out and "user" in out and "fichas" in out
-    assert "reposicoes" in out and "no target in this build" in out
+    assert "reposições point at a deleted pedido" in out
     assert "print logs point at a deleted pedido" in out
     assert "machines               maquinas                2             2        0" in out
     assert "pedido 3: numero '0000000002' -> '0000000012' (duplicate numero)" in out
@@ -312,6 +315,13 @@ def test_print_logs_and_templates(http: httpx.Client) -> None:
     assert geral["title"] == "Ficha da loja" and geral["fields"][0]["key"] == "cliente"
     html = http.get("/fichas/templates/html/geral/content").json()
     assert html == {"html": "<html><body>{{cliente}} ção</body></html>", "exists": True}
+
+
+def test_reposicoes_keep_ids_and_numbers(http: httpx.Client) -> None:
+    one = http.get("/reposicoes/1").json()
+    assert (one["numero"], one["order_id"], one["status"], one["prioridade"]) == ("REP-1", 1, "Em Processamento", "ALTA")
+    assert one["costura"] is True and one["data_solicitacao"] == "2026-01-12"
+    assert http.get("/reposicoes/3").json()["order_id"] == 4  # its pedido was deleted; kept as it was
 
 
 def test_an_imported_pedido_can_be_edited(http: httpx.Client) -> None:

@@ -61,6 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
         auth = Authenticator(settings, secret)
 
         hub = FeedHub(on_clients=metrics.feed_clients.set)
+        # Sessions ended by logout, password or role change, deactivation: their feed sockets close at once.
+        auth.watchers.add(lambda: hub.revalidate(auth.ended))
 
         def on_welcome(welcome: Welcome) -> int | None:
             # Revocations may have been pushed while this link was down: reload them.

@@ -4,6 +4,8 @@ Every worker subscribes to the writer's committed events (resuming after the
 last seq it saw when the link drops), keeps a ring of recent ones for quick
 resumes, and pushes each to its clients through a bounded per-client buffer:
 a client that does not read is closed (4008) instead of slowing anyone else.
+A client whose session ends (logout, password change, deactivation, expiry) is
+closed at once with 1008 and the reason.
 """
 
 from __future__ import annotations
@@ -13,56 +15,147 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable
+from itertools import islice
 
 from writer.protocol import Broadcast, Events, Reset, Welcome
 
-__all__ = ["FeedHub", "FeedClient", "SlowConsumer", "RESET_MESSAGE", "PONG_MESSAGE", "PING_MESSAGE"]
+from .auth import Principal
+from .feed_wire import PING_MESSAGE, PONG_MESSAGE, RESET_MESSAGE, wire_messages
+
+__all__ = [
+    "FeedHub",
+    "FeedClient",
+    "FeedClosed",
+    "RESET_MESSAGE",
+    "PONG_MESSAGE",
+    "PING_MESSAGE",
+    "CLOSE_POLICY",
+    "CLOSE_SLOW_CONSUMER",
+    "CLOSE_TIMEOUT",
+]
 
 log = logging.getLogger("sgp.api.feed")
 
-RESET_MESSAGE = '{"type":"reset"}'
-PONG_MESSAGE = '{"type":"pong"}'
-PING_MESSAGE = '{"type":"ping"}'
+# Close codes. 1008 (policy): the client does not reconnect until its token changes (a new login).
+# 4000 and 4008 (private use): the client reconnects, and resumes with `since` if it tracks seq.
+CLOSE_POLICY = 1008
+CLOSE_SLOW_CONSUMER = 4008
+CLOSE_TIMEOUT = 4000
 _RING_SIZE = 10_000
 
+WireEvent = tuple[int, tuple[str, ...]]
 
-class SlowConsumer(Exception):
-    """The client's outgoing buffer overflowed."""
+
+class FeedClosed(Exception):
+    """The server closes this client: `code` and `reason` go into the close frame."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
 
 
 class FeedClient:
-    """One WebSocket's outgoing queue, bounded in bytes."""
+    """One WebSocket's outgoing queue, bounded in bytes (queued plus held-back events)."""
 
-    def __init__(self, max_bytes: int, user_id: int, username: str) -> None:
+    def __init__(self, max_bytes: int, principal: Principal) -> None:
         self.max_bytes = max_bytes
-        self.user_id = user_id
-        self.username = username
+        self.principal = principal
+        self.user_id = principal.id
+        self.username = principal.username
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.buffered = 0
-        self.overflowed = False
+        self.closing: FeedClosed | None = None
         self.last_seq = 0
+        # While a resume replays history, live events wait here (in order) so nothing interleaves.
+        self.replaying = False
+        self.held: list[WireEvent] = []
+        self._room = asyncio.Event()
+        self._room.set()
 
-    def push(self, text: str, seq: int | None = None) -> None:
-        """Queue a message; on overflow mark the client and wake its sender to close it."""
-        if self.overflowed:
-            return
-        if seq is not None:
-            if seq <= self.last_seq:
-                return  # already sent by the replay
-            self.last_seq = seq
-        self.buffered += len(text)
-        if self.buffered > self.max_bytes:
-            self.overflowed = True
+    @property
+    def overflowed(self) -> bool:
+        """True once the buffer overflowed (the client is being closed as a slow consumer)."""
+        return self.closing is not None and self.closing.code == CLOSE_SLOW_CONSUMER
+
+    def close(self, code: int, reason: str) -> None:
+        """Close this client: its sender stops and the handler sends the close frame."""
+        if self.closing is None:
+            self.closing = FeedClosed(code, reason)
             self.queue.put_nowait(None)
+            self._room.set()  # wake a waiting replay so it sees the close
+
+    def _account(self, size: int) -> bool:
+        self.buffered += size
+        if self.buffered > self.max_bytes:
+            self.close(CLOSE_SLOW_CONSUMER, "slow consumer")
+            return False
+        if self.buffered > self.max_bytes // 2:
+            self._room.clear()
+        return True
+
+    def push(self, text: str) -> None:
+        """Queue a message that is not an event (ping, pong, broadcast, reset)."""
+        if self.closing is None and self._account(len(text)):
+            self.queue.put_nowait(text)
+
+    def push_event(self, seq: int, texts: tuple[str, ...], *, replay: bool = False) -> None:
+        """Queue an event's message(s) once, in seq order; live ones wait while a replay runs."""
+        if self.closing is not None or seq <= self.last_seq:
+            return  # closing, or already sent by the replay
+        if self.replaying and not replay:
+            if seq > (self.held[-1][0] if self.held else 0) and self._account(sum(map(len, texts))):
+                self.held.append((seq, texts))
             return
-        self.queue.put_nowait(text)
+        if not self._account(sum(map(len, texts))):
+            return
+        self.last_seq = seq
+        for text in texts:
+            self.queue.put_nowait(text)
+
+    def finish_replay(self) -> None:
+        """The replay is over: send the live events held back meanwhile (already counted)."""
+        self.replaying = False
+        held, self.held = self.held, []
+        for seq, texts in held:
+            if self.closing is None and seq > self.last_seq:
+                self.last_seq = seq
+                for text in texts:
+                    self.queue.put_nowait(text)
+            else:
+                self.buffered -= sum(map(len, texts))
+
+    def reset(self, last_seq: int) -> None:
+        """The history this client relies on is gone: tell it, and go live from `last_seq`."""
+        for _, texts in self.held:
+            self.buffered -= sum(map(len, texts))
+        self.held = []
+        self.replaying = False
+        self.push(RESET_MESSAGE)
+        self.last_seq = last_seq
+
+    @property
+    def has_room(self) -> bool:
+        """True while at most half the buffer is used."""
+        return self._room.is_set()
+
+    async def wait_room(self, timeout: float) -> None:
+        """Wait until at most half the buffer is used; FeedClosed when closing or not read in time."""
+        try:
+            await asyncio.wait_for(self._room.wait(), timeout)
+        except TimeoutError:
+            self.close(CLOSE_SLOW_CONSUMER, "slow consumer")
+        if self.closing is not None:
+            raise self.closing
 
     async def next(self) -> str:
-        """The next message to send; raises SlowConsumer once the buffer overflowed."""
+        """The next message to send; raises FeedClosed once the client is being closed."""
         text = await self.queue.get()
-        if text is None or self.overflowed:
-            raise SlowConsumer
+        if text is None or self.closing is not None:
+            raise self.closing or FeedClosed(CLOSE_SLOW_CONSUMER, "slow consumer")
         self.buffered -= len(text)
+        if self.buffered <= self.max_bytes // 2:
+            self._room.set()
         return text
 
 
@@ -72,7 +165,7 @@ class FeedHub:
     def __init__(self, *, on_clients: Callable[[int], None] | None = None) -> None:
         self.epoch: str | None = None
         self.last_seq = 0
-        self.ring: deque[tuple[int, str]] = deque(maxlen=_RING_SIZE)
+        self.ring: deque[WireEvent] = deque(maxlen=_RING_SIZE)
         self.clients: set[FeedClient] = set()
         self.send_broadcast: Callable[[Broadcast], None] | None = None
         self._on_clients = on_clients
@@ -95,11 +188,11 @@ class FeedHub:
         for event in message.events:
             if event.seq <= self.last_seq:
                 continue
-            text = event.payload.decode()
+            texts = wire_messages(event.payload)
             self.last_seq = event.seq
-            self.ring.append((event.seq, text))
+            self.ring.append((event.seq, texts))
             for client in self.clients:
-                client.push(text, event.seq)
+                client.push_event(event.seq, texts)
 
     def on_reset(self, message: Reset) -> None:
         """The writer no longer has the events after our last seq."""
@@ -108,15 +201,25 @@ class FeedHub:
 
     def on_broadcast(self, message: Broadcast) -> None:
         """A client broadcast relayed from another worker."""
+        text = message.payload.decode()
         for client in self.clients:
-            client.push(message.payload.decode())
+            client.push(text)
 
     def _reset(self, last_seq: int) -> None:
         self.ring.clear()
         self.last_seq = last_seq
         for client in self.clients:
-            client.push(RESET_MESSAGE)
-            client.last_seq = last_seq
+            client.reset(last_seq)
+
+    # Sessions ------------------------------------------------------------------
+
+    def revalidate(self, ended: Callable[[Principal], str | None]) -> None:
+        """Close (1008, with the reason) every client whose session has just ended."""
+        for client in list(self.clients):
+            reason = ended(client.principal)
+            if reason is not None:
+                log.info("closing feed client of %s: %s", client.username, reason)
+                client.close(CLOSE_POLICY, reason)
 
     # Clients -------------------------------------------------------------------
 
@@ -132,13 +235,23 @@ class FeedHub:
         self.clients.discard(client)
         self._count()
 
-    def from_ring(self, since: int, until: int) -> list[tuple[int, str]] | None:
-        """Events in (since, until] if the ring still holds them all, else None."""
+    def from_ring(self, since: int, until: int, limit: int) -> list[WireEvent] | None:
+        """Up to `limit` events in (since, until] if the ring still holds them, else None."""
         if since >= until:
             return []
         if not self.ring or self.ring[0][0] > since + 1:
             return None
-        return [(seq, text) for seq, text in self.ring if since < seq <= until]
+        # Ring seqs are consecutive runs; skip to `since` by offset when they are.
+        start = max(0, since + 1 - self.ring[0][0])
+        if start >= len(self.ring) or self.ring[start][0] != since + 1:
+            start = 0
+        page: list[WireEvent] = []
+        for seq, texts in islice(self.ring, start, None):
+            if seq > until or len(page) >= limit:
+                break
+            if seq > since:
+                page.append((seq, texts))
+        return page
 
     def relay(self, sender: FeedClient, text: str) -> None:
         """Deliver a client broadcast to this worker's other clients and, via the writer, to all others."""

@@ -81,7 +81,9 @@ async def _listen(ws: Any, log: ListenerLog, at_by_seq: dict[int, str], ending: 
         async for text in ws:
             now = time.time()  # wall clock: `at` comes from the writer's time.time() on this machine
             message = _feed_decoder.decode(text)
-            if message.type.startswith("order_"):
+            # A status change arrives as order_updated + order_status_updated with one seq (the
+            # desktop client's pair, docs/auth-feed.md): count the event once.
+            if message.type.startswith("order_") and message.type != "order_status_updated":
                 log.seqs.append(message.seq)
                 log.received_at.append(now)
                 at_by_seq.setdefault(message.seq, message.at)

@@ -81,6 +81,18 @@ class LoginLimiter:
         with self._lock:
             self._failures.pop(_username_key(username), None)
 
+    def forgive(self, username: str, address: str | None) -> None:
+        """Take back one counted attempt of the keys (callers that count attempts when they start)."""
+        with self._lock:
+            for key in _keys(username, address):
+                previous = self._failures.get(key)
+                if previous is None:
+                    continue
+                if previous.count <= 1:
+                    del self._failures[key]
+                else:
+                    self._failures[key] = _Failures(previous.count - 1, previous.last)
+
     def _expired(self, failures: _Failures, now: float) -> bool:
         return now - failures.last >= self.window_seconds
 

@@ -59,7 +59,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     # Accounts. Secrets are never logged; keep them out of shared shell history.
     token_secret: str = ""
-    token_ttl_s: Positive = 12 * 3600
+    # 8 days, as the old server: the desktop client never refreshes its token and keeps it for days.
+    # Revocation (logout, password, role, deactivation) still ends a session at once on every worker.
+    token_ttl_s: Positive = 8 * 24 * 3600
+    login_max_bytes: Annotated[int, msgspec.Meta(ge=256, le=65536)] = 4096
+    login_max_failures: Positive = 5
+    login_max_failures_per_address: Positive = 30
     admin_password: str = ""
     open_reads: bool = False
     ops_token: str = ""
@@ -70,6 +75,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_buffer_bytes: Positive = 1024 * 1024
     ws_broadcast_max_bytes: Positive = 8 * 1024
     ws_broadcast_per_s: PositiveFloat = 10.0
+    ws_message_max_depth: Annotated[int, msgspec.Meta(ge=1, le=64)] = 8
+    ws_replay_page: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 500
     event_retention_days: PositiveFloat = 7.0
     event_retention_min: Positive = 100_000
     export_dir: str = ""

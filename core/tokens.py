@@ -1,11 +1,9 @@
-"""Compact HS256 JSON Web Tokens (RFC 7519) and the file holding their signing secret."""
+"""HS256 JSON Web Tokens (RFC 7519) through PyJWT, and the file holding their signing secret."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import logging
 import os
 import re
@@ -13,8 +11,9 @@ import secrets
 import stat
 import time
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal
 
+import jwt
 import msgspec
 
 __all__ = [
@@ -36,7 +35,9 @@ _MESSAGES: dict[TokenErrorCode, str] = {
     "token_expired": "Sessão expirada. Faça login novamente.",
 }
 
+# Pinned: accepting the alg a token names is the classic JWT hole ("none", HS/RS confusion).
 _ALG = "HS256"
+_REQUIRED = ("sub", "name", "adm", "iat", "exp", "jti")
 _SECRET_BYTES = 32
 # Real tokens are ~250 characters; the cap keeps hostile input cheap to refuse.
 _MAX_TOKEN_LENGTH = 4096
@@ -65,52 +66,9 @@ class TokenClaims(msgspec.Struct, frozen=True):
     jti: str
 
 
-class _Header(msgspec.Struct):
-    alg: str
-
-
-class _Payload(msgspec.Struct):
-    sub: str
-    name: str
-    adm: bool
-    iat: float  # milliseconds matter: a session ended at t refuses tokens issued before t
-    exp: int
-    jti: str
-
-
-_T = TypeVar("_T")
-
-_encode_json = msgspec.json.Encoder().encode
-_header_decoder = msgspec.json.Decoder(_Header)
-_payload_decoder = msgspec.json.Decoder(_Payload)
-
-
-def _b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _decode_segment(segment: str, decoder: msgspec.json.Decoder[_T]) -> _T:
-    # urlsafe_b64decode silently skips characters outside the alphabet, so
-    # check the alphabet first; padding is not allowed in JWS.
-    if _B64URL.fullmatch(segment) is None or len(segment) % 4 == 1:
-        raise TokenError("token_malformed")
-    try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return decoder.decode(raw)
-    except (binascii.Error, msgspec.DecodeError):
-        raise TokenError("token_malformed") from None
-
-
-def _sign(secret: bytes, signing_input: str) -> str:
-    return _b64url_encode(hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest())
-
-
 def _check_secret(secret: bytes) -> None:
     if len(secret) < _SECRET_BYTES:
         raise ValueError(f"the token signing secret must be at least {_SECRET_BYTES} bytes")
-
-
-_HEADER_SEGMENT = _b64url_encode(_encode_json({"alg": _ALG, "typ": "JWT"}))
 
 
 def issue_token(
@@ -126,17 +84,49 @@ def issue_token(
     _check_secret(secret)
     if ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be positive")
+    # Milliseconds matter: a session ended at t refuses tokens issued before t.
     issued_at = round(time.time() if now is None else now, 3)
-    payload = _Payload(
-        sub=str(user_id),
-        name=username,
-        adm=is_admin,
-        iat=issued_at,
-        exp=int(issued_at) + int(ttl_seconds),
-        jti=secrets.token_urlsafe(16),
-    )
-    signing_input = f"{_HEADER_SEGMENT}.{_b64url_encode(_encode_json(payload))}"
-    return f"{signing_input}.{_sign(secret, signing_input)}"
+    payload = {
+        "sub": str(user_id),
+        "name": username,
+        "adm": is_admin,
+        "iat": issued_at,
+        "exp": int(issued_at) + int(ttl_seconds),
+        "jti": secrets.token_urlsafe(16),
+    }
+    return jwt.encode(payload, secret, algorithm=_ALG)
+
+
+def _check_shape(token: str) -> None:
+    """Refuse what PyJWT would let through: padding, stray characters, a non-canonical signature."""
+    if not isinstance(token, str) or len(token) > _MAX_TOKEN_LENGTH or not token.isascii():
+        raise TokenError("token_malformed")
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise TokenError("token_malformed")
+    for segment in segments:
+        # urlsafe_b64decode silently skips characters outside the alphabet; padding is not JWS.
+        if _B64URL.fullmatch(segment) is None or len(segment) % 4 == 1:
+            raise TokenError("token_malformed")
+    signature = segments[2]
+    try:
+        raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    except binascii.Error:
+        raise TokenError("token_malformed") from None
+    # Two spellings can decode to the same bytes (unused low bits): only the issued text passes.
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != signature:
+        raise TokenError("token_bad_signature")
+
+
+def _claims(payload: dict[str, Any]) -> TokenClaims:
+    sub, name, adm, iat, exp, jti = (payload[claim] for claim in _REQUIRED)
+    if not (isinstance(sub, str) and sub.isascii() and sub.isdigit()):
+        raise TokenError("token_malformed")
+    if not isinstance(name, str) or not isinstance(adm, bool) or not isinstance(jti, str):
+        raise TokenError("token_malformed")
+    if isinstance(exp, bool) or not isinstance(exp, int) or isinstance(iat, bool) or not isinstance(iat, (int, float)):
+        raise TokenError("token_malformed")
+    return TokenClaims(user_id=int(sub), username=name, is_admin=adm, issued_at=iat, expires_at=exp, jti=jti)
 
 
 def verify_token(
@@ -144,37 +134,29 @@ def verify_token(
 ) -> TokenClaims:
     """Check a token's signature and expiry and return its claims, or raise TokenError."""
     _check_secret(secret)
-    if not isinstance(token, str) or len(token) > _MAX_TOKEN_LENGTH or not token.isascii():
+    _check_shape(token)
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.exceptions.DecodeError:
+        raise TokenError("token_malformed") from None
+    if not isinstance(header.get("alg"), str):
         raise TokenError("token_malformed")
-    segments = token.split(".")
-    if len(segments) != 3:
-        raise TokenError("token_malformed")
-    header_segment, payload_segment, signature = segments
-
-    # Accepting the alg the token names is the classic JWT hole ("none",
-    # HS/RS confusion): only the one algorithm this service signs with passes.
-    if _decode_segment(header_segment, _header_decoder).alg != _ALG:
-        raise TokenError("token_bad_signature")
-    # Comparing the encoded text, not decoded bytes, also refuses
-    # non-canonical base64 spellings of a valid signature.
-    expected = _sign(secret, f"{header_segment}.{payload_segment}")
-    if not hmac.compare_digest(expected, signature):
-        raise TokenError("token_bad_signature")
-
-    payload = _decode_segment(payload_segment, _payload_decoder)
-    if not (payload.sub.isascii() and payload.sub.isdigit()):
-        raise TokenError("token_malformed")
+    try:
+        # Expiry is checked below against `now` (tests and the per-worker cache pass their own
+        # clock), with the same rule PyJWT applies: refused once now >= exp + leeway.
+        payload = jwt.decode(
+            token, secret, algorithms=[_ALG],
+            options={"require": list(_REQUIRED), "verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
+    except (jwt.exceptions.InvalidSignatureError, jwt.exceptions.InvalidAlgorithmError):
+        raise TokenError("token_bad_signature") from None
+    except jwt.exceptions.InvalidTokenError:
+        raise TokenError("token_malformed") from None
+    claims = _claims(payload)
     current = time.time() if now is None else now
-    if current >= payload.exp + leeway:
+    if current >= claims.expires_at + leeway:
         raise TokenError("token_expired")
-    return TokenClaims(
-        user_id=int(payload.sub),
-        username=payload.name,
-        is_admin=payload.adm,
-        issued_at=payload.iat,
-        expires_at=payload.exp,
-        jti=payload.jti,
-    )
+    return claims
 
 
 def _parse_secret(data: bytes) -> bytes | None:

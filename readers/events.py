@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from .pool import ReaderPool
 
-__all__ = ["events_between"]
+__all__ = ["events_page"]
 
 
-async def events_between(pool: ReaderPool, since: int, until: int) -> list[tuple[int, str]] | None:
-    """Events with since < seq <= until in order, or None when some were already pruned."""
+async def events_page(pool: ReaderPool, since: int, until: int, limit: int) -> list[tuple[int, bytes]] | None:
+    """Up to `limit` events with since < seq <= until in order, or None when some were already pruned."""
     async with pool.acquire() as conn:
         await conn.execute("BEGIN")
         try:
@@ -16,8 +16,8 @@ async def events_between(pool: ReaderPool, since: int, until: int) -> list[tuple
             if first is None or first > since + 1:
                 return None
             rows = await conn.execute_fetchall(
-                "SELECT seq, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq", (since, until)
+                "SELECT seq, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", (since, until, limit)
             )
         finally:
             await conn.execute("COMMIT")
-    return [(seq, payload.decode()) for seq, payload in rows]
+    return [(seq, bytes(payload)) for seq, payload in rows]

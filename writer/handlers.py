@@ -77,12 +77,21 @@ class Sequences:
 
 
 class _EventMessage(msgspec.Struct, omit_defaults=True):
-    """The JSON message feed clients receive (field names SGP clients read)."""
+    """The JSON message feed clients receive (field names SGP clients read).
+
+    `user_id`/`username` at the root are where the desktop client reads who made the
+    change (the old server's shape); `user` is ours. Each API worker adds the rest of the
+    desktop client's shape once per event (the actor inside `order`, the old server's
+    second message on a status change: api/feed_wire.py `wire_messages`), so the log
+    keeps the order exactly as the REST API returns it.
+    """
 
     type: str
     seq: int
     order_id: int | None
     at: str
+    user_id: int | None = None
+    username: str | None = None
     user: Actor | None = None
     order: msgspec.Raw | None = None
     ficha_id: int | None = None
@@ -128,6 +137,8 @@ class Context:
                 seq=seq,
                 order_id=order_id,
                 at=self.now,
+                user_id=self.actor.id if self.actor is not None else None,
+                username=self.actor.username if self.actor is not None else None,
                 user=self.actor,
                 order=msgspec.Raw(order_json) if order_json is not None else None,
                 ficha_id=ficha_id,

@@ -268,12 +268,19 @@ class CreateUser(msgspec.Struct, tag="create_user", frozen=True):
     password_hash: str
     is_admin: bool = False
     setor: str | None = None
+    active: bool = True
 
 
 class UpdateUser(msgspec.Struct, tag="update_user", frozen=True):
-    """Change the fields given; role, activation or password changes end the user's sessions."""
+    """Change the fields given; role, name, activation or password changes end the user's sessions.
+
+    `deleted` removes the user for good: sessions end, the name is free again, the row stays
+    (events name it).
+    """
 
     id: int
+    username: str | msgspec.UnsetType = msgspec.UNSET
+    deleted: bool = False
     is_admin: bool | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
     setor: str | None | msgspec.UnsetType = msgspec.UNSET

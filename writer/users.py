@@ -1,7 +1,7 @@
 """User commands: accounts live in the database, so their writes go through the writer too.
 
 Passwords arrive hashed (hashing is heavy work the API worker does). Any change
-that should end a user's sessions (role, activation, password) moves the
+that should end a user's sessions (role, name, activation, deletion, password) moves the
 user's `tokens_valid_after`, and the change is pushed to every worker.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from core.accounts import UserPublic
+from core.accounts import DELETED_KEY_PREFIX, INACTIVE_VALID_AFTER, UserPublic, user_public
 
 from .errors import CommandError
 from .handlers import Context, Outcome
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # tokens_valid_after of a deactivated user: no token is ever that new.
-INACTIVE = 1e18
+INACTIVE = INACTIVE_VALID_AFTER
 
 _json = msgspec.json.Encoder()
 
@@ -40,10 +40,17 @@ _COLUMNS = "id, username, is_admin, active, setor, created_at, updated_at"
 
 
 def _user(conn: sqlite3.Connection, user_id: int) -> UserPublic:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone()
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM users WHERE id = ? AND substr(username_key, 1, ?) != ?",
+        (user_id, len(DELETED_KEY_PREFIX), DELETED_KEY_PREFIX),
+    ).fetchone()
     if row is None:
-        raise CommandError("not_found", f"Usuário {user_id} não encontrado.")
-    return UserPublic(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], row[6])
+        raise CommandError("not_found", "Usuário não encontrado.")
+    return user_public(row[0], row[1], bool(row[2]), bool(row[3]), row[4], row[5], row[6])
+
+
+def _taken(username: str) -> CommandError:
+    return CommandError("username_taken", "Nome de usuário já está em uso.", field="username")
 
 
 def _end_sessions(ctx: Context, user_id: int, valid_after: float) -> None:
@@ -56,11 +63,12 @@ def insert_user(conn: sqlite3.Connection, cmd: CreateUser, now: str) -> int:
     try:
         cur = conn.execute(
             "INSERT INTO users (username, username_key, password_hash, is_admin, active, setor, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
-            (cmd.username, cmd.username.casefold(), cmd.password_hash, int(cmd.is_admin), cmd.setor, now, now),
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (cmd.username, cmd.username.casefold(), cmd.password_hash, int(cmd.is_admin), int(cmd.active), cmd.setor,
+             now, now),
         )
     except sqlite3.IntegrityError:
-        raise CommandError("username_taken", f"O usuário '{cmd.username}' já existe.", field="username") from None
+        raise _taken(cmd.username) from None
     assert cur.lastrowid is not None
     return cur.lastrowid
 
@@ -78,26 +86,45 @@ def _other_active_admins(conn: sqlite3.Connection, user_id: int) -> int:
 
 
 def update_user(ctx: Context, cmd: UpdateUser) -> Outcome:
-    """Change role, activation, setor or password; the last active admin stays an active admin."""
+    """Change name, role, activation, setor or password, or delete; the last active admin stays."""
     current = _user(ctx.conn, cmd.id)
     demoting = cmd.is_admin is False and current.is_admin
-    deactivating = cmd.active is False and current.active
+    deactivating = (cmd.active is False or cmd.deleted) and current.active
     if (demoting or deactivating) and current.is_admin and current.active:
         if _other_active_admins(ctx.conn, cmd.id) == 0:
             raise CommandError("last_admin", "Não é possível remover ou rebaixar o último administrador ativo.")
+    if cmd.deleted:
+        # The row stays so events and history keep naming who did what; the name is free again.
+        ctx.conn.execute(
+            "UPDATE users SET active = 0, username_key = ?, updated_at = ? WHERE id = ?",
+            (f"{DELETED_KEY_PREFIX}{cmd.id}", ctx.now, cmd.id),
+        )
+        _end_sessions(ctx, cmd.id, INACTIVE)
+        return Outcome(204, b"", None)
     changes: dict[str, Any] = {}
-    for name in ("is_admin", "active", "setor", "password_hash"):
+    for name in ("username", "is_admin", "active", "setor", "password_hash"):
         value = getattr(cmd, name)
         if value is not msgspec.UNSET:
             changes[name] = int(value) if isinstance(value, bool) else value
+    renamed = cmd.username is not msgspec.UNSET and cmd.username != current.username
+    if renamed:
+        changes["username_key"] = cmd.username.casefold()  # type: ignore[union-attr]
     if changes:
         changes["updated_at"] = ctx.now
         assignments = ", ".join(f"{name} = ?" for name in changes)
-        ctx.conn.execute(f"UPDATE users SET {assignments} WHERE id = ?", (*changes.values(), cmd.id))
+        try:
+            ctx.conn.execute(f"UPDATE users SET {assignments} WHERE id = ?", (*changes.values(), cmd.id))
+        except sqlite3.IntegrityError:
+            raise _taken(str(cmd.username)) from None
     role_changed = cmd.is_admin is not msgspec.UNSET and cmd.is_admin != current.is_admin
     if cmd.active is False:
         _end_sessions(ctx, cmd.id, INACTIVE)
-    elif role_changed or cmd.password_hash is not msgspec.UNSET or (cmd.active is True and not current.active):
+    elif (
+        role_changed
+        or renamed  # tokens carry the name events record
+        or cmd.password_hash is not msgspec.UNSET
+        or (cmd.active is True and not current.active)
+    ):
         _end_sessions(ctx, cmd.id, ctx.now_ts)
     return Outcome(200, _json.encode(_user(ctx.conn, cmd.id)), None)
 
@@ -106,7 +133,7 @@ def change_password(ctx: Context, cmd: ChangePassword) -> Outcome:
     """Set a new password if the old one is still current; ends the user's other sessions."""
     row = ctx.conn.execute("SELECT password_hash FROM users WHERE id = ? AND active = 1", (cmd.id,)).fetchone()
     if row is None:
-        raise CommandError("not_found", f"Usuário {cmd.id} não encontrado.")
+        raise CommandError("not_found", "Usuário não encontrado.")
     if row[0] != cmd.expected_hash:
         raise CommandError("password_changed", "A senha foi alterada por outra sessão; tente de novo.")
     ctx.conn.execute(

@@ -1,10 +1,10 @@
-"""/auth: login (JSON or OAuth2 form), me, logout, change-password."""
+"""/auth: login (JSON or OAuth2 form), me, logout, change-password, in the SGP desktop client's shapes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
+from urllib.parse import parse_qsl
 
 import msgspec
 from fastapi import APIRouter, Request
@@ -18,15 +18,17 @@ from writer.protocol import ChangePassword, RehashPassword, RevokeToken
 from ..body import read_body
 from ..deps import CurrentUser, ReaderDep, StateDep, WriterDep
 from ..errors import ApiError
+from ..json_body import decode_json
 from ..responses import json_content, json_response, ref
 
-__all__ = ["router", "LoginIn", "ChangePasswordIn", "LoginOut"]
+__all__ = ["router", "LoginIn", "ChangePasswordIn", "LoginOut", "LogoutOut", "SCHEMAS"]
 
 log = logging.getLogger("sgp.api.auth")
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-_MAX_AUTH_BODY = 16 * 1024
+# Longer passwords are cut before hashing: the hash cost must not grow with hostile input.
+_MAX_PASSWORD_CHECKED = 1024
 
 
 class LoginIn(msgspec.Struct, forbid_unknown_fields=False):
@@ -36,21 +38,38 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=False):
     password: str
 
 
-class ChangePasswordIn(msgspec.Struct):
-    """Old and new password."""
+class ChangePasswordIn(msgspec.Struct, forbid_unknown_fields=False):
+    """Current and new password; the desktop client names the first `current_password`, ours `old_password`."""
 
-    old_password: str
     new_password: str
+    current_password: str | None = None
+    old_password: str | None = None
 
 
 class LoginOut(msgspec.Struct):
-    """A session: `session_token` repeats `access_token` (the name SGP clients read)."""
+    """A session: the desktop client reads the flat fields (`success` ... `message`), ours `access_token` and `user`.
 
-    access_token: str
+    `session_token` and `access_token` are the same token.
+    """
+
+    success: bool
+    user_id: int
+    username: str
+    is_admin: bool
+    setor: str
     session_token: str
+    message: str
+    access_token: str
     token_type: str
     expires_in: int
     user: UserPublic
+
+
+class LogoutOut(msgspec.Struct):
+    """What the old server answered on logout and password change (the client ignores it)."""
+
+    success: bool
+    message: str
 
 
 _encoder = msgspec.json.Encoder()
@@ -60,39 +79,50 @@ def _invalid_credentials() -> ApiError:
     return ApiError(401, "invalid_credentials", "Usuário ou senha inválidos.", headers={"WWW-Authenticate": "Bearer"})
 
 
-async def _credentials(request: Request) -> LoginIn:
+def _form_credentials(fields: dict[str, str]) -> LoginIn:
+    username, password = fields.get("username"), fields.get("password")
+    if not isinstance(username, str) or not username:
+        raise ApiError(422, "validation_error", "Informe o usuário.", field="username")
+    if not isinstance(password, str) or not password:
+        raise ApiError(422, "validation_error", "Informe a senha.", field="password")
+    return LoginIn(username=username, password=password)
+
+
+async def _credentials(request: Request, limit: int) -> LoginIn:
+    """The login body, refused (413) past `limit` bytes before any parsing, JSON or form."""
+    body = await read_body(request, limit)
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
-        username, password = form.get("username"), form.get("password")
-        if not isinstance(username, str) or not username:
-            raise ApiError(422, "validation_error", "Informe o usuário.", field="username")
-        if not isinstance(password, str) or not password:
-            raise ApiError(422, "validation_error", "Informe a senha.", field="password")
-        return LoginIn(username=username, password=password)
-    body = await read_body(request, _MAX_AUTH_BODY)
-    return _decode(body, LoginIn)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "invalid_form", "Formulário inválido.") from None
+        return _form_credentials(dict(pairs))
+    if content_type.startswith("multipart/form-data"):
+        # Starlette parses the body it already holds (Request.stream() yields `_body` when set),
+        # so the multipart parser never reads past the limit checked above.
+        request._body = body
+        form = await request.form(max_files=0, max_fields=20)
+        return _form_credentials({k: v for k, v in form.items() if isinstance(v, str)})
+    return decode_json(body, LoginIn)
 
 
-def _decode(body: bytes, type_: type) -> msgspec.Struct:
-    try:
-        return msgspec.json.decode(body, type=type_)
-    except msgspec.ValidationError as exc:
-        field = str(exc).rsplit("`$.", 1)[-1].rstrip("`") if "`$." in str(exc) else None
-        raise ApiError(422, "validation_error", f"Dados inválidos: {exc}", field=field) from None
-    except msgspec.DecodeError:
-        raise ApiError(400, "invalid_json", "JSON inválido.") from None
-
-
-def session(state, user: dict) -> bytes:  # type: ignore[no-untyped-def]
+def session(state, user: dict, message: str = "Login realizado com sucesso") -> bytes:  # type: ignore[no-untyped-def]
     """A login answer for `user` (a readers.users row)."""
     token, claims = state.auth.issue(user["id"], user["username"], user["is_admin"])
+    public = msgspec.convert(user, UserPublic)
     out = LoginOut(
-        access_token=token,
+        success=True,
+        user_id=public.id,
+        username=public.username,
+        is_admin=public.is_admin,
+        setor=public.setor,
         session_token=token,
+        message=message,
+        access_token=token,
         token_type="bearer",
-        expires_in=int(claims.expires_at - claims.issued_at),
-        user=msgspec.convert(user, UserPublic),
+        expires_in=claims.expires_at - int(claims.issued_at),
+        user=public,
     )
     return _encoder.encode(out)
 
@@ -110,29 +140,40 @@ def session(state, user: dict) -> bytes:  # type: ignore[no-untyped-def]
             },
         }
     },
-    responses={"200": json_content(ref("LoginOut")), "401": json_content(ref("Error")), "429": json_content(ref("Error"))},
+    responses={
+        "200": json_content(ref("LoginOut")),
+        "401": json_content(ref("Error")),
+        "403": json_content(ref("Error"), "Usuário inativo (só depois da senha certa)"),
+        "429": json_content(ref("Error")),
+    },
 )
 async def login(request: Request, state: StateDep) -> Response:
-    """Check the password; wrong user and wrong password give the same 401 after the same work."""
-    creds = await _credentials(request)
+    """Check the password; wrong user and wrong password give the same 401 after the same work.
+
+    An inactive user gets 403 only after the right password: without it nobody learns
+    whether an account exists or is inactive.
+    """
+    creds = await _credentials(request, state.settings.login_max_bytes)
     address = request.client.host if request.client else None
     limiter = state.auth.limiter
-    delay = limiter.delay_for(creds.username, address)
+    # Counted now, before the hash: concurrent attempts see each other at once.
+    delay = limiter.begin(creds.username, address)
     if delay > 0:
         raise ApiError(
             429, "too_many_attempts", "Muitas tentativas de login; aguarde e tente de novo.",
-            headers={"Retry-After": str(math.ceil(delay))},
+            headers={"Retry-After": limiter.retry_after(delay)},
         )
     found = await get_user_for_login(state.readers, creds.username) if len(creds.username) <= 64 else None
     stored = found[1] if found else DUMMY_HASH
-    # scrypt takes ~50 ms of CPU: off the event loop, and for unknown users too.
-    valid = await asyncio.to_thread(verify_password, creds.password[:1024], stored)
+    # Hashing takes ~50 ms of CPU: off the event loop, and for unknown users too.
+    valid = await asyncio.to_thread(verify_password, creds.password[:_MAX_PASSWORD_CHECKED], stored)
     if found is None or not valid:
-        limiter.record_failure(creds.username, address)
         raise _invalid_credentials()
-    limiter.record_success(creds.username, address)
+    limiter.succeeded(creds.username, address)
+    if not found[0]["active"]:
+        raise ApiError(403, "user_inactive", "Usuário inativo")
     if needs_rehash(stored):  # an imported (bcrypt) or older (scrypt) hash: store argon2id now
-        await _rehash(state, found[0]["id"], creds.password[:1024], stored)
+        await _rehash(state, found[0]["id"], creds.password[:_MAX_PASSWORD_CHECKED], stored)
     return json_response(session(state, found[0]))
 
 
@@ -154,14 +195,15 @@ async def me(user: CurrentUser, readers: ReaderDep) -> Response:
     return json_response(_encoder.encode(msgspec.convert(found[0], UserPublic)))
 
 
-@router.post("/logout", summary="Sair (revoga este token)", response_class=Response)
+@router.post("/logout", summary="Sair (revoga este token)", response_class=Response,
+             responses={"200": json_content(ref("LogoutOut"))})
 async def logout(user: CurrentUser, state: StateDep, writer: WriterDep) -> Response:
-    """Revoke the token of this request in every worker."""
-    ok = await writer.call(
+    """Revoke the token of this request in every worker (its feed sockets close with 1008 too)."""
+    await writer.call(
         RevokeToken(jti=user.jti, expires_at=float(user.expires_at), user_id=user.id), actor=user.actor
     )
     state.auth.revoked[user.jti] = float(user.expires_at)
-    return json_response(ok.body)
+    return json_response(_encoder.encode(LogoutOut(success=True, message="Logout realizado com sucesso")))
 
 
 @router.post(
@@ -169,12 +211,15 @@ async def logout(user: CurrentUser, state: StateDep, writer: WriterDep) -> Respo
     summary="Trocar a própria senha",
     response_class=Response,
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("ChangePasswordIn")}}}},
-    responses={"200": json_content(ref("LoginOut"), "Nova sessão; as outras sessões são encerradas")},
+    responses={"200": json_content(ref("LoginOut"), "Nova sessão; todas as sessões anteriores são encerradas")},
 )
 async def change_password(request: Request, user: CurrentUser, state: StateDep, writer: WriterDep) -> Response:
-    """Needs the old password; ends the user's other sessions and answers a new one."""
-    data = _decode(await read_body(request, _MAX_AUTH_BODY), ChangePasswordIn)
-    assert isinstance(data, ChangePasswordIn)
+    """Needs the current password; ends every session of the user (this one too) and answers a new one."""
+    data = decode_json(await read_body(request, state.settings.login_max_bytes), ChangePasswordIn)
+    current = data.current_password if data.current_password is not None else data.old_password
+    field = "current_password" if data.current_password is not None else "old_password"
+    if current is None:
+        raise ApiError(422, "validation_error", "Informe a senha atual.", field="current_password")
     try:
         validate_new_password(data.new_password)
     except ValueError as exc:
@@ -183,11 +228,11 @@ async def change_password(request: Request, user: CurrentUser, state: StateDep, 
     if found is None:
         raise ApiError(404, "not_found", "Usuário não encontrado.")
     row, stored = found
-    if not await asyncio.to_thread(verify_password, data.old_password[:1024], stored):
-        raise ApiError(400, "wrong_password", "A senha atual não confere.", field="old_password")
+    if not await asyncio.to_thread(verify_password, current[:_MAX_PASSWORD_CHECKED], stored):
+        raise ApiError(400, "wrong_password", "Senha atual incorreta", field=field)
     new_hash = await asyncio.to_thread(hash_password, data.new_password)
     await writer.call(ChangePassword(id=user.id, expected_hash=stored, password_hash=new_hash), actor=user.actor)
-    return json_response(session(state, row))
+    return json_response(session(state, row, "Senha alterada com sucesso"))
 
 
-SCHEMAS = (LoginIn, ChangePasswordIn, LoginOut, UserPublic)
+SCHEMAS = (LoginIn, ChangePasswordIn, LoginOut, LogoutOut, UserPublic)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
-
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from writer.errors import WriterClientError
@@ -18,6 +19,8 @@ from ..responses import json_response
 
 __all__ = ["router"]
 
+log = logging.getLogger("sgp.api.health")
+
 router = APIRouter(tags=["ops"])
 
 # integrity_check reads every page: seconds per GB of database.
@@ -25,11 +28,34 @@ _INTEGRITY_TIMEOUT_S = 600.0
 
 
 @router.get("/health", summary="Liveness of this worker", response_class=Response)
-async def health(readers: ReaderDep, writer: WriterDep) -> Response:
-    """Cheap: one trivial read on the pool; says whether this worker sees the writer."""
-    await readers.fetchone("SELECT 1")
-    body = msgspec.json.encode({"status": "ok", "worker": os.getpid(), "writer_connected": writer.connected})
-    return json_response(body)
+async def health(request: Request, readers: ReaderDep, writer: WriterDep) -> Response:
+    """Always 200 while this worker answers: the desktop client takes any status >= 500 for "server down".
+
+    The old server's body (`status`, `version`, `timestamp`, `checks`) plus ours (`worker`,
+    `writer_connected`). `status` is `degraded` when the database cannot be read or the writer
+    is unreachable (writes then get 503; /health/writer has the details).
+    """
+    checks = {"api": "ok", "database": "ok", "writer": "ok" if writer.connected else "down"}
+    body: dict[str, object] = {}
+    try:
+        # Inline: one trivial read on the event loop, never waiting for a busy pool.
+        await readers.fetchone("SELECT 1", inline=True)
+    except Exception as exc:  # whatever it is, the answer stays < 500 (see the docstring)
+        log.warning("health: database read failed: %s", exc)
+        checks["database"] = "error"
+        body["database_error"] = type(exc).__name__
+    status = "ok" if checks["database"] == "ok" and checks["writer"] == "ok" else "degraded"
+    body = {
+        "status": status,
+        "version": request.app.version,
+        # Naive ISO UTC, as the old server sent it (the client reads naive times as UTC).
+        "timestamp": datetime.now(UTC).replace(tzinfo=None).isoformat(),
+        "checks": checks,
+        **body,
+        "worker": os.getpid(),
+        "writer_connected": writer.connected,
+    }
+    return json_response(msgspec.json.encode(body))
 
 
 @router.get("/health/writer", summary="Writer status and figures", response_class=Response)

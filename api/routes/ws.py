@@ -1,20 +1,25 @@
-"""WS /ws/orders: the order feed, on every worker, resumable by sequence number."""
+"""WS /ws/orders: the order feed, on every worker, resumable by sequence number.
+
+What the SGP desktop client sends and handles is in /work/shared/contract/feed.md;
+docs/auth-feed.md says what this server answers.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
+from typing import Any
 
 import msgspec
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from readers.events import events_between
+from readers.events import events_page
 
-from ..auth import Principal
+from ..auth import TOKEN_LEEWAY_S, Principal
 from ..errors import ApiError
-from ..feed import PING_MESSAGE, PONG_MESSAGE, RESET_MESSAGE, FeedClient, SlowConsumer
+from ..feed import CLOSE_POLICY, CLOSE_TIMEOUT, FeedClient, FeedClosed
+from ..feed_wire import PING_MESSAGE, PONG_MESSAGE, exceeds_depth, sanitize_broadcast, wire_messages
 
 __all__ = ["router"]
 
@@ -22,10 +27,8 @@ log = logging.getLogger("sgp.api.ws")
 
 router = APIRouter()
 
-# RFC 6455 private-use close codes.
-CLOSE_POLICY = 1008
-CLOSE_SLOW_CONSUMER = 4008
-CLOSE_TIMEOUT = 4000
+_decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
 
 
 def _token(ws: WebSocket, token: str | None) -> str | None:
@@ -35,17 +38,38 @@ def _token(ws: WebSocket, token: str | None) -> str | None:
     return header[7:] if header.lower().startswith("bearer ") else None
 
 
+def _error(code: str) -> str:
+    return _encode({"type": "error", "code": code}).decode()
+
+
 async def _replay(ws: WebSocket, client: FeedClient, since: int, until: int) -> bool:
-    """Send (since, until]; False when that history is gone (the client gets a reset)."""
+    """Queue (since, until] page by page through the client's buffer; False when that history is gone."""
     state = ws.app.state.sgp
-    events = state.hub.from_ring(since, until)
-    if events is None:
-        events = await events_between(state.readers, since, until)
-    if events is None:
-        return False
-    for seq, text in events:
-        await ws.send_text(text)
+    page, timeout = state.settings.ws_replay_page, state.settings.ws_timeout_s
+    cursor = since
+    while cursor < until and client.replaying and client.closing is None:
+        events = state.hub.from_ring(cursor, until, page)
+        if events is None:
+            rows = await events_page(state.readers, cursor, until, page)
+            if rows is None:
+                return False
+            events = [(seq, wire_messages(payload)) for seq, payload in rows]
+        if not events:
+            break
+        for seq, texts in events:
+            # Past half the buffer, wait for the client to read (a page may outweigh the whole
+            # buffer): memory stays bounded, and a client that does not read is closed (4008).
+            if not client.has_room:
+                await client.wait_room(timeout)
+            client.push_event(seq, texts, replay=True)
+        cursor = events[-1][0]
     return True
+
+
+async def _resume(ws: WebSocket, client: FeedClient, since: int, until: int, stale: bool) -> None:
+    if stale or not await _replay(ws, client, since, until):
+        client.reset(until)
+    client.finish_replay()
 
 
 async def _sender(ws: WebSocket, client: FeedClient) -> None:
@@ -53,15 +77,48 @@ async def _sender(ws: WebSocket, client: FeedClient) -> None:
         await ws.send_text(await client.next())
 
 
-async def _pinger(ws: WebSocket, client: FeedClient, interval: float, timeout: float, seen: list[float]) -> None:
+async def _pinger(client: FeedClient, interval: float, timeout: float, seen: list[float]) -> None:
     while True:
         await asyncio.sleep(interval)
         if time.monotonic() - seen[0] > timeout:
-            raise TimeoutError
+            raise FeedClosed(CLOSE_TIMEOUT, "timeout")
         client.push(PING_MESSAGE)
 
 
-async def _receiver(ws: WebSocket, client: FeedClient, principal: Principal, seen: list[float]) -> None:
+async def _expiry(client: FeedClient, principal: Principal) -> None:
+    """Close the socket when its token expires (the client keeps a socket open for days)."""
+    await asyncio.sleep(max(0.0, principal.expires_at + TOKEN_LEEWAY_S - time.time()))
+    client.close(CLOSE_POLICY, "token_expired")
+
+
+def _on_message(ws: WebSocket, client: FeedClient, token: str, message: dict[str, Any]) -> str | None:
+    """Handle one parsed client message; returns a broadcast to relay, if any."""
+    state = ws.app.state.sgp
+    type_ = message.get("type")
+    if type_ == "ping":
+        client.push(PONG_MESSAGE)
+    elif type_ == "authenticate":
+        # Sent after every open with the same token as the URL: confirm, or end a socket whose
+        # token no longer holds (the client then stops reconnecting until a new login).
+        other = message.get("token")
+        try:
+            principal = state.auth.authenticate(other if isinstance(other, str) and other else token)
+        except ApiError as exc:
+            client.close(CLOSE_POLICY, exc.code)
+            return None
+        if principal.id != client.user_id:
+            client.close(CLOSE_POLICY, "token_mismatch")
+            return None
+        client.push(_encode({"type": "authenticated", "user_id": client.user_id, "username": client.username}).decode())
+    elif message.get("broadcast") is True:
+        relayed = sanitize_broadcast(message, client.user_id, client.username)
+        if relayed is None:
+            client.push(_error("broadcast_refused"))
+        return relayed
+    return None  # pongs and anything else: ignored, as the old server did
+
+
+async def _receiver(ws: WebSocket, client: FeedClient, token: str, seen: list[float]) -> None:
     settings = ws.app.state.sgp.settings
     hub = ws.app.state.sgp.hub
     allowance, last = settings.ws_broadcast_per_s, time.monotonic()
@@ -69,40 +126,42 @@ async def _receiver(ws: WebSocket, client: FeedClient, principal: Principal, see
         text = await ws.receive_text()
         now = time.monotonic()
         seen[0] = now
+        # Bounds first, before any parsing: size, then nesting (a deep message must not cost recursion).
+        if len(text) > settings.ws_broadcast_max_bytes:
+            client.push(_error("message_too_large"))
+            continue
         if text.strip() in ('"ping"', "ping"):
             client.push(PONG_MESSAGE)
             continue
-        if len(text) > settings.ws_broadcast_max_bytes:
-            client.push('{"type":"error","code":"message_too_large"}')
+        if exceeds_depth(text, settings.ws_message_max_depth):
+            client.push(_error("message_too_deep"))
             continue
         try:
-            message = json.loads(text)
-        except ValueError:
+            message = _decode(text)
+        except msgspec.DecodeError:
             continue
         if not isinstance(message, dict):
             continue
-        if message.get("type") == "ping":
-            client.push(PONG_MESSAGE)
+        relayed = _on_message(ws, client, token, message)
+        if relayed is None:
             continue
-        if message.get("broadcast") is True:
-            # Token bucket: a chatty client cannot flood everyone else.
-            allowance = min(settings.ws_broadcast_per_s, allowance + (now - last) * settings.ws_broadcast_per_s)
-            last = now
-            if allowance < 1:
-                client.push('{"type":"error","code":"rate_limited"}')
-                continue
-            allowance -= 1
-            message.pop("broadcast")
-            message["user_id"], message["username"] = principal.id, principal.username
-            hub.relay(client, json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+        # Token bucket: a chatty client cannot flood everyone else.
+        allowance = min(settings.ws_broadcast_per_s, allowance + (now - last) * settings.ws_broadcast_per_s)
+        last = now
+        if allowance < 1:
+            client.push(_error("rate_limited"))
+            continue
+        allowance -= 1
+        hub.relay(client, relayed)
 
 
 @router.websocket("/ws/orders")
 async def orders_feed(ws: WebSocket, token: str | None = None, since: int | None = None, epoch: str | None = None) -> None:
     """Every committed order change, in seq order; `since=SEQ` resumes without gaps."""
     state = ws.app.state.sgp
+    raw_token = _token(ws, token) or ""
     try:
-        principal = state.auth.authenticate(_token(ws, token) or "")
+        principal = state.auth.authenticate(raw_token)
     except ApiError as exc:
         # Accept, then close with 1008: browsers see a close code, never a failed handshake's status.
         await ws.accept()
@@ -110,30 +169,43 @@ async def orders_feed(ws: WebSocket, token: str | None = None, since: int | None
         return
     await ws.accept()
     hub, settings = state.hub, state.settings
-    client = FeedClient(settings.ws_buffer_bytes, principal.id, principal.username)
-    # Registered before the replay: live events queue up behind it, and `push` drops what the replay sent.
+    client = FeedClient(settings.ws_buffer_bytes, principal)
+    resuming = since is not None
+    client.replaying = resuming
+    # Registered before the replay: live events are held behind it, none lost, none twice.
     boundary = hub.add(client)
     tasks: list[asyncio.Task[None]] = []
     try:
         hello = {"type": "hello", "epoch": hub.epoch, "seq": boundary, "worker": hub.worker}
-        await ws.send_text(msgspec.json.encode(hello).decode())
-        if since is not None:
-            stale = (epoch is not None and epoch != hub.epoch) or since > boundary or since < 0
-            if stale or not await _replay(ws, client, since, boundary):
-                await ws.send_text(RESET_MESSAGE)
+        await ws.send_text(_encode(hello).decode())
         seen = [time.monotonic()]
         tasks = [
             asyncio.create_task(_sender(ws, client)),
-            asyncio.create_task(_receiver(ws, client, principal, seen)),
-            asyncio.create_task(_pinger(ws, client, settings.ws_ping_interval_s, settings.ws_timeout_s, seen)),
+            asyncio.create_task(_receiver(ws, client, raw_token, seen)),
+            asyncio.create_task(_pinger(client, settings.ws_ping_interval_s, settings.ws_timeout_s, seen)),
+            asyncio.create_task(_expiry(client, principal)),
         ]
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        error = next(iter(done)).exception()
-        if isinstance(error, SlowConsumer):
-            log.info("closing slow feed client of %s", principal.username)
-            await ws.close(code=CLOSE_SLOW_CONSUMER, reason="slow consumer")
-        elif isinstance(error, TimeoutError):
-            await ws.close(code=CLOSE_TIMEOUT, reason="timeout")
+        if resuming:
+            assert since is not None
+            stale = (epoch is not None and epoch != hub.epoch) or since > boundary or since < 0
+            client.last_seq = boundary if stale else since
+            tasks.append(asyncio.create_task(_resume(ws, client, since, boundary, stale)))
+        # The session may have ended between the check above and the registration.
+        ended = state.auth.ended(principal)
+        if ended is not None:
+            client.close(CLOSE_POLICY, ended)
+        pending = set(tasks)
+        while pending:
+            # The resume and the expiry timer may finish normally; the others end only by an exception.
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            error = next((task.exception() for task in done if task.exception() is not None), None)
+            if error is None:
+                continue
+            if isinstance(error, FeedClosed):
+                if error.code != CLOSE_POLICY:
+                    log.info("closing feed client of %s: %s", principal.username, error.reason)
+                await ws.close(code=error.code, reason=error.reason)
+            break
     except (WebSocketDisconnect, RuntimeError, ConnectionError):
         pass
     finally:
@@ -141,3 +213,4 @@ async def orders_feed(ws: WebSocket, token: str | None = None, since: int | None
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         hub.remove(client)
+

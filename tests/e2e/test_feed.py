@@ -117,13 +117,14 @@ def test_client_broadcast_reaches_other_workers_not_the_sender(server: ServerPro
         sender, sender_hello = listeners[0]
         others = [ws for ws, hello in listeners[1:]]
         other_workers = {hello["worker"] for _, hello in listeners[1:]}
-        await sender.send(json.dumps({"broadcast": True, "type": "editing", "order_id": 7}))
+        # The client's own broadcast (realtimeOrders.ts broadcastOrderDeleted); only its types relay.
+        await sender.send(json.dumps({"broadcast": True, "type": "order_deleted", "order_id": 7, "timestamp": 1}))
         got = []
         for ws in others:
             async with asyncio.timeout(10):
                 while True:
                     message = json.loads(await ws.recv())
-                    if message["type"] == "editing":
+                    if message.get("relayed"):
                         got.append(message)
                         break
         await sender.send("ping")
@@ -135,6 +136,7 @@ def test_client_broadcast_reaches_other_workers_not_the_sender(server: ServerPro
 
     sender_hello, other_workers, got, echoed, other_count = run(go())
     assert len(got) == other_count and all("broadcast" not in m and m["username"] == "admin" for m in got)
+    assert all(m["type"] == "order_deleted" and m["order_id"] == 7 and "seq" not in m for m in got)
     assert other_workers - {sender_hello["worker"]}, "no listener on the other worker"
     assert echoed == [{"type": "pong"}]  # the sender got its pong, not its own broadcast
 

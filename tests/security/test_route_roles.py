@@ -211,7 +211,7 @@ class World:
             case "POST", "/users":
                 kwargs["json"] = {"username": f"novo{next(_unique)}", "password": "senha-forte-1"}
             case "PATCH", "/users/{user_id}":
-                kwargs["json"] = {"setor": "matriz"}
+                kwargs["json"] = {"setor": "costura"}
             case "PATCH", "/designers/itens/{item_id}/status-arte":
                 kwargs["json"] = {"status_arte": "liberado"}
             case "POST", "/designers/itens/{item_id}/comentarios":

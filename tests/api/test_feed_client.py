@@ -1,0 +1,141 @@
+"""One feed client's buffer during a resume, and the feed's wire helpers (no server needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from api.auth import Principal
+from api.feed import CLOSE_POLICY, CLOSE_SLOW_CONSUMER, FeedClient, FeedClosed, FeedHub
+from api.feed_wire import exceeds_depth, sanitize_broadcast, wire_messages
+
+PRINCIPAL = Principal(id=3, username="ana", is_admin=False, jti="j", expires_at=2**40, issued_at=1.0)
+
+
+def event(seq: int, size: int = 10) -> tuple[int, tuple[str, ...]]:
+    return seq, (json.dumps({"seq": seq, "pad": "x" * size}),)
+
+
+def drain(client: FeedClient) -> list[int]:
+    async def go() -> list[int]:
+        out = []
+        while not client.queue.empty():
+            out.append(json.loads(await client.next())["seq"])
+        return out
+
+    return asyncio.run(go())
+
+
+def test_live_events_wait_behind_the_replay_in_order_without_duplicates() -> None:
+    client = FeedClient(10_000, PRINCIPAL)
+    client.replaying, client.last_seq = True, 0
+    client.push_event(*event(6))  # live, while replaying: held back
+    client.push_event(*event(7))
+    for seq in range(1, 7):
+        client.push_event(*event(seq), replay=True)  # the replay reaches 6 as well
+    client.finish_replay()
+    client.push_event(*event(7))  # a duplicate from the ring: dropped
+    client.push_event(*event(8))
+    assert drain(client) == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert client.buffered == 0
+
+
+def test_a_replay_that_is_not_read_overflows_into_a_slow_consumer_close() -> None:
+    client = FeedClient(1_000, PRINCIPAL)
+    client.replaying = True
+    for seq in range(1, 20):
+        client.push_event(*event(seq, size=100), replay=True)
+    assert client.closing is not None and client.closing.code == CLOSE_SLOW_CONSUMER
+
+    async def waits() -> None:
+        await client.wait_room(1.0)
+
+    with pytest.raises(FeedClosed):
+        asyncio.run(waits())
+
+
+def test_wait_room_times_out_into_a_close_when_the_client_does_not_read() -> None:
+    client = FeedClient(1_000, PRINCIPAL)
+    client.push_event(*event(1, size=600))  # over half the buffer
+
+    async def waits() -> None:
+        await client.wait_room(0.05)
+
+    with pytest.raises(FeedClosed) as closed:
+        asyncio.run(waits())
+    assert closed.value.code == CLOSE_SLOW_CONSUMER
+
+
+def test_revalidate_closes_only_ended_sessions_with_their_reason() -> None:
+    hub = FeedHub()
+    kept, ended = FeedClient(1_000, PRINCIPAL), FeedClient(1_000, Principal(4, "bia", False, "k", 2**40))
+    hub.add(kept)
+    hub.add(ended)
+    hub.revalidate(lambda p: "user_inactive" if p.id == 4 else None)
+    assert kept.closing is None
+    assert ended.closing is not None and (ended.closing.code, ended.closing.reason) == (CLOSE_POLICY, "user_inactive")
+
+
+def test_ring_pages_are_bounded() -> None:
+    hub = FeedHub()
+    for seq in range(1, 101):
+        hub.ring.append(event(seq))
+    page = hub.from_ring(10, 100, 7)
+    assert page is not None and [seq for seq, _ in page] == list(range(11, 18))
+    assert hub.from_ring(95, 100, 50) is not None and len(hub.from_ring(95, 100, 50) or []) == 5
+
+
+def test_a_status_change_becomes_the_old_servers_pair_with_the_actor_inside_the_order() -> None:
+    payload = json.dumps({"type": "order_status_changed", "seq": 9, "order_id": 4, "at": "t",
+                          "user_id": 3, "username": "ana", "user": {"id": 3, "username": "ana"},
+                          "order": {"id": 4, "status": "pronto"}}).encode()
+    first, second = (json.loads(text) for text in wire_messages(payload))
+    assert (first["type"], second["type"]) == ("order_updated", "order_status_updated")
+    assert first["seq"] == second["seq"] == 9
+    assert second["order"] == {"id": 4, "status": "pronto", "user_id": 3, "username": "ana"}
+
+
+def test_events_logged_before_the_root_fields_get_them_from_user() -> None:
+    payload = json.dumps({"type": "order_created", "seq": 1, "order_id": 4, "at": "t",
+                          "user": {"id": 3, "username": "ana"}, "order": {"id": 4}}).encode()
+    (only,) = (json.loads(text) for text in wire_messages(payload))
+    assert (only["user_id"], only["username"], only["order"]["user_id"]) == (3, "ana", 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "deep"),
+    [("[" * 8000, True), ('{"a":[[[1]]]}', False), ('"[[[[[[[[[[[["', False), ('{"a":"\\"[[[[[[[[[["}', False),
+     ("[" * 9 + "]" * 9, True), ("[" * 8 + "]" * 8, False)],
+)
+def test_depth_is_measured_outside_strings(text: str, deep: bool) -> None:
+    assert exceeds_depth(text, 8) is deep
+
+
+@pytest.mark.parametrize(
+    "message",
+    [{"type": "reset", "order_id": 1}, {"type": "order_updated", "order_id": "1"},
+     {"type": "order_updated", "order_id": True}, {"type": "order_updated"}, {"type": "hello", "order_id": 1}],
+)
+def test_broadcasts_outside_the_clients_shapes_are_refused(message: dict) -> None:
+    assert sanitize_broadcast(message, 3, "ana") is None
+
+
+def test_a_pushed_revocation_tells_the_watchers_and_names_the_reason() -> None:
+    from api.auth import Authenticator
+    from core.accounts import INACTIVE_VALID_AFTER
+    from core.settings import Settings
+    from writer.protocol import AuthChanged, RevokedToken, UserValidity
+
+    auth = Authenticator(Settings(), b"s" * 32)
+    calls: list[int] = []
+    auth.watchers.add(lambda: calls.append(1))
+    ana = Principal(id=3, username="ana", is_admin=False, jti="j3", expires_at=2**40, issued_at=10.0)
+    bia = Principal(id=4, username="bia", is_admin=False, jti="j4", expires_at=2**40, issued_at=10.0)
+    old = Principal(id=5, username="caio", is_admin=False, jti="j5", expires_at=100, issued_at=10.0)
+    assert auth.ended(ana) is None and auth.ended(old) == "token_expired"
+    auth.apply(AuthChanged(users=[UserValidity(user_id=4, valid_after=INACTIVE_VALID_AFTER)],
+                           revoked=[RevokedToken(jti="j3", expires_at=float(2**40))]))
+    assert calls == [1]
+    assert (auth.ended(ana), auth.ended(bia)) == ("token_revoked", "user_inactive")

@@ -39,6 +39,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     backup = commands.add_parser("backup", help="online backup of the database and media to PATH (server running or not)")
     backup.add_argument("path", help="a new or empty directory")
     _common(backup)
+    old = commands.add_parser(
+        "import-sgp", help="import an old SGP server's database and media (server stopped on the target data dir)"
+    )
+    old.add_argument("old_db", help="the old server's SQLite file (banco.db; its -wal beside it is read too)")
+    old.add_argument("--media", help="the old server's media folder (shared/media), for item and ficha images")
+    old.add_argument("--dry-run", action="store_true", help="read and check everything, write nothing")
+    old.add_argument("--merge", action="store_true", help="add to a target that already holds data")
+    _common(old)
     return parser.parse_args(argv)
 
 
@@ -86,6 +94,27 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def import_sgp(settings: Settings, args: argparse.Namespace) -> int:
+    """`import-sgp OLD_DB`: prints the report; exit code 1 when the import could not run."""
+    from pathlib import Path
+
+    from importer import ImportFailed, ImportOptions, run_import
+
+    options = ImportOptions(
+        source=Path(args.old_db),
+        media=Path(args.media) if args.media else None,
+        merge=args.merge,
+        dry_run=args.dry_run,
+    )
+    try:
+        report = run_import(settings, options)
+    except ImportFailed as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(report.render())
+    return 0
+
+
 def load_settings(args: argparse.Namespace) -> Settings:
     """Settings from the environment, overridden by the flags given."""
     overrides = {field: getattr(args, flag[2:].replace("-", "_"), None) for flag, field in CLI_FLAGS.items()}
@@ -105,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return create_user(settings, args)
     if args.command == "backup":
         return backup(settings, args)
+    if args.command == "import-sgp":
+        return import_sgp(settings, args)
     from supervisor import Supervisor
 
     return Supervisor(settings).run()

@@ -56,6 +56,7 @@ from .protocol import (
     PatchRecord,
     PromoverRascunho,
     ResetIds,
+    RehashPassword,
     RevokedToken,
     RevokeToken,
     SaveRascunho,
@@ -403,6 +404,8 @@ def execute(ctx: Context, command: Any) -> Outcome:
             return users.update_user(ctx, command)
         case ChangePassword():
             return users.change_password(ctx, command)
+        case RehashPassword():
+            return users.rehash_password(ctx, command)
         case RevokeToken():
             return users.revoke_token(ctx, command)
         case SetArtStatus():

@@ -55,6 +55,7 @@ __all__ = [
     "CreateUser",
     "UpdateUser",
     "ChangePassword",
+    "RehashPassword",
     "RevokeToken",
     "Ping",
     "GetStats",
@@ -345,6 +346,17 @@ class ChangePassword(msgspec.Struct, tag="change_password", frozen=True):
     password_hash: str
 
 
+class RehashPassword(msgspec.Struct, tag="rehash_password", frozen=True):
+    """Store a fresh hash of the password a login just verified (older scheme or parameters).
+
+    Applied only if the stored hash is still `expected_hash`; sessions are kept.
+    """
+
+    id: int
+    expected_hash: str
+    password_hash: str
+
+
 class RevokeToken(msgspec.Struct, tag="revoke_token", frozen=True):
     """Log out one token (by its jti) until it would have expired anyway."""
 
@@ -416,6 +428,7 @@ Command = (
     | CreateUser
     | UpdateUser
     | ChangePassword
+    | RehashPassword
     | RevokeToken
     | Ping
     | GetStats

@@ -16,9 +16,19 @@ from core.accounts import DELETED_KEY_PREFIX, INACTIVE_VALID_AFTER, UserPublic, 
 
 from .errors import CommandError
 from .handlers import Context, Outcome
-from .protocol import ChangePassword, CreateUser, RevokedToken, RevokeToken, UpdateUser, UserValidity
+from .protocol import (
+    ChangePassword,
+    CreateUser,
+    RehashPassword,
+    RevokedToken,
+    RevokeToken,
+    UpdateUser,
+    UserValidity,
+)
 
-__all__ = ["create_user", "update_user", "change_password", "revoke_token", "bootstrap_admin", "INACTIVE"]
+__all__ = [
+    "create_user", "update_user", "change_password", "rehash_password", "revoke_token", "bootstrap_admin", "INACTIVE",
+]
 
 # tokens_valid_after of a deactivated user: no token is ever that new.
 INACTIVE = INACTIVE_VALID_AFTER
@@ -131,6 +141,15 @@ def change_password(ctx: Context, cmd: ChangePassword) -> Outcome:
     )
     _end_sessions(ctx, cmd.id, ctx.now_ts)
     return Outcome(200, _json.encode(_user(ctx.conn, cmd.id)), None)
+
+
+def rehash_password(ctx: Context, cmd: RehashPassword) -> Outcome:
+    """Upgrade a stored hash after a successful login; a hash changed meanwhile is left alone."""
+    cursor = ctx.conn.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+        (cmd.password_hash, cmd.id, cmd.expected_hash),
+    )
+    return Outcome(200, b'{"rehashed":true}' if cursor.rowcount else b'{"rehashed":false}', None)
 
 
 def revoke_token(ctx: Context, cmd: RevokeToken) -> Outcome:

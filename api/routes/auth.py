@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -10,9 +11,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from core.accounts import UserPublic
-from core.passwords import DUMMY_HASH, hash_password, validate_new_password, verify_password
+from core.passwords import DUMMY_HASH, hash_password, needs_rehash, validate_new_password, verify_password
 from readers.users import get_user, get_user_for_login
-from writer.protocol import ChangePassword, RevokeToken
+from writer.protocol import ChangePassword, RehashPassword, RevokeToken
 
 from ..body import read_body
 from ..deps import CurrentUser, ReaderDep, StateDep, WriterDep
@@ -21,6 +22,8 @@ from ..json_body import decode_json
 from ..responses import json_content, json_response, ref
 
 __all__ = ["router", "LoginIn", "ChangePasswordIn", "LoginOut", "LogoutOut", "SCHEMAS"]
+
+log = logging.getLogger("sgp.api.auth")
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -169,7 +172,18 @@ async def login(request: Request, state: StateDep) -> Response:
     limiter.succeeded(creds.username, address)
     if not found[0]["active"]:
         raise ApiError(403, "user_inactive", "Usuário inativo")
+    if needs_rehash(stored):  # an imported (bcrypt) or older (scrypt) hash: store argon2id now
+        await _rehash(state, found[0]["id"], creds.password[:_MAX_PASSWORD_CHECKED], stored)
     return json_response(session(state, found[0]))
+
+
+async def _rehash(state, user_id: int, password: str, stored: str) -> None:  # type: ignore[no-untyped-def]
+    """Best effort: a failed upgrade is retried at the next login, never fails this one."""
+    try:
+        new_hash = await asyncio.to_thread(hash_password, password)
+        await state.writer.call(RehashPassword(id=user_id, expected_hash=stored, password_hash=new_hash))
+    except Exception as exc:  # noqa: BLE001 - the login itself succeeded
+        log.warning("could not upgrade the password hash of user %d: %s", user_id, exc)
 
 
 @router.get("/me", summary="Usuário da sessão", response_class=Response, responses={"200": json_content(ref("UserPublic"))})

@@ -160,7 +160,7 @@ def test_role_change_and_password_change_end_sessions(server: ServerProcess) -> 
 def test_password_is_stored_hashed(server: ServerProcess) -> None:
     conn = sqlite3.connect(f"file:{server.data_dir / 'sgp.sqlite3'}?mode=ro", uri=True)
     stored = conn.execute("SELECT password_hash FROM users WHERE username_key = 'admin'").fetchone()[0]
-    assert ADMIN_PASSWORD not in stored and stored.startswith("scrypt$")
+    assert ADMIN_PASSWORD not in stored and stored.startswith("$argon2id$")
     assert verify_password(ADMIN_PASSWORD, stored)
 
 

@@ -46,7 +46,7 @@ def stored_hash() -> str:
 
 def test_hash_format_and_verify(stored_hash):
     assert "correta horse 42" not in stored_hash
-    assert stored_hash.startswith("scrypt$16384$8$1$")
+    assert stored_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert verify_password("correta horse 42", stored_hash)
     assert not needs_rehash(stored_hash)
 

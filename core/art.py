@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from .decoding import decode_body
+from .pedido_items import ITEM_ID_FACTOR
 from .validation import DomainError
 
 __all__ = [
@@ -22,7 +23,6 @@ __all__ = [
     "art_status",
     "decode_comment",
     "decode_status_patch",
-    "find_item",
     "item_id_of",
 ]
 
@@ -69,26 +69,17 @@ def item_id_of(item: Mapping[str, Any], pedido_id: int, index: int) -> int:
     stored = item.get("id")
     if isinstance(stored, int) and not isinstance(stored, bool):
         return stored
-    return pedido_id * 1000 + index
-
-
-def find_item(items: Sequence[Mapping[str, Any]], pedido_id: int, item_id: int) -> int | None:
-    """Index of the item `item_id` names in this pedido (stored id first, then the synthetic one), or None."""
-    for index, item in enumerate(items):
-        if item.get("id") == item_id and not isinstance(item.get("id"), bool):
-            return index
-    index = item_id - pedido_id * 1000
-    if 0 <= index < len(items) and not isinstance(items[index].get("id"), int):
-        return index
-    return None
+    return pedido_id * ITEM_ID_FACTOR + index
 
 
 def art_status(item: Mapping[str, Any]) -> ArtStatus:
     """`liberado` when set so, or for the legacy `legenda_imagem: "LIBERADO"`; else `aguardando`."""
     if item.get("status_arte") == "liberado":
         return "liberado"
+    # Every stored item carries `status_arte` ("aguardando" by default, as in the old server's
+    # model), so the legacy marker counts beside it, as the old panel read it.
     legenda = item.get("legenda_imagem")
-    if item.get("status_arte") is None and isinstance(legenda, str) and legenda.strip().upper() == "LIBERADO":
+    if isinstance(legenda, str) and legenda.strip().upper() == "LIBERADO":
         return "liberado"
     return "aguardando"
 

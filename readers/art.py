@@ -7,7 +7,8 @@ from typing import Any
 
 import msgspec
 
-from core.art import CLOSED_STATUSES, art_item, find_item
+from core.art import CLOSED_STATUSES, art_item
+from core.pedido_items import find_item_index
 
 from .pool import ReaderPool
 from .sqlexpr import DOC, date_range, in_list, spellings
@@ -54,7 +55,7 @@ def _find(conn: sqlite3.Connection, item_id: int) -> int | None:
     row = conn.execute(f"SELECT p.id, {DOC} FROM pedidos AS p WHERE p.id = ?", (item_id // 1000,)).fetchone()
     if row is not None and row[0] is not None:
         items = msgspec.json.decode(row[1]).get("items") or []
-        if find_item(items, row[0], item_id) is not None:
+        if find_item_index(items, row[0], item_id) is not None:
             return int(row[0])
     # Then a stored item id anywhere among open pedidos (a scan of the open ones, on a reader thread).
     row = conn.execute(

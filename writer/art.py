@@ -13,14 +13,15 @@ from typing import Any
 
 import msgspec
 
-from core.art import CLOSED_STATUSES, art_item, find_item
-from core.domain import PedidoPatch, apply_patch, pedido_from_json, pedido_to_json
+from core.art import CLOSED_STATUSES, art_item
+from core.pedido_items import find_item_index
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .handlers import Context, Outcome, load_pedido
+from .pedido_items import update_item
 from .protocol import AddArtComment, SetArtStatus
 
-__all__ = ["set_art_status", "add_art_comment", "update_item"]
+__all__ = ["set_art_status", "add_art_comment"]
 
 _json = msgspec.json.Encoder()
 
@@ -29,36 +30,26 @@ def _item_not_found(item_id: int) -> CommandError:
     return CommandError("not_found", f"Item {item_id} não encontrado em nenhum pedido ativo.")
 
 
-def update_item(
+def _update_art(
     ctx: Context, pedido_id: int, item_id: int, change: Callable[[dict[str, Any]], dict[str, Any]]
 ) -> Outcome:
-    """Merge `change(item)` into one item of an open pedido; answers the art item. Reusable by other item writes."""
-    row = ctx.conn.execute("SELECT doc FROM pedidos WHERE id = ?", (pedido_id,)).fetchone()
-    if row is None:
-        raise _item_not_found(item_id)
-    current = pedido_from_json(row[0])
-    if current.status in CLOSED_STATUSES:
-        raise _item_not_found(item_id)
-    index = find_item(current.items, pedido_id, item_id)
+    """Merge `change(item)` into one item of an open pedido (pedido_items.update_item); answers the art item."""
+    try:
+        pedido = load_pedido(ctx.conn, pedido_id)
+    except CommandError:
+        raise _item_not_found(item_id) from None
+    index = find_item_index(pedido.items, pedido_id, item_id) if pedido.status not in CLOSED_STATUSES else None
     if index is None:
         raise _item_not_found(item_id)
-    items = [dict(item) for item in current.items]
     # Pin the id the client used, so the item stays addressable if the list is reordered.
-    items[index] = {**items[index], "id": item_id, **change(items[index])}
-    new = apply_patch(current, PedidoPatch(items=items), now=ctx.now)
-    doc = pedido_to_json(new)
-    ctx.conn.execute(
-        "UPDATE pedidos SET doc = ?, version = ?, ultima_atualizacao = ? WHERE id = ?",
-        (doc, new.version, new.ultima_atualizacao, pedido_id),
-    )
-    seq = ctx.emit("order_updated", pedido_id, doc)
-    body = _json.encode(art_item(msgspec.to_builtins(new), index, items[index]))
-    return Outcome(200, body, seq)
+    changes = {"id": item_id, **change(dict(pedido.items[index]))}
+    new, item, _, seq = update_item(ctx, pedido, index, changes)
+    return Outcome(200, _json.encode(art_item(msgspec.to_builtins(new), index, item)), seq)
 
 
 def set_art_status(ctx: Context, cmd: SetArtStatus) -> Outcome:
     """Set `status_arte` of one item; nothing else of the item or the pedido changes."""
-    return update_item(ctx, cmd.pedido_id, cmd.item_id, lambda item: {"status_arte": cmd.status_arte})
+    return _update_art(ctx, cmd.pedido_id, cmd.item_id, lambda item: {"status_arte": cmd.status_arte})
 
 
 def add_art_comment(ctx: Context, cmd: AddArtComment) -> Outcome:
@@ -72,4 +63,4 @@ def add_art_comment(ctx: Context, cmd: AddArtComment) -> Outcome:
             comments.append({"id": "legado", "autor": "", "texto": existing, "data": ""})
         return {"comentarios": [*comments, comment]}
 
-    return update_item(ctx, cmd.pedido_id, cmd.item_id, append)
+    return _update_art(ctx, cmd.pedido_id, cmd.item_id, append)

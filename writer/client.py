@@ -57,7 +57,7 @@ class _Link:
 
     async def maintain(self) -> None:
         delay = 0.05
-        while True:
+        while not self.client._closing:
             try:
                 await self._session()
                 delay = 0.05
@@ -164,6 +164,7 @@ class WriterClient:
         self._futures: dict[int, asyncio.Future[Ok | Fail]] = {}
         self._links = [_Link(self, i) for i in range(connections)]
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing = False
         self._link_up = asyncio.Event()
         self._rr = itertools.count()
 
@@ -186,9 +187,15 @@ class WriterClient:
 
     async def close(self) -> None:
         """Stop the links and fail what is still waiting."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._closing = True
+        pending = set(self._tasks)
+        while pending:
+            for task in pending:
+                task.cancel()
+            # Asked again until they end: Python 3.11's asyncio.wait_for loses a cancel that
+            # lands as its inner await completes (gh-86296), and a link would then reconnect
+            # forever; `_closing` also stops its loop at the next turn.
+            _, pending = await asyncio.wait(pending, timeout=0.5)
         for link in self._links:
             link._drop()
 

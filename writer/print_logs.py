@@ -6,7 +6,7 @@ import sqlite3
 
 import msgspec
 
-from core.art import find_item
+from core.pedido_items import find_item_index
 from core.domain import pedido_from_json
 from core.machines import machine_names
 from core.print_logs import PrintLog, item_details, printer_name
@@ -84,7 +84,7 @@ def create_print_log(ctx: Context, cmd: CreatePrintLog) -> Outcome:
             error_message=data.error_message, created_at=created_at,
         )  # fmt: skip
     item = None
-    if data.item_id is not None and (index := find_item(pedido.items, pedido.id, data.item_id)) is not None:
+    if data.item_id is not None and (index := find_item_index(pedido.items, pedido.id, data.item_id)) is not None:
         item = pedido.items[index]
     names = machine_names(ctx.conn, [data.printer_id])
     log = PrintLog(

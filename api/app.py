@@ -63,7 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
         secret = settings.token_secret.encode() or load_or_create_secret(settings.token_secret_file)
         auth = Authenticator(settings, secret)
 
-        hub = FeedHub(on_clients=metrics.feed_clients.set)
+        hub = FeedHub(on_clients=metrics.feed_clients.set, ring_bytes=settings.feed_ring_bytes)
         # Sessions ended by logout, password or role change, deactivation: their feed sockets close at once.
         auth.watchers.add(lambda: hub.revalidate(auth.ended))
 

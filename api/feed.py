@@ -166,10 +166,15 @@ class FeedClient:
 class FeedHub:
     """This worker's subscription and its clients."""
 
-    def __init__(self, *, on_clients: Callable[[int], None] | None = None) -> None:
+    def __init__(self, *, on_clients: Callable[[int], None] | None = None, ring_bytes: int = 16 * 1024 * 1024) -> None:
         self.epoch: str | None = None
         self.last_seq = 0
-        self.ring: deque[WireEvent] = deque(maxlen=_RING_SIZE)
+        # Recent events for quick resumes, bounded in count and in bytes: one pedido with a
+        # multi-MB document patched in a loop must not grow the worker (older ones are then
+        # replayed from the event log instead).
+        self.ring: deque[WireEvent] = deque()
+        self.ring_bytes_max = ring_bytes
+        self._ring_bytes = 0
         self.clients: set[FeedClient] = set()
         self.send_broadcast: Callable[[Broadcast], None] | None = None
         self._on_clients = on_clients
@@ -194,9 +199,16 @@ class FeedHub:
                 continue
             texts = wire_messages(event.payload)
             self.last_seq = event.seq
-            self.ring.append((event.seq, texts))
+            self._remember(event.seq, texts)
             for client in self.clients:
                 client.push_event(event.seq, texts)
+
+    def _remember(self, seq: int, texts: tuple[str, ...]) -> None:
+        self.ring.append((seq, texts))
+        self._ring_bytes += sum(map(len, texts))
+        while len(self.ring) > _RING_SIZE or (self._ring_bytes > self.ring_bytes_max and len(self.ring) > 1):
+            _, old = self.ring.popleft()
+            self._ring_bytes -= sum(map(len, old))
 
     def on_reset(self, message: Reset) -> None:
         """The writer no longer has the events after our last seq."""
@@ -211,6 +223,7 @@ class FeedHub:
 
     def _reset(self, last_seq: int) -> None:
         self.ring.clear()
+        self._ring_bytes = 0
         self.last_seq = last_seq
         for client in self.clients:
             client.reset(last_seq)

@@ -73,6 +73,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_ping_interval_s: PositiveFloat = 25.0
     ws_timeout_s: PositiveFloat = 60.0
     ws_buffer_bytes: Positive = 1024 * 1024
+    feed_ring_bytes: Positive = 16 * 1024 * 1024
     ws_broadcast_max_bytes: Positive = 8 * 1024
     ws_broadcast_per_s: PositiveFloat = 10.0
     ws_message_max_depth: Annotated[int, msgspec.Meta(ge=1, le=64)] = 8

@@ -140,3 +140,19 @@ def test_a_pushed_revocation_tells_the_watchers_and_names_the_reason() -> None:
                            revoked=[RevokedToken(jti="j3", expires_at=float(2**40))]))
     assert calls == [1]
     assert (auth.ended(ana), auth.ended(bia)) == ("token_revoked", "user_inactive")
+
+
+def test_the_ring_is_bounded_in_bytes_and_older_resumes_go_to_the_log() -> None:
+    """Large documents changed in a loop must not grow the worker (issue #15: 138 MB for 40 patches)."""
+    from writer.protocol import Event, Events
+
+    hub = FeedHub(ring_bytes=100_000)
+    big = "x" * 30_000
+    for seq in range(1, 41):
+        payload = json.dumps({"type": "order_updated", "seq": seq, "order_id": 1, "order": {"id": 1, "obs": big}})
+        hub.on_events(Events(events=[Event(seq=seq, type="order_updated", order_id=1, payload=payload.encode())]))
+    held = sum(len(text) for _, texts in hub.ring for text in texts)
+    assert held <= 100_000 and len(hub.ring) == 3
+    assert [seq for seq, _ in hub.ring] == [38, 39, 40]
+    assert hub.from_ring(30, 40, 50) is None  # evicted: the resume reads the event log
+    assert [seq for seq, _ in hub.from_ring(38, 40, 50) or []] == [39, 40]

@@ -36,7 +36,7 @@ def _fingerprint() -> str:
 
 def ensure_venv() -> Path:
     """Create .venv and install the project with its test extras, pinned by constraints.txt."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - bootstrap runs on any Python to say which one it needs
         sys.exit(f"Python >= 3.11 is required (this is {sys.version.split()[0]})")
     python = _venv_python()
     if not python.exists():

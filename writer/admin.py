@@ -16,7 +16,7 @@ import msgspec
 
 from core.settings import Settings
 
-from . import schema, users
+from . import schema
 from .client import WriterClient
 from .errors import CommandError, WriterClientError
 from .handlers import Context, Sequences, execute

@@ -64,7 +64,7 @@ def patch_ficha(ctx: Context, cmd: PatchFicha) -> Outcome:
         name: getattr(patch, name) for name in ("client_id", "nome", "descricao") if getattr(patch, name) is not UNSET
     }
     if cmd.image is not UNSET:
-        changes.update(zip(("imagem_sha256", "imagem_mime", "imagem_size"), _image_columns(cmd.image)))
+        changes.update(zip(("imagem_sha256", "imagem_mime", "imagem_size"), _image_columns(cmd.image), strict=True))
     changes["ultima_atualizacao"] = ctx.now
     # Column names come from the fixed lists above, never from the request.
     assignments = ", ".join(f"{name} = ?" for name in changes)

@@ -90,9 +90,8 @@ def update_user(ctx: Context, cmd: UpdateUser) -> Outcome:
     current = _user(ctx.conn, cmd.id)
     demoting = cmd.is_admin is False and current.is_admin
     deactivating = (cmd.active is False or cmd.deleted) and current.active
-    if (demoting or deactivating) and current.is_admin and current.active:
-        if _other_active_admins(ctx.conn, cmd.id) == 0:
-            raise CommandError("last_admin", "Não é possível remover ou rebaixar o último administrador ativo.")
+    if (demoting or deactivating) and current.is_admin and current.active and _other_active_admins(ctx.conn, cmd.id) == 0:
+        raise CommandError("last_admin", "Não é possível remover ou rebaixar o último administrador ativo.")
     if cmd.deleted:
         # The row stays so events and history keep naming who did what; the name is free again.
         ctx.conn.execute(

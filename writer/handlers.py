@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from core.domain import (
     Pedido,
@@ -279,7 +279,7 @@ def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> 
     """Insert a pedido with its image references, assigning the next numero when none was given."""
     data = cmd.data
     media_refs.check_item_images(data.items, cmd.images)
-    numero = data.numero or next_numero(conn)
+    numero = str(data.numero) if data.numero else next_numero(conn)  # decoding normalised it to str
     pedido_id = ctx.seqs.last_pedido_id + 1
     pedido = build_pedido(data, id=pedido_id, numero=numero, now=ctx.now)
     doc = pedido_to_json(pedido)
@@ -299,7 +299,7 @@ def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Ou
             f"O pedido {cmd.id} mudou (versão atual {current.version}); recarregue e tente de novo.",
         )
     items_sent = cmd.patch.items is not UNSET
-    if items_sent:
+    if not isinstance(cmd.patch.items, UnsetType):
         media_refs.check_item_images(cmd.patch.items, cmd.images)
     elif cmd.images:
         raise CommandError("validation_error", "Referências de imagem enviadas sem a lista de itens.")

@@ -540,4 +540,5 @@ def encode(message: Message) -> bytes:
 
 def decode(payload: bytes) -> Message:
     """Decode a message body; raises msgspec.DecodeError on anything malformed."""
-    return _decoder.decode(payload)
+    message: Message = _decoder.decode(payload)
+    return message

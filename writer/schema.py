@@ -366,7 +366,7 @@ def _owner_only(path: Path) -> None:
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Run pending migrations in one transaction; returns the schema version."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if current > SCHEMA_VERSION:
         raise RuntimeError(
             f"database schema version {current} is newer than this release ({SCHEMA_VERSION}); "

@@ -80,9 +80,9 @@ def create_user(ctx: Context, cmd: CreateUser) -> Outcome:
 
 
 def _other_active_admins(conn: sqlite3.Connection, user_id: int) -> int:
-    return conn.execute(
+    return int(conn.execute(
         "SELECT count(*) FROM users WHERE is_admin = 1 AND active = 1 AND id != ?", (user_id,)
-    ).fetchone()[0]
+    ).fetchone()[0])
 
 
 def update_user(ctx: Context, cmd: UpdateUser) -> Outcome:

@@ -316,7 +316,7 @@ class Supervisor:
             return 1
         config = hypercorn_config(s)
         try:
-            sockets = config.create_sockets()
+            sockets: Any = config.create_sockets()  # hypercorn Sockets; None below when each worker binds
         except OSError as exc:
             log.error("cannot listen on %s: %s (is another server using the port?)", s.bind, exc)
             self._stop_writer()
@@ -345,8 +345,9 @@ class Supervisor:
                     sentinels.append(self.writer.sentinel)
                 # Shorter while a writer starts: its ready event has no sentinel to wait on.
                 wait(sentinels, timeout=0.1 if self._writer_ready is not None else 0.5)
+                # The signal handler sets it during wait(); mypy narrows it to False from the loop test.
                 if self.stopping:
-                    break
+                    break  # type: ignore[unreachable]
                 self._check_heartbeat()
                 self._check_writer()
                 self._check_workers(config, sockets)

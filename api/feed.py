@@ -171,7 +171,7 @@ class FeedHub:
         self.last_seq = 0
         self.ring: deque[WireEvent] = deque(maxlen=_RING_SIZE)
         self.clients: set[FeedClient] = set()
-        self.send_broadcast: Callable[[Broadcast], None] | None = None
+        self.send_broadcast: Callable[[Broadcast], object] | None = None
         self._on_clients = on_clients
         self.worker = os.getpid()
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bootstrap import LINT_IMPORTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +25,6 @@ def test_all_names_exist(package: str) -> None:
 def test_import_layers_contract() -> None:
     """The import-linter contracts in pyproject.toml hold (dependency direction, docs/design.md)."""
     # The contracts live in pyproject.toml so `lint-imports` (.ci/run, bootstrap.py lint) and this test agree.
-    lint_imports = Path(sys.executable).with_name("lint-imports.exe" if os.name == "nt" else "lint-imports")
-    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    command = [sys.executable, "-c", LINT_IMPORTS, "--no-cache"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

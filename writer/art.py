@@ -17,7 +17,7 @@ from core.art import CLOSED_STATUSES, art_item, find_item
 from core.domain import PedidoPatch, apply_patch, pedido_from_json, pedido_to_json
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import AddArtComment, SetArtStatus
 
 __all__ = ["set_art_status", "add_art_comment", "update_item"]

@@ -20,7 +20,8 @@ from core.pricing import totals
 
 from . import media_refs
 from .errors import CommandError
-from .handlers import Context, Outcome, insert_pedido, next_numero
+from .context import Context, Outcome
+from .pedidos import insert_pedido, next_numero
 from .protocol import ItemImage, PromoverRascunho, SaveRascunho
 
 __all__ = ["promover_rascunho", "save_rascunho", "delete_rascunho"]

@@ -15,7 +15,7 @@ import msgspec
 from core.accounts import DELETED_KEY_PREFIX, INACTIVE_VALID_AFTER, UserPublic, user_public
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import (
     ChangePassword,
     CreateUser,

@@ -47,7 +47,7 @@ from writer.client import WriterClient
 from writer.errors import CommandError, WriterClientError
 from writer.protocol import CreatePedido, GetStats
 from writer.schema import migrate, open_write_connection
-from writer.server import run_writer
+from writer.process import run_writer
 
 SYNC_MODES = ("full", "normal")
 TEMPLATES = 512  # distinct pedido bodies, reused round-robin; only id and numero change per row

@@ -18,7 +18,7 @@ import httpx
 
 from core.settings import Settings
 from writer.client import WriterClient
-from writer.server import run_writer
+from writer.process import run_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from writer.client import WriterClient
 from writer.errors import WriterClientError, WriterOverloaded
 from writer.protocol import CreatePedido, Hello, ReportMetrics, Welcome
 from writer import server as writer_server
-from writer.server import run_writer
+from writer.process import run_writer
 from writer.transport import Address, read_message, write_address_file, write_message
 
 pytestmark = pytest.mark.timeout(90)

@@ -24,9 +24,8 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 __all__ = [
-    "CONTENT_TYPE", "LATENCY_BUCKETS", "Counter", "Family", "Gauge", "Histogram",
-    "RecentWindow", "Registry", "Sample", "Snapshot", "merge", "quantiles", "render",
-    "status_class",
+    "CONTENT_TYPE", "LATENCY_BUCKETS", "Counter", "Family", "Gauge", "Histogram", "RecentWindow", "Registry",
+    "Sample", "Snapshot", "merge", "quantiles", "render", "status_class",
 ]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -7,13 +7,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import ROOT, ServerProcess, WriterProcess, pedido, run
+from tests.support import ROOT, ServerProcess, WriterProcess, pedido, run, wait_until
 
 # Every field the ops contract promises in GET /health/writer.
 HEALTH_FIELDS = {
@@ -84,11 +83,17 @@ def test_metrics_are_the_same_whichever_worker_answers(server: ServerProcess) ->
     with server.client() as client:
         for i in range(5):
             assert client.post("/api/v1/pedidos/", json=pedido(f"métrica {i}")).status_code == 200
-    time.sleep(1.5)  # every worker has reported since
-    pages = scrape_each_worker(server)
+    created = ("sgp_http_requests_total", (("method", "POST"), ("route", "/pedidos"), ("status", "2xx")))
+
+    def agreeing_pages() -> dict[int, str] | None:
+        pages = scrape_each_worker(server)
+        first, second = (comparable(page) for page in pages.values())
+        return pages if first == second and first.get(created, 0) >= 5 else None
+
+    # Every worker reports about once a second; both pages agree once each has reported since.
+    pages = wait_until(agreeing_pages, timeout=15, interval=0.2, what="both workers render the same page")
     first, second = (comparable(page) for page in pages.values())
     assert first == second
-    created = ("sgp_http_requests_total", (("method", "POST"), ("route", "/pedidos"), ("status", "2xx")))
     assert first[created] >= 5
     assert first["sgp_writer_commands_total", ()] == writer_health(server)["commands_total"]
     families = {f.name: f for f in text_string_to_metric_families(next(iter(pages.values())))}

@@ -2,6 +2,7 @@
 
     python bootstrap.py serve [run_server.py flags...]   # the service, data in ./data
     python bootstrap.py test  [pytest args...]           # the whole test suite
+    python bootstrap.py lint                             # ruff, import-linter contracts, mypy --strict
     python bootstrap.py bench [bench/mixed.py args...]   # the load benchmark
 
 Standard library only, so it runs on a fresh clone with any Python >= 3.11
@@ -36,7 +37,7 @@ def _fingerprint() -> str:
 
 def ensure_venv() -> Path:
     """Create .venv and install the project with its test extras, pinned by constraints.txt."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - bootstrap runs on any Python to say which one it needs
         sys.exit(f"Python >= 3.11 is required (this is {sys.version.split()[0]})")
     python = _venv_python()
     if not python.exists():
@@ -50,13 +51,38 @@ def ensure_venv() -> Path:
     return python
 
 
+# The gates, in order; each fails on any finding. `ruff format --check .` joins them once the
+# tree has been formatted (one commit after the merges, so branches do not conflict).
+LINT_IMPORTS = "import sys; from importlinter.cli import lint_imports_command as c; sys.exit(c())"
+LINTERS = (
+    ("ruff", ["-m", "ruff", "check", "."]),
+    # import-linter has no `python -m` entry; this is its `lint-imports` script, portable.
+    ("import-linter", ["-c", LINT_IMPORTS, "--no-cache"]),
+    ("mypy", ["-m", "mypy"]),
+)
+
+
+def lint(python: Path) -> int:
+    """Run every gate (all of them, so one run reports every finding); non-zero if any failed."""
+    failed = []
+    for name, args in LINTERS:
+        print(f"bootstrap: {name}", flush=True)
+        if subprocess.run([str(python), *args], cwd=ROOT).returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"bootstrap: lint failed: {', '.join(failed)}", flush=True)
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
-    """Dispatch `serve`, `test` or `bench`."""
-    if not argv or argv[0] not in {"serve", "test", "bench"}:
+    """Dispatch `serve`, `test`, `lint` or `bench`."""
+    if not argv or argv[0] not in {"serve", "test", "lint", "bench"}:
         print(__doc__)
         return 2
     python = ensure_venv()
     command, rest = argv[0], argv[1:]
+    if command == "lint":
+        return lint(python)
     if command == "serve":
         args = [str(python), str(ROOT / "run_server.py"), *rest]
     elif command == "test":

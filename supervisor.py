@@ -25,7 +25,7 @@ from core.prometheus import mark_dead, metrics_dir, prepare_multiprocess_dir
 from core.settings import Settings
 from core.tokens import load_or_create_secret
 from writer import probe
-from writer.server import run_writer
+from writer.process import run_writer
 from writer.stats import STABLE_AFTER_S
 
 __all__ = ["Supervisor"]
@@ -316,7 +316,7 @@ class Supervisor:
             return 1
         config = hypercorn_config(s)
         try:
-            sockets = config.create_sockets()
+            sockets: Any = config.create_sockets()  # hypercorn Sockets; None below when each worker binds
         except OSError as exc:
             log.error("cannot listen on %s: %s (is another server using the port?)", s.bind, exc)
             self._stop_writer()
@@ -345,8 +345,9 @@ class Supervisor:
                     sentinels.append(self.writer.sentinel)
                 # Shorter while a writer starts: its ready event has no sentinel to wait on.
                 wait(sentinels, timeout=0.1 if self._writer_ready is not None else 0.5)
+                # The signal handler sets it during wait(); mypy narrows it to False from the loop test.
                 if self.stopping:
-                    break
+                    break  # type: ignore[unreachable]
                 self._check_heartbeat()
                 self._check_writer()
                 self._check_workers(config, sockets)

@@ -49,23 +49,28 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 
 
 async def _state(request: Request) -> WorkerState:
-    return request.app.state.sgp
+    value: WorkerState = request.app.state.sgp
+    return value
 
 
 async def _settings(request: Request) -> Settings:
-    return request.app.state.sgp.settings
+    value: Settings = request.app.state.sgp.settings
+    return value
 
 
 async def _readers(request: Request) -> ReaderPool:
-    return request.app.state.sgp.readers
+    value: ReaderPool = request.app.state.sgp.readers
+    return value
 
 
 async def _writer(request: Request) -> WriterClient:
-    return request.app.state.sgp.writer
+    value: WriterClient = request.app.state.sgp.writer
+    return value
 
 
 async def _media(request: Request) -> MediaStore:
-    return request.app.state.sgp.media
+    value: MediaStore = request.app.state.sgp.media
+    return value
 
 
 StateDep = Annotated[WorkerState, Depends(_state)]
@@ -78,7 +83,7 @@ MediaDep = Annotated[MediaStore, Depends(_media)]
 def _authenticate(request: Request, token: str | None) -> Principal:
     if not token:
         raise unauthorized()
-    principal = request.app.state.sgp.auth.authenticate(token)
+    principal: Principal = request.app.state.sgp.auth.authenticate(token)
     request.state.principal = principal
     return principal
 

@@ -8,6 +8,7 @@ for something it sent.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import msgspec
 from fastapi import FastAPI, Request
@@ -79,7 +80,7 @@ def command_error(exc: CommandError) -> ApiError:
     return ApiError(status, exc.code, exc.message, field=exc.field, headers=headers)
 
 
-def _field_of(loc: tuple) -> str:
+def _field_of(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(loc[-1] if loc else "")
 

@@ -176,7 +176,7 @@ class FeedHub:
         self.ring_bytes_max = ring_bytes
         self._ring_bytes = 0
         self.clients: set[FeedClient] = set()
-        self.send_broadcast: Callable[[Broadcast], None] | None = None
+        self.send_broadcast: Callable[[Broadcast], object] | None = None
         self._on_clients = on_clients
         self.worker = os.getpid()
 

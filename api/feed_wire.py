@@ -10,7 +10,7 @@ worker, never per client.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgspec
 
@@ -112,7 +112,7 @@ def exceeds_depth(text: str, limit: int) -> bool:
     return False
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

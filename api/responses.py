@@ -8,7 +8,10 @@ from starlette.responses import Response
 
 from writer.protocol import Ok
 
-__all__ = ["json_response", "committed", "ref", "json_content", "error_responses", "body_spec"]
+# FastAPI's `responses=` type; its keys are invariant, so literals bound to names need this annotation.
+Responses = dict[int | str, dict[str, Any]]
+
+__all__ = ["Responses", "json_response", "committed", "ref", "json_content", "error_responses", "body_spec"]
 
 
 def json_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -40,7 +43,7 @@ _ERROR_TEXT = {
 }
 
 
-def error_responses(*statuses: int) -> dict[str, Any]:
+def error_responses(*statuses: int) -> Responses:
     """OpenAPI entries for the error answers (`Error` body) a route gives besides the common ones."""
     return {str(s): json_content(ref("Error"), _ERROR_TEXT.get(s, "Erro")) for s in statuses}
 

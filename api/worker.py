@@ -131,6 +131,7 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
         asyncio.set_event_loop_policy(asyncio.WindowsSelectorEventLoopPolicy())  # type: ignore[attr-defined]
     if sockets is None:
         sockets = config.create_sockets()  # SO_REUSEPORT: hypercorn sets it when workers > 1
-    app = wrap_app(create_app(settings), config.wsgi_max_body_size, "asgi")
+    # FastAPI is an ASGI 3 app; hypercorn's stricter ASGIFramework protocol does not see it as one.
+    app = wrap_app(create_app(settings), config.wsgi_max_body_size, "asgi")  # type: ignore[arg-type]
     _tune_gc()
     asyncio.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=lambda: _shutdown_trigger(shutdown)))

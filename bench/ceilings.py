@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from writer.client import WriterClient
 from writer.errors import CommandError, WriterClientError
 from writer.protocol import CreatePedido, GetStats
 from writer.schema import migrate, open_write_connection
-from writer.server import run_writer
+from writer.process import run_writer
 
 SYNC_MODES = ("full", "normal")
 TEMPLATES = 512  # distinct pedido bodies, reused round-robin; only id and numero change per row
@@ -414,7 +415,7 @@ def raw_rate_at(raw: list[dict[str, Any]], synchronous: str, with_events: bool, 
         return None
     if batch <= points[0][0]:
         return float(points[0][1])
-    for (b0, r0), (b1, r1) in zip(points, points[1:]):
+    for (b0, r0), (b1, r1) in pairwise(points):
         if batch <= b1:
             # Throughput grows roughly as a power of the batch size between two fsync-bound points.
             t = (math.log(batch) - math.log(b0)) / (math.log(b1) - math.log(b0))

@@ -312,7 +312,7 @@ def analyse(logs: Iterable[tuple[Any, ...]], at_by_seq: dict[int, str], writes: 
         mine = by_worker.setdefault(worker, [])
         seen: set[int] = set()
         last = 0
-        for seq, received in zip(seqs, received_at):
+        for seq, received in zip(seqs, received_at, strict=True):
             if seq in seen:
                 duplicates += 1
                 continue

@@ -323,7 +323,8 @@ def _normalize_item(raw: dict[str, Any], path: str) -> dict[str, Any]:
         item = msgspec.convert(raw, Item, strict=False)
     except msgspec.ValidationError as exc:
         raise from_validation_error(exc, prefix=path) from exc
-    return msgspec.to_builtins(item) | extras
+    built: dict[str, Any] = msgspec.to_builtins(item)
+    return built | extras
 
 
 def _check_extra(value: Any, path: str, depth: int) -> None:
@@ -352,7 +353,7 @@ def _finish_items(items: list[dict[str, Any]], pedido_id: int, old: list[dict[st
 
 def build_pedido(data: PedidoCreate, *, id: int, numero: str, now: str, version: int = 1) -> Pedido:
     """Create the stored Pedido from a validated request; the server computes the totals."""
-    fields = msgspec.structs.asdict(data)
+    fields: dict[str, Any] = msgspec.structs.asdict(data)
     for name, default in _CREATE_DEFAULTS.items():
         if fields[name] is None:
             fields[name] = default
@@ -361,10 +362,10 @@ def build_pedido(data: PedidoCreate, *, id: int, numero: str, now: str, version:
     if fields["financeiro"] and fields["financeiro_liberado_em"] is None:
         fields["financeiro_liberado_em"] = now
     _finish_items(fields["items"], id)
+    fields.update(totals(fields["items"], fields["valor_frete"]))
     return Pedido(
         id=id,
         **fields,
-        **totals(fields["items"], fields["valor_frete"]),
         data_criacao=now,
         ultima_atualizacao=now,
         version=version,

@@ -18,14 +18,14 @@ import re
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from typing import Any, Generic, Literal, TypeVar
 
 import msgspec
 
 __all__ = [
-    "CONTENT_TYPE", "LATENCY_BUCKETS", "Counter", "Family", "Gauge", "Histogram",
-    "RecentWindow", "Registry", "Sample", "Snapshot", "merge", "quantiles", "render",
-    "status_class",
+    "CONTENT_TYPE", "LATENCY_BUCKETS", "Counter", "Family", "Gauge", "Histogram", "RecentWindow", "Registry",
+    "Sample", "Snapshot", "merge", "quantiles", "render", "status_class",
 ]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -229,7 +229,7 @@ class Histogram(_Metric[_HistogramChild]):
             bounds = bounds[:-1]
         if not bounds or not all(math.isfinite(b) for b in bounds):
             raise ValueError(f"{name}: buckets must be finite numbers, at least one")
-        if any(a >= b for a, b in zip(bounds, bounds[1:])):
+        if any(a >= b for a, b in pairwise(bounds)):
             raise ValueError(f"{name}: buckets must be strictly increasing, got {bounds}")
         self.buckets = bounds
         super().__init__(name, help, labelnames)
@@ -280,7 +280,7 @@ class Registry:
 
 def _combine(family: Family, a: Sample, b: Sample) -> Sample:
     if family.kind == "histogram":
-        counts = tuple(x + y for x, y in zip(a.counts, b.counts))
+        counts = tuple(x + y for x, y in zip(a.counts, b.counts, strict=True))
         return Sample(a.labels, a.value + b.value, counts)
     if family.kind == "gauge" and family.aggregate == "max":
         return Sample(a.labels, max(a.value, b.value))
@@ -343,13 +343,13 @@ def render(snapshot: Snapshot) -> str:
         help_text = f.help.replace("\\", "\\\\").replace("\n", "\\n")
         lines += (f"# HELP {f.name} {help_text}", f"# TYPE {f.name} {f.kind}")
         for s in f.samples:
-            pairs = list(zip(f.labelnames, s.labels))
+            pairs = list(zip(f.labelnames, s.labels, strict=True))
             if f.kind != "histogram":
                 lines.append(f"{f.name}{_labels(pairs)} {_fmt(s.value)}")
                 continue
             total = 0
             # repr() gives "0.5"/"1.0" bounds, as the official Python client does.
-            for bound, count in zip((*map(repr, f.buckets), "+Inf"), s.counts):
+            for bound, count in zip((*map(repr, f.buckets), "+Inf"), s.counts, strict=True):
                 total += count
                 lines.append(f"{f.name}_bucket{_labels([*pairs, ('le', bound)])} {total}")
             lines.append(f"{f.name}_sum{_labels(pairs)} {_fmt(s.value)}")

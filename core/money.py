@@ -12,7 +12,7 @@ _MAX_TEXT = 64  # longest amount text worth parsing; far above any real price
 
 _CURRENCY = re.compile(r"^R\$\s*", re.IGNORECASE)
 # Tried in order; the first that matches the whole text decides how to read it.
-_FORMATS = (
+_FORMATS: tuple[tuple[re.Pattern[str], dict[int, str]], ...] = (
     (re.compile(r"[0-9]+(?:\.[0-9]+)?"), str.maketrans({})),  # 1234.56 (wire format)
     (
         re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]+)?|[0-9]+,[0-9]+"),

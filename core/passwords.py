@@ -102,7 +102,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(_secret(password))
 
 
-def verify_password(password: str, encoded: str) -> bool:
+def verify_password(password: str, encoded: str | None) -> bool:
     """Check a password against an argon2id, scrypt or bcrypt hash; False if the hash is malformed."""
     if not isinstance(encoded, str):
         return False

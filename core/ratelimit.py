@@ -15,7 +15,7 @@ _MAX_DOUBLINGS = 64
 
 
 class _Failures(NamedTuple):
-    count: int
+    failures: int  # not `count`, which would shadow tuple.count
     last: float
 
 
@@ -69,7 +69,7 @@ class LoginLimiter:
             self._prune(now)
             for key in _keys(username, address):
                 previous = self._failures.pop(key, None)
-                count = 1 if previous is None or self._expired(previous, now) else previous.count + 1
+                count = 1 if previous is None or self._expired(previous, now) else previous.failures + 1
                 self._failures[key] = _Failures(count, now)
             while len(self._failures) > self.max_keys:
                 self._failures.popitem(last=False)
@@ -88,10 +88,10 @@ class LoginLimiter:
                 previous = self._failures.get(key)
                 if previous is None:
                     continue
-                if previous.count <= 1:
+                if previous.failures <= 1:
                     del self._failures[key]
                 else:
-                    self._failures[key] = _Failures(previous.count - 1, previous.last)
+                    self._failures[key] = _Failures(previous.failures - 1, previous.last)
 
     def _expired(self, failures: _Failures, now: float) -> bool:
         return now - failures.last >= self.window_seconds
@@ -100,7 +100,7 @@ class LoginLimiter:
         failures = self._failures.get(key)
         if failures is None or self._expired(failures, now):
             return 0.0
-        excess = failures.count - self.max_failures
+        excess = failures.failures - self.max_failures
         if excess < 0:
             return 0.0
         delay = min(self.max_delay, self.base_delay * 2.0 ** min(excess, _MAX_DOUBLINGS))

@@ -75,7 +75,7 @@ class Family:
 
     def __post_init__(self) -> None:
         base = self.create.__name__.removesuffix("Create")
-        derived = {"patch": _patch_struct(self.create, f"{base}Patch"), "record": _record_struct(self.create, base)}
+        derived: dict[str, Any] = {"patch": _patch_struct(self.create, f"{base}Patch"), "record": _record_struct(self.create, base)}
         derived["_create_decoder"] = msgspec.json.Decoder(self.create, strict=False)
         derived["_patch_decoder"] = msgspec.json.Decoder(derived["patch"], strict=False)
         for name, value in derived.items():
@@ -163,10 +163,11 @@ def record_row(family: Family, record: Struct) -> tuple[RecordRow, bytes]:
 
 def decode_json(body: bytes) -> dict[str, Any]:
     """A stored doc back to a dict."""
-    return msgspec.json.decode(body)
+    doc: dict[str, Any] = msgspec.json.decode(body)
+    return doc
 
 
-def _convert(values: Any, type_: type[Struct]) -> Any:
+def _convert(values: Any, type_: type[Struct]) -> Struct:
     try:
         return msgspec.convert(values, type_, strict=False)
     except msgspec.ValidationError as exc:

@@ -25,7 +25,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -38,6 +38,9 @@ from media.sniff import SNIFF_BYTES, sniff
 from .report import ImageReport
 
 __all__ = ["CONCURRENCY", "ImageRow", "ImageResolver", "relative_media_path"]
+
+# A way to turn one image value into stored media, or why not.
+_Resolve = Callable[[str], Awaitable["StoredMedia | str"]]
 
 _ROW_REF = re.compile(r"/?(?:api/v1/)?pedidos/imagens/(\d{1,18})")
 # Concurrent files in flight: bounds memory (each at most max_image_bytes) and open files. Storing a
@@ -133,14 +136,14 @@ class ImageResolver:
         """A file under the media root (a ficha's image)."""
         return await self._cached(("file", path), self._from_file, path)
 
-    async def _cached(self, key: tuple[str, str], fn: Any, value: str) -> StoredMedia | str:
+    async def _cached(self, key: tuple[str, str], fn: _Resolve, value: str) -> StoredMedia | str:
         if len(self._cache) >= _CACHE_ENTRIES:
             self._cache.clear()  # memory stays bounded; the store still deduplicates by content
         if key not in self._cache:
             self._cache[key] = await self._guarded(fn, value)
         return self._cache[key]
 
-    async def _guarded(self, fn: Any, value: str) -> StoredMedia | str:
+    async def _guarded(self, fn: _Resolve, value: str) -> StoredMedia | str:
         async with self._limit:
             try:
                 return await fn(value)

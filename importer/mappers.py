@@ -221,8 +221,8 @@ def map_pedido(row: dict[str, Any], numero: str, notes: list[str]) -> MappedPedi
     pedido = Pedido(
         id=pedido_id,
         numero=numero,
-        data_entrada=_as_stored(row["data_entrada"], entrada),  # type: ignore[arg-type]
-        data_entrega=_as_stored(row["data_entrega"], entrega),  # type: ignore[arg-type]
+        data_entrada=_as_stored(row["data_entrada"], entrada),  # type: ignore[arg-type]  # entrada is a date here
+        data_entrega=_as_stored(row["data_entrega"], entrega),
         observacao=row["observacao"],
         prioridade=prioridade,  # type: ignore[arg-type]
         status=legacy_status(row["status"], notes),  # type: ignore[arg-type]

@@ -132,7 +132,7 @@ class OldDatabase:
         chunk: list[dict[str, Any]] = []
         size = 0
         for row in cursor:
-            chunk.append(dict(zip(present, row), **missing))
+            chunk.append(dict(zip(present, row, strict=True), **missing))
             size += sum(len(value) for value in row if isinstance(value, (str, bytes)))
             if len(chunk) >= batch or size >= max_bytes:
                 yield chunk
@@ -147,7 +147,7 @@ class OldDatabase:
         cursor = self.conn.execute(f'SELECT * FROM "{table}" ORDER BY id')
         names = [d[0] for d in cursor.description]
         while chunk := cursor.fetchmany(batch):
-            yield [dict(zip(names, row)) for row in chunk]
+            yield [dict(zip(names, row, strict=True)) for row in chunk]
 
     def image_rows_of(self, pedido_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         """`pedido_imagens` rows of these pedidos, by pedido id, oldest first."""
@@ -171,7 +171,7 @@ class OldDatabase:
         select = ", ".join(f'"{name}"' for name in present)
         missing = {name: None for name in _COLUMNS["pedido_imagens"] if name not in present}
         cursor = self.conn.execute(f"SELECT {select} FROM pedido_imagens {where} ORDER BY id", params)
-        return [dict(zip(present, row), **missing) for row in cursor]
+        return [dict(zip(present, row, strict=True), **missing) for row in cursor]
 
     def pedido_numeros(self) -> list[tuple[int, str | None]]:
         """(id, numero) of every pedido, by id: the numbering plan needs them all up front."""

@@ -255,7 +255,7 @@ class _Upload:
                 return
             self._detect_type()
             data, self._head = self._head, b""
-        await self._file.write(data)
+        await self._opened().write(data)
 
     async def finish(self) -> StoredMedia:
         """Flush the temp file to disk and return what was stored."""
@@ -265,19 +265,27 @@ class _Upload:
     async def _finish(self) -> StoredMedia:
         if self._size == 0:
             raise MediaInvalid("A imagem está vazia.")
-        if self._mime is None:
-            self._detect_type()
-            await self._file.write(self._head)
-        await self._file.flush()
+        file = self._opened()
+        mime = self._mime
+        if mime is None:
+            mime = self._detect_type()
+            await file.write(self._head)
+        await file.flush()
         # Durable before the writer commits an order that references it.
-        await asyncio.to_thread(os.fsync, self._file.fileno())
-        await self._file.close()
-        return StoredMedia(sha256=self._hash.hexdigest(), mime=self._mime, size=self._size)
+        await asyncio.to_thread(os.fsync, file.fileno())
+        await file.close()
+        return StoredMedia(sha256=self._hash.hexdigest(), mime=mime, size=self._size)
 
-    def _detect_type(self) -> None:
+    def _opened(self) -> AsyncBufferedIOBase:
+        if self._file is None:  # a caller bug: the upload is used outside `async with`
+            raise RuntimeError("upload used before __aenter__")
+        return self._file
+
+    def _detect_type(self) -> str:
         mime = sniff(self._head)
         check_claim(self._claimed, mime)
         self._mime = mime
+        return mime
 
 
 @contextmanager

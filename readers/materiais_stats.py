@@ -30,7 +30,7 @@ def _groups(conn: sqlite3.Connection, start: str | None, end: str | None, tipo: 
         "GROUP BY ri.data_entrada, ri.tecido, ri.tipo_producao",
         params,
     ).fetchall()
-    return [(d[:10], *rest) for d, *rest in rows]  # type: ignore[misc]
+    return [(d[:10], *rest) for d, *rest in rows]
 
 
 async def material_groups(

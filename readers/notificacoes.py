@@ -27,4 +27,5 @@ async def list_notificacoes(pool: ReaderPool, user_id: int, *, include_read: boo
 async def last_pedido_id(pool: ReaderPool) -> int:
     """The highest pedido id (0 when there is none): one step down the primary key."""
     row = await pool.fetchone("SELECT coalesce(max(id), 0) FROM pedidos", inline=True)
+    assert row is not None  # an aggregate always yields one row
     return int(row[0])

@@ -128,6 +128,7 @@ async def count_pedidos(pool: ReaderPool, f: PedidoFilter) -> int:
     """How many pedidos match the filter (GET /pedidos/total)."""
     _, count, params = list_query(f)
     row = await pool.fetchone(count, params, inline=index_bounded(f))
+    assert row is not None  # an aggregate always yields one row
     return int(row[0])
 
 

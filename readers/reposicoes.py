@@ -19,7 +19,8 @@ async def list_reposicao_docs(
     pool: ReaderPool, *, order_id: int | None, status: str | None, skip: int, limit: int
 ) -> list[bytes]:
     """A page of reposições, newest first."""
-    clauses, params = [], []  # type: ignore[var-annotated]
+    clauses: list[str] = []
+    params: list[Any] = []
     for column, value in (("order_id", order_id), ("status", status)):
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -25,4 +25,5 @@ async def safira_count(pool: ReaderPool, intent: str, today: str) -> dict[str, A
     """`{"count": n}` for a counting intent, `today` being YYYY-MM-DD."""
     sql = _QUERIES[intent]
     row = await pool.fetchone(sql.replace(":today", "?"), [today] * sql.count(":today"))
+    assert row is not None  # an aggregate always yields one row
     return {"count": int(row[0])}

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ import httpx
 
 from core.settings import Settings
 from writer.client import WriterClient
-from writer.server import run_writer
+from writer.process import run_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -30,6 +30,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.05, what: str = "") -> T:
+    """Poll `predicate` until it returns something truthy (returned) or fail after `timeout` seconds.
+
+    Use it instead of a fixed sleep: the test goes on as soon as the condition holds, and a slow
+    machine gets the whole timeout instead of a guess.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not true after {timeout} s: {what or predicate}")
+        time.sleep(interval)
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -88,7 +104,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "wb")
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - stays open for the process's life; stop() closes it
         flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "run_server.py"), "--bind", f"127.0.0.1:{self.port}",

@@ -2,7 +2,7 @@
 
 from .client import WriterClient
 from .errors import CommandError, WriterClientError, WriterError, WriterOverloaded, WriterUnavailable
-from .server import run_writer
+from .process import run_writer
 
 __all__ = [
     "WriterClient",

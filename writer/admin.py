@@ -16,7 +16,7 @@ import msgspec
 
 from core.settings import Settings
 
-from . import schema, users
+from . import schema
 from .client import WriterClient
 from .errors import CommandError, WriterClientError
 from .handlers import Context, Sequences, execute
@@ -96,6 +96,7 @@ def upsert_user(settings: Settings, username: str, password_hash: str, *, is_adm
             is_admin=True if is_admin else msgspec.UNSET, setor=setor if setor is not None else msgspec.UNSET,
         )
     try:
-        return msgspec.json.decode(run_command(settings, command))
+        answer: dict[str, Any] = msgspec.json.decode(run_command(settings, command))
+        return answer
     except CommandError as exc:
         raise SystemExit(f"error: {exc.message}") from None

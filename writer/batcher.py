@@ -180,7 +180,7 @@ class Batcher:
             if self.on_commit is not None and self.stats.batches_total != committed:
                 # The batch thread is done: its figures are safe to read here, on the loop.
                 self.on_commit(self.stats.batch_sizes[-1], self.stats.commit_ms[-1] / 1000)
-            for (_, respond), reply in zip(batch, replies):
+            for (_, respond), reply in zip(batch, replies, strict=True):
                 respond(reply)
             if published.events:
                 self._on_events(published.events)

@@ -10,7 +10,7 @@ from msgspec import UNSET
 from core.fichas import FICHA_COLUMNS, FichaDeleted, ficha_from_row, ficha_to_json
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
 
 __all__ = ["create_ficha", "patch_ficha", "delete_ficha"]
@@ -64,7 +64,7 @@ def patch_ficha(ctx: Context, cmd: PatchFicha) -> Outcome:
         name: getattr(patch, name) for name in ("client_id", "nome", "descricao") if getattr(patch, name) is not UNSET
     }
     if cmd.image is not UNSET:
-        changes.update(zip(("imagem_sha256", "imagem_mime", "imagem_size"), _image_columns(cmd.image)))
+        changes.update(zip(("imagem_sha256", "imagem_mime", "imagem_size"), _image_columns(cmd.image), strict=True))
     changes["ultima_atualizacao"] = ctx.now
     # Column names come from the fixed lists above, never from the request.
     assignments = ", ".join(f"{name} = ?" for name in changes)

@@ -7,423 +7,102 @@ sockets, frames or asyncio.
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
-import msgspec
-from msgspec import UNSET
-
-from core.domain import (
-    Pedido,
-    PedidoPatch,
-    apply_patch,
-    build_pedido,
-    fold,
-    normalize_status,
-    pedido_from_json,
-    pedido_to_json,
+from . import (
+    art, fichas, notificacoes, pedido_admin, pedido_items, pedidos, print_logs, rascunhos, records, reposicoes, templates,
+    users,
 )
-from core.pedido_ops import BatchStatusResult, PedidoDeleted
-
-from . import media_refs
-from .errors import CommandError
+from .context import Context, Outcome, Sequences
+from .pedidos import (
+    batch_status,
+    create_pedido,
+    delete_pedido,
+    insert_pedido,
+    load_pedido,
+    next_numero,
+    patch_pedido,
+    store_update,
+)
 from .protocol import (
-    Actor,
     AddArtComment,
     BatchStatus,
     ChangePassword,
     CreateFicha,
     CreatePedido,
+    CreatePrintLog,
     CreateRecord,
+    CreateReposicao,
     CreateUser,
     DeleteAllPedidos,
     DeleteFicha,
     DeletePedido,
     DeleteRecord,
-    Event,
+    DeleteReposicao,
     MarkAllNotificacoesRead,
     MarkNotificacaoRead,
     PatchFicha,
     PatchPedido,
     PatchPedidoItem,
-    PutTemplates,
-    CreatePrintLog,
-    CreateReposicao,
-    DeleteReposicao,
-    PatchReposicao,
-    SetArtStatus,
     PatchRecord,
+    PatchReposicao,
     PromoverRascunho,
-    ResetIds,
+    PutTemplates,
     RehashPassword,
-    RevokedToken,
+    ResetIds,
     RevokeToken,
     SaveRascunho,
+    SetArtStatus,
     UpdateUser,
-    UserValidity,
 )
 
-__all__ = ["Sequences", "Context", "Outcome", "execute", "insert_pedido", "load_pedido", "next_numero", "store_update"]
+# Context/Sequences/Outcome live in writer/context.py and the pedido handlers in writer/pedidos.py;
+# both are re-exported so `from writer.handlers import ...` keeps working.
+__all__ = [
+    "Sequences", "Context", "Outcome", "execute", "insert_pedido", "load_pedido", "next_numero", "store_update",
+    "create_pedido", "patch_pedido", "delete_pedido", "batch_status",
+]
 
+Handler = Callable[[Context, Any], Outcome]
 
-@dataclass
-class Sequences:
-    """Counters only the writer advances; restored when a command or batch rolls back."""
-
-    last_seq: int
-    last_pedido_id: int
-
-    def copy(self) -> Sequences:
-        return Sequences(self.last_seq, self.last_pedido_id)
-
-    def restore(self, other: Sequences) -> None:
-        self.last_seq, self.last_pedido_id = other.last_seq, other.last_pedido_id
-
-
-class _EventMessage(msgspec.Struct, omit_defaults=True):
-    """The JSON message feed clients receive (field names SGP clients read).
-
-    `user_id`/`username` at the root are where the desktop client reads who made the
-    change (the old server's shape); `user` is ours. Each API worker adds the rest of the
-    desktop client's shape once per event (the actor inside `order`, the old server's
-    second message on a status change: api/feed_wire.py `wire_messages`), so the log
-    keeps the order exactly as the REST API returns it.
-    """
-
-    type: str
-    seq: int
-    order_id: int | None
-    at: str
-    user_id: int | None = None
-    username: str | None = None
-    user: Actor | None = None
-    order: msgspec.Raw | None = None
-    ficha_id: int | None = None
-    ficha: msgspec.Raw | None = None
-    resource: str | None = None  # catalog events: the family ("vendedores"), its record id and JSON
-    record_id: int | None = None
-    record: msgspec.Raw | None = None
-
-
-_json = msgspec.json.Encoder()
-
-
-@dataclass
-class Context:
-    """What a handler needs besides its command: time, actor, counters, emitted events."""
-
-    conn: sqlite3.Connection
-    now: str  # ISO-8601 UTC, stored in rows and events
-    now_ts: float
-    actor: Actor | None
-    seqs: Sequences
-    events: list[Event] = field(default_factory=list)
-    auth_users: list[UserValidity] = field(default_factory=list)
-    auth_revoked: list[RevokedToken] = field(default_factory=list)
-
-    def emit(
-        self,
-        type_: str,
-        order_id: int | None,
-        order_json: bytes | None,
-        *,
-        ficha_id: int | None = None,
-        ficha_json: bytes | None = None,
-        resource: str | None = None,
-        record_id: int | None = None,
-        record_json: bytes | None = None,
-    ) -> int:
-        """Append an event to the log (same transaction) and return its seq."""
-        seq = self.seqs.last_seq + 1
-        payload = _json.encode(
-            _EventMessage(
-                type=type_,
-                seq=seq,
-                order_id=order_id,
-                at=self.now,
-                user_id=self.actor.id if self.actor is not None else None,
-                username=self.actor.username if self.actor is not None else None,
-                user=self.actor,
-                order=msgspec.Raw(order_json) if order_json is not None else None,
-                ficha_id=ficha_id,
-                ficha=msgspec.Raw(ficha_json) if ficha_json is not None else None,
-                resource=resource,
-                record_id=record_id,
-                record=msgspec.Raw(record_json) if record_json is not None else None,
-            )
-        )
-        self.conn.execute(
-            "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
-            (seq, type_, order_id, self.now_ts, payload),
-        )
-        self.seqs.last_seq = seq
-        self.events.append(Event(seq=seq, type=type_, order_id=order_id, payload=payload))
-        return seq
-
-    def emit_message(self, type_: str, order_id: int | None, fields: dict[str, Any]) -> int:
-        """Append an event whose message carries `fields` beside type/seq/order_id/at (e.g. designer_art_ready)."""
-        seq = self.seqs.last_seq + 1
-        message = {**fields, "type": type_, "seq": seq, "order_id": order_id, "at": self.now}
-        payload = _json.encode(message)
-        self.conn.execute(
-            "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
-            (seq, type_, order_id, self.now_ts, payload),
-        )
-        self.seqs.last_seq = seq
-        self.events.append(Event(seq=seq, type=type_, order_id=order_id, payload=payload))
-        return seq
-
-
-@dataclass
-class Outcome:
-    """A committed command's answer: HTTP status, JSON body and the last event seq."""
-
-    status: int
-    body: bytes
-    seq: int | None
-
-
-_PEDIDO_COLUMNS = (
-    "numero, status, cliente, cliente_busca, data_entrada, data_entrega, prioridade_rank, pronto, "
-    "financeiro, conferencia, sublimacao, costura, expedicao, data_criacao, ultima_atualizacao, version, doc, "
-    "forma_envio"
-)
-_PLACEHOLDERS = ", ".join("?" * (_PEDIDO_COLUMNS.count(",") + 2))  # the columns and the id
-
-
-def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
-    return (
-        p.numero,
-        p.status,
-        p.cliente,
-        fold(p.cliente),
-        # Columns hold the business date only (the doc keeps a datetime as sent): range filters stay exact.
-        p.data_entrada[:10],
-        p.data_entrega[:10] if p.data_entrega else None,
-        1 if p.prioridade == "ALTA" else 0,
-        int(p.pronto),
-        int(p.financeiro),
-        int(p.conferencia),
-        int(p.sublimacao),
-        int(p.costura),
-        int(p.expedicao),
-        p.data_criacao,
-        p.ultima_atualizacao,
-        p.version,
-        doc,
-        p.forma_envio,  # a column for the dashboard's shipping methods (no JSON read per row)
-    )
-
-
-def _conflict(numero: str) -> CommandError:
-    return CommandError("numero_conflict", f"Já existe um pedido com o número {numero}.", field="numero")
-
-
-def _not_found(pedido_id: int) -> CommandError:
-    return CommandError("not_found", f"Pedido {pedido_id} não encontrado.")
-
-
-def next_numero(conn: sqlite3.Connection) -> str:
-    """Next sequential numero, 10 digits zero-padded; assigned inside the transaction.
-
-    An explicit numero (admins only) never moves this counter: one typo such as
-    9999999999 must not make every later order jump there. The counter skips a
-    number an explicit one already took.
-    """
-    value = int(conn.execute("SELECT value FROM meta WHERE key = 'numero_counter'").fetchone()[0])
-    while True:
-        value += 1
-        numero = f"{value:010d}"
-        if conn.execute("SELECT 1 FROM pedidos WHERE numero = ?", (numero,)).fetchone() is None:
-            break
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'numero_counter'", (str(value),))
-    return numero
-
-
-def insert_pedido(conn: sqlite3.Connection, pedido: Pedido, doc: bytes) -> None:
-    """Insert a built pedido row; a taken numero is numero_conflict."""
-    try:
-        conn.execute(
-            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({_PLACEHOLDERS})",
-            (pedido.id, *_row(pedido, doc)),
-        )
-    except sqlite3.IntegrityError:
-        raise _conflict(pedido.numero) from None
-
-
-def load_pedido(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
-    """The stored pedido, or not_found."""
-    return _load(conn, pedido_id)
-
-
-def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
-    row = conn.execute("SELECT doc FROM pedidos WHERE id = ?", (pedido_id,)).fetchone()
-    if row is None:
-        raise _not_found(pedido_id)
-    return pedido_from_json(row[0])
-
-
-def store_update(conn: sqlite3.Connection, new: Pedido) -> bytes:
-    """Write an updated pedido's columns and doc; a taken numero is numero_conflict."""
-    doc = pedido_to_json(new)
-    assignments = ", ".join(f"{c.strip()} = ?" for c in _PEDIDO_COLUMNS.split(","))
-    try:
-        conn.execute(f"UPDATE pedidos SET {assignments} WHERE id = ?", (*_row(new, doc), new.id))
-    except sqlite3.IntegrityError:
-        raise _conflict(new.numero) from None
-    return doc
-
-
-def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> Outcome:
-    """Insert a pedido with its image references, assigning the next numero when none was given."""
-    data = cmd.data
-    media_refs.check_item_images(data.items, cmd.images)
-    numero = data.numero or next_numero(conn)
-    pedido_id = ctx.seqs.last_pedido_id + 1
-    pedido = build_pedido(data, id=pedido_id, numero=numero, now=ctx.now)
-    doc = pedido_to_json(pedido)
-    insert_pedido(conn, pedido, doc)
-    media_refs.record_pedido_images(conn, pedido_id, cmd.images, ctx.now)
-    ctx.seqs.last_pedido_id = pedido_id
-    seq = ctx.emit("order_created", pedido_id, doc)
-    return Outcome(200, doc, seq)
-
-
-def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Outcome:
-    """Apply a partial update; a stale `if_version` fails with version_conflict."""
-    current = _load(conn, cmd.id)
-    if cmd.if_version is not None and cmd.if_version != current.version:
-        raise CommandError(
-            "version_conflict",
-            f"O pedido {cmd.id} mudou (versão atual {current.version}); recarregue e tente de novo.",
-        )
-    items_sent = cmd.patch.items is not UNSET
-    if items_sent:
-        media_refs.check_item_images(cmd.patch.items, cmd.images)
-    elif cmd.images:
-        raise CommandError("validation_error", "Referências de imagem enviadas sem a lista de itens.")
-    new = apply_patch(current, cmd.patch, now=ctx.now)
-    doc = store_update(conn, new)
-    if items_sent:
-        media_refs.record_pedido_images(conn, cmd.id, cmd.images, ctx.now)
-    # The desktop app refetches on `order_updated` and on `order_status_updated` (which it also
-    # toasts as a status change); any other type is only a generic toast (contract feed.md).
-    type_ = "order_status_updated" if _status_changed(current, new) else "order_updated"
-    seq = ctx.emit(type_, new.id, doc)
-    from .notificacoes import notify_art_ready  # it builds on this module's Context
-
-    notify_art_ready(ctx, current, new)  # financeiro released: designers of its items are told
-    return Outcome(200, doc, seq)
-
-
-_STATUS_FIELDS = ("status", "financeiro", "conferencia", "sublimacao", "costura", "expedicao", "pronto")
-
-
-def _status_changed(old: Pedido, new: Pedido) -> bool:
-    """Status or a production flag changed: the old server's `order_status_updated` condition."""
-    return any(getattr(old, name) != getattr(new, name) for name in _STATUS_FIELDS)
-
-
-def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> Outcome:
-    """Delete a pedido (or a draft: they share ids) and its image references; a missing one is not_found."""
-    from .rascunhos import delete_rascunho
-
-    media_refs.delete_pedido_images(conn, cmd.id)
-    if conn.execute("DELETE FROM pedidos WHERE id = ?", (cmd.id,)).rowcount == 0:
-        if not delete_rascunho(conn, cmd.id):
-            raise _not_found(cmd.id)
-        seq = ctx.emit("rascunho_excluido", None, None)
-        return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)
-    seq = ctx.emit("order_deleted", cmd.id, None)
-    return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)
-
-
-def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Outcome:
-    """Set one status on many pedidos; reports the ids that do not exist."""
-    status = normalize_status(cmd.status)  # the API sends it normalised; other callers may not
-    patch = PedidoPatch(status=status)
-    updated: list[int] = []
-    not_found: list[int] = []
-    seq = None
-    for pedido_id in dict.fromkeys(cmd.ids):  # de-duplicated, order kept
-        row = conn.execute("SELECT doc FROM pedidos WHERE id = ?", (pedido_id,)).fetchone()
-        if row is None:
-            not_found.append(pedido_id)
-            continue
-        current = pedido_from_json(row[0])
-        new = apply_patch(current, patch, now=ctx.now)
-        doc = store_update(conn, new)
-        seq = ctx.emit("order_status_updated", pedido_id, doc)
-        updated.append(pedido_id)
-    body = BatchStatusResult(status=status, count=len(updated), updated=len(updated), ids=updated, not_found=not_found, seq=seq)
-    return Outcome(200, _json.encode(body), seq)
+# Command type -> its handler; one dict lookup per command instead of a chain of isinstance checks.
+_HANDLERS: dict[type, Handler] = {
+    CreatePedido: lambda ctx, cmd: pedidos.create_pedido(ctx.conn, cmd, ctx),
+    PatchPedido: lambda ctx, cmd: pedidos.patch_pedido(ctx.conn, cmd, ctx),
+    DeletePedido: lambda ctx, cmd: pedidos.delete_pedido(ctx.conn, cmd, ctx),
+    BatchStatus: lambda ctx, cmd: pedidos.batch_status(ctx.conn, cmd, ctx),
+    SaveRascunho: rascunhos.save_rascunho,
+    PromoverRascunho: rascunhos.promover_rascunho,
+    PatchPedidoItem: pedido_items.patch_pedido_item,
+    DeleteAllPedidos: pedido_admin.delete_all_pedidos,
+    ResetIds: pedido_admin.reset_ids,
+    CreateFicha: fichas.create_ficha,
+    PatchFicha: fichas.patch_ficha,
+    DeleteFicha: fichas.delete_ficha,
+    CreateRecord: records.create_record,
+    PatchRecord: records.patch_record,
+    DeleteRecord: records.delete_record,
+    CreateUser: users.create_user,
+    UpdateUser: users.update_user,
+    ChangePassword: users.change_password,
+    RehashPassword: users.rehash_password,
+    RevokeToken: users.revoke_token,
+    SetArtStatus: art.set_art_status,
+    AddArtComment: art.add_art_comment,
+    CreatePrintLog: print_logs.create_print_log,
+    MarkNotificacaoRead: notificacoes.mark_read,
+    MarkAllNotificacoesRead: notificacoes.mark_all_read,
+    PutTemplates: templates.put_templates,
+    CreateReposicao: reposicoes.create_reposicao,
+    PatchReposicao: reposicoes.patch_reposicao,
+    DeleteReposicao: reposicoes.delete_reposicao,
+}
 
 
 def execute(ctx: Context, command: Any) -> Outcome:
     """Run one transactional command on the context's connection."""
-    from . import (  # they build on this module's Context and Outcome
-        art, fichas, notificacoes, pedido_admin, pedido_items, print_logs, rascunhos, records, reposicoes, templates,
-        users,
-    )
-
-    match command:
-        case CreatePedido():
-            return create_pedido(ctx.conn, command, ctx)
-        case PatchPedido():
-            return patch_pedido(ctx.conn, command, ctx)
-        case DeletePedido():
-            return delete_pedido(ctx.conn, command, ctx)
-        case BatchStatus():
-            return batch_status(ctx.conn, command, ctx)
-        case SaveRascunho():
-            return rascunhos.save_rascunho(ctx, command)
-        case PromoverRascunho():
-            return rascunhos.promover_rascunho(ctx, command)
-        case PatchPedidoItem():
-            return pedido_items.patch_pedido_item(ctx, command)
-        case DeleteAllPedidos():
-            return pedido_admin.delete_all_pedidos(ctx, command)
-        case ResetIds():
-            return pedido_admin.reset_ids(ctx, command)
-        case CreateFicha():
-            return fichas.create_ficha(ctx, command)
-        case PatchFicha():
-            return fichas.patch_ficha(ctx, command)
-        case DeleteFicha():
-            return fichas.delete_ficha(ctx, command)
-        case CreateRecord():
-            return records.create_record(ctx, command)
-        case PatchRecord():
-            return records.patch_record(ctx, command)
-        case DeleteRecord():
-            return records.delete_record(ctx, command)
-        case CreateUser():
-            return users.create_user(ctx, command)
-        case UpdateUser():
-            return users.update_user(ctx, command)
-        case ChangePassword():
-            return users.change_password(ctx, command)
-        case RehashPassword():
-            return users.rehash_password(ctx, command)
-        case RevokeToken():
-            return users.revoke_token(ctx, command)
-        case SetArtStatus():
-            return art.set_art_status(ctx, command)
-        case AddArtComment():
-            return art.add_art_comment(ctx, command)
-        case CreatePrintLog():
-            return print_logs.create_print_log(ctx, command)
-        case MarkNotificacaoRead():
-            return notificacoes.mark_read(ctx, command)
-        case MarkAllNotificacoesRead():
-            return notificacoes.mark_all_read(ctx, command)
-        case PutTemplates():
-            return templates.put_templates(ctx, command)
-        case CreateReposicao():
-            return reposicoes.create_reposicao(ctx, command)
-        case PatchReposicao():
-            return reposicoes.patch_reposicao(ctx, command)
-        case DeleteReposicao():
-            return reposicoes.delete_reposicao(ctx, command)
-    raise TypeError(f"not a transactional command: {type(command).__name__}")
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        raise TypeError(f"not a transactional command: {type(command).__name__}")
+    return handler(ctx, command)

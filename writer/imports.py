@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from core.domain import Pedido, pedido_to_json
 
-from .handlers import _PEDIDO_COLUMNS, _row
+from .pedidos import _PEDIDO_COLUMNS, _row
 from .protocol import ItemImage
 from .users import INACTIVE
 

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import sqlite3
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from .media_refs import MediaSweeper, referenced_shas
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["Maintenance"]
 
 log = logging.getLogger("sgp.writer.maintenance")
+_T = TypeVar("_T")
 
 _TICK_S = 1.0
 _PRUNE_EVERY_S = 60.0
@@ -47,7 +49,7 @@ class Maintenance:
                 # Maintenance must never take the writer down; the next tick retries.
                 log.exception("maintenance step failed; will retry")
 
-    async def _in_thread(self, fn, *args):  # type: ignore[no-untyped-def]
+    async def _in_thread(self, fn: Callable[..., _T], *args: object) -> _T:
         return await asyncio.get_running_loop().run_in_executor(self._server.executor, fn, *args)
 
     async def _tick(self) -> None:

@@ -10,6 +10,7 @@ the dead one's stay in the files, so the sums over the run only grow.
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -23,7 +24,7 @@ _BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 
 _COMMIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _REJECT_REASONS = ("queue_full", "deadline")
 # Only the live writer's gauges are shown (a dead one's files are removed by the supervisor).
-_LIVE = "livemax"
+_LIVE: Literal["livemax"] = "livemax"
 
 
 class WriterMetrics:

@@ -10,7 +10,7 @@ from core.domain import Pedido
 from core.notificacoes import ART_READY, art_ready_texts, designer_recipients
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
 
 __all__ = ["notify_art_ready", "mark_read", "mark_all_read", "insert_notificacao"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import DeleteAllPedidos, ResetIds
 
 __all__ = ["delete_all_pedidos", "reset_ids"]

@@ -18,7 +18,8 @@ from core.pedido_items import find_item_index
 from core.pricing import totals
 
 from .errors import CommandError
-from .handlers import Context, Outcome, load_pedido, store_update
+from .context import Context, Outcome
+from .pedidos import load_pedido, store_update
 from .protocol import ImageRef, PatchPedidoItem
 
 __all__ = ["find_pedido_of_item", "patch_pedido_item", "update_item"]

@@ -12,7 +12,7 @@ from core.machines import machine_names
 from core.print_logs import PrintLog, item_details, printer_name
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import CreatePrintLog
 
 __all__ = ["create_print_log", "insert_print_log", "record_item_print"]

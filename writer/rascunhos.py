@@ -20,7 +20,8 @@ from core.pricing import totals
 
 from . import media_refs
 from .errors import CommandError
-from .handlers import Context, Outcome, insert_pedido, next_numero
+from .context import Context, Outcome
+from .pedidos import insert_pedido, next_numero
 from .protocol import ItemImage, PromoverRascunho, SaveRascunho
 
 __all__ = ["promover_rascunho", "save_rascunho", "delete_rascunho"]
@@ -128,7 +129,7 @@ def promover_rascunho(ctx: Context, cmd: PromoverRascunho) -> Outcome:
     if row[0] != cmd.if_version:
         raise CommandError("version_conflict", "O rascunho mudou enquanto era publicado; tente de novo.")
     media_refs.check_item_images(cmd.data.items, cmd.images)
-    numero = cmd.data.numero or next_numero(conn)
+    numero = str(cmd.data.numero) if cmd.data.numero else next_numero(conn)  # decoding normalised it to str
     pedido = build_pedido(cmd.data, id=cmd.id, numero=numero, now=ctx.now)
     doc = pedido_to_json(pedido)
     conn.execute("DELETE FROM pedido_rascunhos WHERE id = ?", (cmd.id,))  # cascades to its image rows

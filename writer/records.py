@@ -21,7 +21,7 @@ from core.records import RECORD_COLUMNS, Family, decode_json, record_row
 from core.validation import DomainError
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import CreateRecord, DeleteRecord, PatchRecord
 
 __all__ = ["insert_record", "update_record", "remove_record", "create_record", "patch_record", "delete_record"]

@@ -8,7 +8,7 @@ import msgspec
 
 from core.templates import pair_json, stamp
 
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import PutTemplates
 
 __all__ = ["put_templates", "store_template"]

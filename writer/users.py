@@ -15,7 +15,7 @@ import msgspec
 from core.accounts import DELETED_KEY_PREFIX, INACTIVE_VALID_AFTER, UserPublic, user_public
 
 from .errors import CommandError
-from .handlers import Context, Outcome
+from .context import Context, Outcome
 from .protocol import (
     ChangePassword,
     CreateUser,
@@ -80,9 +80,9 @@ def create_user(ctx: Context, cmd: CreateUser) -> Outcome:
 
 
 def _other_active_admins(conn: sqlite3.Connection, user_id: int) -> int:
-    return conn.execute(
+    return int(conn.execute(
         "SELECT count(*) FROM users WHERE is_admin = 1 AND active = 1 AND id != ?", (user_id,)
-    ).fetchone()[0]
+    ).fetchone()[0])
 
 
 def update_user(ctx: Context, cmd: UpdateUser) -> Outcome:
@@ -90,9 +90,8 @@ def update_user(ctx: Context, cmd: UpdateUser) -> Outcome:
     current = _user(ctx.conn, cmd.id)
     demoting = cmd.is_admin is False and current.is_admin
     deactivating = (cmd.active is False or cmd.deleted) and current.active
-    if (demoting or deactivating) and current.is_admin and current.active:
-        if _other_active_admins(ctx.conn, cmd.id) == 0:
-            raise CommandError("last_admin", "Não é possível remover ou rebaixar o último administrador ativo.")
+    if (demoting or deactivating) and current.is_admin and current.active and _other_active_admins(ctx.conn, cmd.id) == 0:
+        raise CommandError("last_admin", "Não é possível remover ou rebaixar o último administrador ativo.")
     if cmd.deleted:
         # The row stays so events and history keep naming who did what; the name is free again.
         ctx.conn.execute(

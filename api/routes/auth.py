@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from urllib.parse import parse_qsl
+from typing import Any
 
 import msgspec
 from fastapi import APIRouter, Request
@@ -20,6 +21,7 @@ from ..deps import CurrentUser, ReaderDep, StateDep, WriterDep
 from ..errors import ApiError
 from ..json_body import decode_json
 from ..responses import json_content, json_response, ref
+from ..state import WorkerState
 
 __all__ = ["router", "LoginIn", "ChangePasswordIn", "LoginOut", "LogoutOut", "SCHEMAS"]
 
@@ -107,7 +109,7 @@ async def _credentials(request: Request, limit: int) -> LoginIn:
     return decode_json(body, LoginIn)
 
 
-def session(state, user: dict, message: str = "Login realizado com sucesso") -> bytes:  # type: ignore[no-untyped-def]
+def session(state: WorkerState, user: dict[str, Any], message: str = "Login realizado com sucesso") -> bytes:
     """A login answer for `user` (a readers.users row)."""
     token, claims = state.auth.issue(user["id"], user["username"], user["is_admin"])
     public = msgspec.convert(user, UserPublic)

@@ -22,7 +22,7 @@ from ..body import idempotency, read_body
 from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
 from ..images import as_ref, serve_image, take_image
-from ..responses import committed, json_content, json_response, ref
+from ..responses import Responses, committed, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
 
@@ -35,7 +35,7 @@ _IMAGE_FIELD = "imagem_base64"
 # The URL of a ficha's image keeps serving its *current* image: clients revalidate
 # (cheap, 304 by ETag) instead of caching it for a year like /pedidos/imagens/<sha256>.
 _REVALIDATE = "private, no-cache"
-_ERRORS = {
+_ERRORS: Responses = {
     "404": json_content(ref("Error"), "Ficha não encontrada"),
     "422": json_content(ref("Error"), "Campo inválido (inclusive a imagem)"),
     "503": json_content(ref("Error"), "Gravação indisponível; tente de novo (Retry-After)"),

@@ -22,14 +22,14 @@ from ..body import read_body
 from ..commands import send
 from ..deps import AdminUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
-from ..responses import body_spec, error_responses, json_content, json_response
+from ..responses import Responses, body_spec, error_responses, json_content, json_response
 
 __all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(prefix="/fichas/templates", tags=["fichas"])
 _encoder = msgspec.json.Encoder()
 SCHEMAS = (FichaTemplatesPut, HtmlTemplatesPut)
-_OBJECT = {"200": json_content({"type": "object"})}
+_OBJECT: Responses = {"200": json_content({"type": "object"})}
 TemplateType = Annotated[Literal["geral", "resumo"], Path(description="geral ou resumo")]
 
 

@@ -92,13 +92,9 @@ async def writer_health(
     except WriterClientError:
         return down
     stats = msgspec.json.decode(ok.body)
-    status = "ok"
-    if stats["queue_depth"] > 0.8 * stats["queue_capacity"]:
-        status = "degraded"
-    elif stats["queue_depth"] and (stats["last_commit_age_s"] or 0) > 5:
-        status = "degraded"
-    elif stats.get("crash_loop"):
-        status = "degraded"
+    backlog = stats["queue_depth"] > 0.8 * stats["queue_capacity"]
+    stalled = bool(stats["queue_depth"]) and (stats["last_commit_age_s"] or 0) > 5
+    status = "degraded" if backlog or stalled or stats.get("crash_loop") else "ok"
     if checked is not None:
         stats["integrity"] = msgspec.json.decode(checked.body)
         if not stats["integrity"]["ok"]:

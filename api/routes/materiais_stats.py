@@ -17,7 +17,7 @@ from readers.materiais_stats import material_groups
 
 from ..deps import ReadAccess, ReaderDep
 from ..errors import ApiError
-from ..responses import error_responses, json_content, json_response
+from ..responses import Responses, error_responses, json_content, json_response
 
 __all__ = ["router"]
 
@@ -35,7 +35,7 @@ def _range(data_inicio: date | None, data_fim: date | None) -> tuple[str | None,
     return (data_inicio.isoformat() if data_inicio else None, data_fim.isoformat() if data_fim else None)
 
 
-_DOC = {"200": json_content({"type": "object"}), **error_responses(400)}
+_DOC: Responses = {"200": json_content({"type": "object"}), **error_responses(400)}
 
 
 @router.get("", summary="Consumo de materiais: indicadores e rankings", response_class=Response, responses=_DOC)

@@ -23,7 +23,7 @@ from writer.protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
 
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
-from ..responses import error_responses, json_content, json_response, ref
+from ..responses import Responses, error_responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
 
@@ -40,7 +40,7 @@ class Ultimos(msgspec.Struct):
 
 SCHEMAS = (Notificacao, Ultimos)
 _POLL_S = 0.25
-_MARKED = {"200": json_content({"type": "object"}, "{success, updated}")}
+_MARKED: Responses = {"200": json_content({"type": "object"}, "{success, updated}")}
 
 
 @router.get(

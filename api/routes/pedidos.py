@@ -36,7 +36,7 @@ from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
 from ..images import take_item_images
 from ..pedido_params import PedidoId, forbid_unless_admin
-from ..responses import committed, json_content, json_response, ref
+from ..responses import Responses, committed, json_content, json_response, ref
 from .pedidos_drafts import save_draft
 
 __all__ = ["router", "SCHEMAS"]
@@ -51,17 +51,17 @@ _STATUS_HELP = "pendente, em_producao, pronto, entregue, cancelado (grafias anti
 
 router = APIRouter(prefix="/pedidos", tags=["pedidos"])
 
-_ERRORS = {
+_ERRORS: Responses = {
     "400": json_content(ref("Error"), "Requisição inválida"),
     "413": json_content(ref("Error"), "Corpo grande demais"),
     "422": json_content(ref("Error"), "Campo inválido"),
     "503": json_content(ref("Error"), "Gravação indisponível; tente de novo (Retry-After)"),
 }
-_NOT_FOUND = {"404": json_content(ref("Error"), "Pedido não encontrado")}
+_NOT_FOUND: Responses = {"404": json_content(ref("Error"), "Pedido não encontrado")}
 _WRITE_HEADERS = {"X-SGP-Seq": {"description": "Sequence number of the committed event", "schema": {"type": "integer"}}}
 _PAGE_HEADERS = {"X-Total-Count": {"description": "Total de pedidos do filtro", "schema": {"type": "integer"}}}
 _ETAG_HEADERS = {"ETag": {"description": "Versão do pedido (use em If-Match)", "schema": {"type": "string"}}}
-_PAGE = {"200": {**json_content({"type": "array", "items": ref("Pedido")}), "headers": _PAGE_HEADERS}}
+_PAGE: Responses = {"200": {**json_content({"type": "array", "items": ref("Pedido")}), "headers": _PAGE_HEADERS}}
 
 _json = msgspec.json.Encoder()
 
@@ -70,7 +70,7 @@ def _body_spec(schema: str) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref(schema)}}}}
 
 
-def _written(schema: str, description: str = "OK") -> dict[str, Any]:
+def _written(schema: str, description: str = "OK") -> Responses:
     return {"200": {**json_content(ref(schema), description), "headers": _WRITE_HEADERS}}
 
 

@@ -19,7 +19,7 @@ from writer.protocol import Backup, DeleteAllPedidos, ResetIds
 
 from ..deps import AdminUser, WriterDep
 from ..errors import ApiError, command_error
-from ..responses import committed, json_content, ref
+from ..responses import Responses, committed, json_content, ref
 
 __all__ = ["router"]
 
@@ -47,7 +47,7 @@ async def _reset(writer: WriterDep, admin: AdminUser, what: str, make: type[Dele
         raise command_error(exc) from None
 
 
-_ANSWERS = {
+_ANSWERS: Responses = {
     "409": json_content(ref("Error"), "Backup em andamento, ou pedidos alterados durante o backup (nada apagado)"),
     "403": json_content(ref("Error"), "Somente administradores"),
 }

@@ -23,14 +23,14 @@ from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
-from ..responses import body_spec, error_responses, json_content, json_response, ref
+from ..responses import Responses, body_spec, error_responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(prefix="/print-logs", tags=["print-logs"])
 _encoder = msgspec.json.Encoder()
 SCHEMAS = (PrintLogCreate, PrintLog, PrinterStats)
-_LIST = {"200": json_content({"type": "array", "items": ref("PrintLog")})}
+_LIST: Responses = {"200": json_content({"type": "array", "items": ref("PrintLog")})}
 
 PrinterId = Annotated[int, Path(ge=0, le=2**63 - 1, description="Id da máquina (0: sem máquina)")]
 Limit = Annotated[int, Query(ge=1, description="Quantos (no máximo SGP_MAX_PRINT_LOGS)")]

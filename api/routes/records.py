@@ -28,13 +28,13 @@ from writer.protocol import Actor, CreateRecord, DeleteRecord, Ok, PatchRecord
 from ..body import idempotency, read_body
 from ..deps import ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
-from ..responses import committed, json_content, json_response, ref
+from ..responses import Responses, committed, json_content, json_response, ref
 
 __all__ = ["record_router", "routers", "SCHEMAS"]
 
 SCHEMAS = tuple(schema for fam in FAMILIES.values() for schema in fam.schemas)
 
-_ERRORS = {
+_ERRORS: Responses = {
     "422": json_content(ref("Error"), "Campo inválido (nada foi gravado)"),
     "503": json_content(ref("Error"), "Gravação indisponível; tente de novo (Retry-After)"),
 }
@@ -59,14 +59,14 @@ def record_router(fam: Family) -> APIRouter:
     router = APIRouter(prefix=f"/{fam.name}", tags=[fam.name])
     base = fam.record.__name__
     record_id_param = Annotated[int, Path(ge=1, le=2**63 - 1, description=f"Id ({fam.label.lower()})")]
-    not_found = {"404": json_content(ref("Error"), f"{fam.label} não encontrad{'a' if fam.feminine else 'o'}")}
-    conflict = {"409": json_content(ref("Error"), "Conflito: nome repetido ou registro em uso")}
-    page = {"200": {**json_content({"type": "array", "items": ref(base)}), "headers": _PAGE_HEADERS}}
+    not_found: Responses = {"404": json_content(ref("Error"), f"{fam.label} não encontrad{'a' if fam.feminine else 'o'}")}
+    conflict: Responses = {"409": json_content(ref("Error"), "Conflito: nome repetido ou registro em uso")}
+    page: Responses = {"200": {**json_content({"type": "array", "items": ref(base)}), "headers": _PAGE_HEADERS}}
 
     def body_spec(schema: str) -> dict[str, Any]:
         return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref(schema)}}}}
 
-    def written(status: int, description: str) -> dict[str, Any]:
+    def written(status: int, description: str) -> Responses:
         return {str(status): {**json_content(ref(base), description), "headers": _WRITE_HEADERS}}
 
     async def page_of(readers: ReaderDep, settings: SettingsDep, filters: dict[str, Any]) -> Response:
@@ -146,7 +146,7 @@ def record_router(fam: Family) -> APIRouter:
         )  # fmt: skip
         return _answer(ok)
 
-    deleted: dict[str, Any] = (
+    deleted: Responses = (
         {"204": {"description": "Excluído", "headers": _WRITE_HEADERS}}
         if fam.delete_message is None
         else {"200": json_content({"type": "object", "properties": {"message": {"type": "string"}}}, "Excluído")}

@@ -30,15 +30,15 @@ from ..body import read_body
 from ..commands import send
 from ..deps import AdminUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
-from ..responses import body_spec, error_responses, json_content, json_response
+from ..responses import Responses, body_spec, error_responses, json_content, json_response
 
 __all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(tags=["relatorios"])
 _encoder = msgspec.json.Encoder()
 SCHEMAS = (RelatorioTemplatesPut,)
-_OBJECT = {"200": json_content({"type": "object"})}
-_REPORT = {**_OBJECT, **error_responses(400)}
+_OBJECT: Responses = {"200": json_content({"type": "object"})}
+_REPORT: Responses = {**_OBJECT, **error_responses(400)}
 
 Text = Annotated[str | None, Query(max_length=200)]
 DateText = Annotated[str | None, Query(max_length=40, description="YYYY-MM-DD")]

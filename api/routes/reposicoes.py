@@ -18,14 +18,14 @@ from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
-from ..responses import body_spec, error_responses, json_content, json_response, ref
+from ..responses import Responses, body_spec, error_responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
 
 router = APIRouter(prefix="/reposicoes", tags=["reposicoes"])
 SCHEMAS = (ReposicaoCreate, ReposicaoPatch, Reposicao, ReposicaoDeleted)
 ReposicaoId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Id da reposição")]
-_ONE = {"200": json_content(ref("Reposicao")), **error_responses(404)}
+_ONE: Responses = {"200": json_content(ref("Reposicao")), **error_responses(404)}
 
 
 @router.get(

@@ -16,7 +16,7 @@ import pytest
 
 from core.passwords import verify_password
 from core.tokens import issue_token, load_or_create_secret
-from tests.support import ADMIN_PASSWORD, ROOT, ServerProcess, WriterProcess, app_routes, pedido
+from tests.support import ADMIN_PASSWORD, ROOT, ServerProcess, WriterProcess, app_routes, pedido, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +75,15 @@ def test_expired_tampered_and_revoked_tokens_are_refused(server: ServerProcess) 
             assert r.json()["code"] == code
     # Logout revokes the token on every worker (fresh connections reach both).
     assert httpx.post(f"{server.base_url}/auth/logout", headers={"Authorization": f"Bearer {good}"}).status_code == 200
-    time.sleep(0.2)
-    for _ in range(10):
-        r = httpx.get(f"{server.base_url}/api/v1/pedidos/", headers={"Authorization": f"Bearer {good}"})
-        assert r.status_code == 401 and r.json()["code"] == "token_revoked"
+
+    def revoked_everywhere() -> bool:
+        for _ in range(10):  # fresh connections: every worker answers some
+            r = httpx.get(f"{server.base_url}/api/v1/pedidos/", headers={"Authorization": f"Bearer {good}"})
+            if not (r.status_code == 401 and r.json()["code"] == "token_revoked"):
+                return False
+        return True
+
+    wait_until(revoked_everywhere, timeout=10, what="the logout reached every worker")
 
 
 def _routes() -> list[tuple[str, str]]:

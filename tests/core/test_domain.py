@@ -1,5 +1,4 @@
 import json
-from datetime import date
 from decimal import Decimal
 
 import msgspec

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from tests.support import ServerProcess, pedido
+from tests.support import wait_until as wait_for
 
 
-def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_export_files_follow_the_event_log_and_survive_restarts(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import ServerProcess, pedido
+from tests.support import ServerProcess, pedido, wait_until
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -51,17 +51,16 @@ def test_counters_survive_a_replaced_worker_and_the_page_needs_no_writer(server:
     with server.client() as client:
         for i in range(6):
             assert client.post("/pedidos", json=pedido(f"m{i}")).status_code == 200
-        time.sleep(1.5)  # the writer pushed its figures
-        before = counters(client.get("/metrics").text)
     created = ("sgp_http_requests_total", (("method", "POST"), ("route", "/pedidos"), ("status", "2xx")))
+    with server.client() as client:
+        # The workers push their figures about once a second; wait for all six.
+        before = wait_until(lambda: (page := counters(client.get("/metrics").text)).get(created, 0) >= 6 and page,
+                            what="six POSTs counted")
     assert before[created] == 6
     old = workers(server)
     victim = next(iter(old))
     os.kill(victim, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while not workers(server) - old:
-        assert time.monotonic() < deadline, "the worker was not replaced"
-        time.sleep(0.2)
+    wait_until(lambda: workers(server) - old, timeout=30, interval=0.2, what="the worker was replaced")
     time.sleep(1.0)
     with server.client() as client:
         for _ in range(10):  # whichever worker answers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,10 @@ def test_a_worker_dying_at_start_is_replaced_with_growing_delays() -> None:
         time.sleep(0.05)
     if slot.process is not None:
         slot.process.join(5)
-    gaps = [b - a for a, b in zip(spawned, spawned[1:])]
+    gaps = [b - a for a, b in pairwise(spawned)]
     # Back-off 0.5, 1, 2 s...: at most 4 spawns in 5 s (every loop turn would be ~25).
     assert 2 <= len(spawned) <= 4, gaps
-    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+    assert all(later > earlier for earlier, later in pairwise(gaps)), gaps
     assert slot.backoff.delay >= 2.0
 
 

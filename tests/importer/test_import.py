@@ -264,7 +264,7 @@ def test_every_pedido_compares_field_by_field(shop: dict[str, Any], http: httpx.
         items = got["items"]
         expected = _expected_items(pedido_id, old["items"])
         assert len(items) == len(expected)
-        for item, want in zip(items, expected):
+        for item, want in zip(items, expected, strict=True):
             for key, value in want.items():
                 if key not in ("imagem", "imagem_path"):
                     assert item[key] == value, (pedido_id, key)

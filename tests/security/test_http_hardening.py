@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import psutil
 import pytest
@@ -43,7 +43,7 @@ def status_of(raw: bytes) -> int:
     return int(line.split()[1])
 
 
-def exchange(server: ServerProcess, head: bytes, body_chunks: Iterator[bytes] = iter(()), timeout: float = 20) -> int:
+def exchange(server: ServerProcess, head: bytes, body_chunks: Iterable[bytes] = (), timeout: float = 20) -> int:
     """Send a raw request (stopping when the server answers or hangs up); the answer's status."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as sock:
         sock.sendall(head)

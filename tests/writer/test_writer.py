@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from core.domain import PedidoCreate, decode_create
+from core.domain import decode_create
 from tests.support import WriterProcess, run
 from writer.errors import CommandError, WriterOverloaded
 from writer.protocol import CreatePedido, GetStats, Hello, PatchPedido, Ping

@@ -24,8 +24,9 @@ from readers.pedidos import (
     count_pedidos,
     get_draft_doc,
     get_pedido_doc,
+    data_version,
     json_array,
-    list_pedido_docs,
+    list_pedido_docs_at,
 )
 from readers.pedidos_summary import DashboardSummary, dashboard_summary
 from readers.pool import ReaderPool
@@ -35,6 +36,7 @@ from ..body import idempotency, read_body
 from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
 from ..images import take_item_images
+from ..list_cache import ListCache, etag_for, matches
 from ..pedido_params import PedidoId, forbid_unless_admin
 from ..responses import committed, json_content, json_response, ref
 from .pedidos_drafts import save_draft
@@ -59,9 +61,15 @@ _ERRORS = {
 }
 _NOT_FOUND = {"404": json_content(ref("Error"), "Pedido não encontrado")}
 _WRITE_HEADERS = {"X-SGP-Seq": {"description": "Sequence number of the committed event", "schema": {"type": "integer"}}}
-_PAGE_HEADERS = {"X-Total-Count": {"description": "Total de pedidos do filtro", "schema": {"type": "integer"}}}
+_PAGE_HEADERS = {
+    "X-Total-Count": {"description": "Total de pedidos do filtro", "schema": {"type": "integer"}},
+    "ETag": {"description": "Versão desta lista (If-None-Match: 304 enquanto nada mudar)", "schema": {"type": "string"}},
+}
 _ETAG_HEADERS = {"ETag": {"description": "Versão do pedido (use em If-Match)", "schema": {"type": "string"}}}
-_PAGE = {"200": {**json_content({"type": "array", "items": ref("Pedido")}), "headers": _PAGE_HEADERS}}
+_PAGE = {
+    "200": {**json_content({"type": "array", "items": ref("Pedido")}), "headers": _PAGE_HEADERS},
+    "304": {"description": "A lista do cliente está atual (If-None-Match)"},
+}
 
 _json = msgspec.json.Encoder()
 
@@ -139,15 +147,35 @@ def _filters(
     }
 
 
-async def _page(readers: ReaderPool, settings: Settings, filters: PedidoFilter) -> Response:
-    """One page as a plain JSON array (what SGP clients parse), the total in X-Total-Count."""
+async def _page(request: Request, filters: PedidoFilter) -> Response:
+    """One page as a plain JSON array (what SGP clients parse), the total in X-Total-Count.
+
+    The `ETag` names the page's data version; `If-None-Match` with it answers 304 while
+    nothing was written, and answers at the same version come from this worker's cache.
+    """
+    state = request.app.state.sgp
+    settings: Settings = state.settings
     if filters.limit > settings.max_pedidos_page:
         raise ApiError(
             422, "validation_error", f"limit deve ser no máximo {settings.max_pedidos_page} (SGP_MAX_PEDIDOS_PAGE).",
             field="limit",
         )
-    docs, total = await list_pedido_docs(readers, filters)
-    return json_response(json_array(docs), headers={"X-Total-Count": str(total)})
+    readers: ReaderPool = state.readers
+    cache: ListCache = state.lists
+    if_none_match = request.headers.get("if-none-match")
+    answer = None
+    if if_none_match is not None or cache.max_bytes:
+        # Two index lookups: far cheaper than the page whenever the answer is already known.
+        version = await data_version(readers)
+        if if_none_match is not None and matches(if_none_match, etag := etag_for(filters, version)):
+            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+        answer = cache.get(filters, version)
+    if answer is None:
+        docs, total, version = await list_pedido_docs_at(readers, filters)
+        answer = cache.put(filters, version, json_array(docs), total)
+        del docs
+    headers = {"X-Total-Count": str(answer.total), "ETag": answer.etag, "Cache-Control": "no-cache"}
+    return json_response(answer.body, headers=headers)
 
 
 @router.post(
@@ -175,8 +203,7 @@ async def create_pedido(request: Request, writer: WriterDep, settings: SettingsD
 
 @router.get("", summary="Listar pedidos", response_class=Response, responses={**_PAGE, **_ERRORS})
 async def list_pedidos(
-    readers: ReaderDep,
-    settings: SettingsDep,
+    request: Request,
     status: Annotated[str | None, Query(max_length=40, description=_STATUS_HELP)] = None,
     cliente: Annotated[str | None, Query(max_length=200, description="Trecho do nome, sem diferenciar acentos")] = None,
     data_inicio: Annotated[str | None, Query(max_length=40, description="AAAA-MM-DD (ou data e hora ISO)")] = None,
@@ -191,9 +218,9 @@ async def list_pedidos(
         **_filters(status, cliente, data_inicio, data_fim, date_mode),
         is_pronto=is_pronto,
         skip=skip,
-        limit=_page_size(limit, settings),
+        limit=_page_size(limit, request.app.state.sgp.settings),
     )
-    return await _page(readers, settings, filters)
+    return await _page(request, filters)
 
 
 @router.get("/total", summary="Quantos pedidos o filtro encontra", response_class=Response)
@@ -213,14 +240,13 @@ async def total(
 @router.get("/status/{status}", summary="Listar pedidos por status", response_class=Response, responses={**_PAGE, **_ERRORS})
 async def list_by_status(
     status: Annotated[str, Path(max_length=40, description=_STATUS_HELP)],
-    readers: ReaderDep,
-    settings: SettingsDep,
+    request: Request,
     skip: Skip = 0,
     limit: Limit = None,
 ) -> Response:
     """Pedidos of one status, paginated like the list; total in `X-Total-Count`."""
-    filters = PedidoFilter(status=_status_param(status), skip=skip, limit=_page_size(limit, settings))
-    return await _page(readers, settings, filters)
+    filters = PedidoFilter(status=_status_param(status), skip=skip, limit=_page_size(limit, request.app.state.sgp.settings))
+    return await _page(request, filters)
 
 
 @router.post(

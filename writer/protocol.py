@@ -14,7 +14,9 @@ from typing import Annotated, Any
 
 import msgspec
 
-from core.domain import PedidoCreate, PedidoPatch
+# Normalised* types: the API worker already validated and normalised these; the writer
+# decodes them without running the normalisers again.
+from core.domain import NormalizedCreate, NormalizedPatch
 from core.fichas import FichaCreate, FichaPatch
 from core.print_logs import PrintLogCreate
 from core.reposicoes import ReposicaoCreate, ReposicaoPatch
@@ -133,7 +135,7 @@ class ItemImage(msgspec.Struct, frozen=True):
 class CreatePedido(msgspec.Struct, tag="create_pedido", frozen=True):
     """Insert a pedido; the writer assigns `numero` when the data has none."""
 
-    data: PedidoCreate
+    data: NormalizedCreate
     images: list[ItemImage] = []
 
 
@@ -144,7 +146,7 @@ class PatchPedido(msgspec.Struct, tag="patch_pedido", frozen=True):
     """
 
     id: int
-    patch: PedidoPatch
+    patch: NormalizedPatch
     if_version: int | None = None
     images: list[ItemImage] = []
 
@@ -170,7 +172,7 @@ class PromoverRascunho(msgspec.Struct, tag="promover_rascunho", frozen=True):
     """Turn draft `id` into a pedido with the same id and the next numero; `data` was validated from it."""
 
     id: int
-    data: PedidoCreate
+    data: NormalizedCreate
     if_version: int
     images: list[ItemImage] = []
 

@@ -32,4 +32,5 @@ async def main():
         t = time.perf_counter()
         for _ in range(n): await call(path)
         print(path, round((time.perf_counter() - t) / n * 1e6, 1), "us/request")
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())

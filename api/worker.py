@@ -122,7 +122,7 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
     from api.app import create_app
 
     ignore_shutdown_signals()
-    configure_logging(settings.log_level, settings.log_format, "worker")
+    configure_logging(settings.log_level, settings.log_format, "worker", buffered=True)
     refuse_obsolete_line_folding()
     _lighten_log_records()
     sys.setswitchinterval(_SWITCH_INTERVAL_S)
@@ -133,4 +133,8 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
         sockets = config.create_sockets()  # SO_REUSEPORT: hypercorn sets it when workers > 1
     app = wrap_app(create_app(settings), config.wsgi_max_body_size, "asgi")
     _tune_gc()
-    asyncio.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=lambda: _shutdown_trigger(shutdown)))
+    try:
+        asyncio.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=lambda: _shutdown_trigger(shutdown)))
+    finally:
+        for handler in logging.getLogger().handlers:
+            handler.flush()  # the buffered access lines of the last 0.1 s

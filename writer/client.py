@@ -19,7 +19,15 @@ from typing import Any
 
 from .errors import CommandError, WriterOverloaded, WriterUnavailable
 from .protocol import Actor, AuthChanged, Broadcast, Call, Command, Events, Fail, Ok, Reset, Subscribe, Welcome
-from .transport import FrameError, client_handshake, open_connection, read_address_file, read_message, write_message
+from .transport import (
+    FrameError,
+    client_handshake,
+    frame,
+    open_connection,
+    read_address_file,
+    read_message,
+    write_message,
+)
 
 __all__ = ["WriterClient"]
 
@@ -50,6 +58,28 @@ class _Link:
         self.index = index
         self.writer: asyncio.StreamWriter | None = None
         self.pending: set[int] = set()
+        # Frames of calls made during this event-loop iteration: one write (one send()) for all.
+        self._outgoing: list[bytes] = []
+        self._outgoing_to: asyncio.StreamWriter | None = None
+
+    def send(self, frame_bytes: bytes) -> None:
+        """Queue a frame; every frame queued in this loop iteration leaves in one write, in order."""
+        writer = self.writer
+        assert writer is not None
+        if self._outgoing_to is not writer:
+            self._flush()  # (a new connection: what was queued for the old one is written there, or dropped)
+            self._outgoing_to = writer
+            asyncio.get_running_loop().call_soon(self._flush)
+        elif not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outgoing.append(frame_bytes)
+
+    def _flush(self) -> None:
+        frames, self._outgoing = self._outgoing, []
+        writer = self._outgoing_to
+        if not frames or writer is None or writer.is_closing():
+            return  # a lost link fails its pending calls itself
+        writer.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     @property
     def up(self) -> bool:
@@ -245,8 +275,7 @@ class WriterClient:
         # every call in an extra future and callbacks, a visible cost on the write path.
         timer = loop.call_later(max(0.0, deadline - time.time()) + _REPLY_GRACE_S, _expire, future)
         try:
-            assert link.writer is not None
-            write_message(link.writer, call)
+            link.send(frame(call))
             reply = await future
         finally:
             timer.cancel()

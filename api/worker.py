@@ -20,6 +20,8 @@ from core.logs import configure_logging
 from core.process import ignore_shutdown_signals
 from core.settings import Settings
 
+from .h11_send import coalesce_response_head
+
 __all__ = ["run_worker", "hypercorn_config", "per_worker_sockets", "refuse_obsolete_line_folding"]
 
 # A reader thread that finished its SQLite work waits for the GIL while the event
@@ -124,6 +126,7 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
     ignore_shutdown_signals()
     configure_logging(settings.log_level, settings.log_format, "worker", buffered=True)
     refuse_obsolete_line_folding()
+    coalesce_response_head()
     _lighten_log_records()
     sys.setswitchinterval(_SWITCH_INTERVAL_S)
     if platform.system() == "Windows":

@@ -50,6 +50,10 @@ def _expire(future: asyncio.Future[Ok | Fail]) -> None:
         future.set_exception(WriterOverloaded("no reply from the writer before the deadline"))
 
 
+# Frames of one loop iteration are joined up to this size; beyond it they are written at once.
+_COALESCE_MAX = 64 * 1024
+
+
 class _Link:
     """One connection to the writer, re-established whenever it drops."""
 
@@ -60,10 +64,15 @@ class _Link:
         self.pending: set[int] = set()
         # Frames of calls made during this event-loop iteration: one write (one send()) for all.
         self._outgoing: list[bytes] = []
+        self._outgoing_bytes = 0
         self._outgoing_to: asyncio.StreamWriter | None = None
 
     def send(self, frame_bytes: bytes) -> None:
-        """Queue a frame; every frame queued in this loop iteration leaves in one write, in order."""
+        """Queue a frame; every frame queued in this loop iteration leaves in one write, in order.
+
+        Past _COALESCE_MAX bytes the queue is written at once, so the transport's buffer
+        (which callers check before sending: `buffer_bytes`) keeps seeing what is sent.
+        """
         writer = self.writer
         assert writer is not None
         if self._outgoing_to is not writer:
@@ -73,9 +82,12 @@ class _Link:
         elif not self._outgoing:
             asyncio.get_running_loop().call_soon(self._flush)
         self._outgoing.append(frame_bytes)
+        self._outgoing_bytes += len(frame_bytes)
+        if self._outgoing_bytes >= _COALESCE_MAX:
+            self._flush()
 
     def _flush(self) -> None:
-        frames, self._outgoing = self._outgoing, []
+        frames, self._outgoing, self._outgoing_bytes = self._outgoing, [], 0
         writer = self._outgoing_to
         if not frames or writer is None or writer.is_closing():
             return  # a lost link fails its pending calls itself

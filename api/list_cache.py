@@ -13,23 +13,26 @@ be served again and are dropped as soon as a newer one is stored.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from readers.pedidos import DataVersion, PedidoFilter
 
-__all__ = ["ListAnswer", "ListCache", "etag_for", "matches"]
+__all__ = ["ListAnswer", "ListCache", "etag_for", "matches", "gzip_etag", "accepts_gzip", "gzipped"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ListAnswer:
-    """One list's bytes as of one data version."""
+    """One list's bytes as of one data version (and, once asked for, their gzip form)."""
 
     version: DataVersion
     etag: str
     body: bytes
     total: int
+    gzip_body: bytes | None = None
 
 
 def etag_for(f: PedidoFilter, version: DataVersion) -> str:
@@ -37,6 +40,34 @@ def etag_for(f: PedidoFilter, version: DataVersion) -> str:
     digest = hashlib.blake2b(repr(f).encode(), digest_size=6).hexdigest()
     epoch, seq = version
     return f'"{epoch}.{seq}.{digest}"'
+
+
+def gzip_etag(etag: str) -> str:
+    """The strong ETag of the gzip representation (different bytes, so a different tag)."""
+    return etag[:-1] + '.gz"'
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True when Accept-Encoding lists gzip (or *) without q=0."""
+    for part in accept_encoding.lower().split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=").strip()
+            return not (q and q.rstrip("0").rstrip(".") in ("0", ""))
+    return False
+
+
+def _gzip(body: bytes) -> bytes:
+    # Level 1: 17.5 MB of list JSON in ~70 ms to 4-5 % of its size; level 6 took twice as long for 3 %.
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    return compressor.compress(body) + compressor.flush()
+
+
+async def gzipped(answer: ListAnswer) -> bytes:
+    """The answer's gzip bytes, compressed once (on a thread: zlib releases the GIL) and kept with it."""
+    if answer.gzip_body is None:
+        answer.gzip_body = await asyncio.to_thread(_gzip, answer.body)
+    return answer.gzip_body
 
 
 def matches(if_none_match: str, etag: str) -> bool:

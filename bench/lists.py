@@ -17,6 +17,7 @@ Loopback only; bounded in requests and time.
 from __future__ import annotations
 
 import argparse
+import gzip
 import http.client
 import json
 import os
@@ -89,9 +90,11 @@ def _login(port: int, password: str) -> str:
     return str(body["session_token"])
 
 
-def _time(port: int, token: str, path: str, requests: int, budget_s: float) -> dict[str, float | str]:
+def _time(port: int, token: str, path: str, requests: int, budget_s: float, gzip_ok: bool = False) -> dict[str, float | str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Authorization": f"Bearer {token}", "Origin": "http://tauri.localhost"}
+    if gzip_ok:
+        headers["Accept-Encoding"] = "gzip"
     samples: list[float] = []
     rows = size = 0
     etag = None
@@ -106,6 +109,8 @@ def _time(port: int, token: str, path: str, requests: int, budget_s: float) -> d
             raise RuntimeError(f"{path} answered {response.status}: {body[:200]!r}")
         samples.append(elapsed)
         size = len(body)
+        if response.getheader("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)  # (after the timing: what travels is the gzip bytes)
         rows = body.count(b'"numero":')  # (the summary embeds its 10 recent/urgent orders)
         etag = response.getheader("ETag")
         if time.monotonic() > deadline:
@@ -139,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per list (after 2 warm-ups)")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds at most per list")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip (MB column: bytes sent)")
     parser.add_argument("--list-cache-mb", type=int, help="SGP_LIST_CACHE_MB for the server (0: every 200 is a full read)")
     args = parser.parse_args(argv)
     password = os.environ.get("SGP_ADMIN_PASSWORD") or secrets.token_urlsafe(18)
@@ -154,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     with server:
         token = _login(server.port, password)
         for name, path in QUERIES.items():
-            results[name] = _time(server.port, token, path, args.requests, args.budget)
+            results[name] = _time(server.port, token, path, args.requests, args.budget, args.gzip)
     print(f"{'list':45} {'rows':>6} {'MB':>6} {'p50 ms':>8} {'p90 ms':>8} {'max ms':>8} {'304 p50':>8} {'304 max':>8}")
     for name, r in results.items():
         print(

@@ -36,7 +36,7 @@ from ..body import idempotency, read_body
 from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
 from ..images import take_item_images
-from ..list_cache import etag_for, matches
+from ..list_cache import accepts_gzip, etag_for, gzip_etag, gzipped, matches
 from ..pedido_params import PedidoId, forbid_unless_admin
 from ..responses import committed, json_content, json_response, ref
 from ..state import WorkerState
@@ -73,6 +73,8 @@ _PAGE = {
 }
 
 _json = msgspec.json.Encoder()
+# Lists are revalidated (ETag) on every load, and their encoding depends on Accept-Encoding.
+_REVALIDATE = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
 
 
 def _body_spec(schema: str) -> dict[str, Any]:
@@ -174,14 +176,22 @@ async def _page(request: Request, filters: PedidoFilter) -> Response:
     if if_none_match is not None or cache.max_bytes:
         # Two index lookups: far cheaper than the page whenever the answer is already known.
         version = await data_version(readers)
-        if if_none_match is not None and matches(if_none_match, etag := etag_for(filters, version)):
-            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "no-cache"})
+        if if_none_match is not None:
+            etag = etag_for(filters, version)
+            for tag in (etag, gzip_etag(etag)):
+                if matches(if_none_match, tag):
+                    return Response(status_code=304, headers={"ETag": tag, **_REVALIDATE})
         answer = cache.get(filters, version)
     if answer is None:
         docs, total, version = await list_pedido_docs_at(readers, filters)
         answer = cache.put(filters, version, json_array(docs), total)
         del docs
-    headers = {"X-Total-Count": str(answer.total), "ETag": answer.etag, "Cache-Control": "no-cache"}
+    headers = {"X-Total-Count": str(answer.total), "ETag": answer.etag, **_REVALIDATE}
+    gzip_min = settings.list_gzip_min_bytes
+    if gzip_min and len(answer.body) >= gzip_min and accepts_gzip(request.headers.get("accept-encoding", "")):
+        headers["ETag"] = gzip_etag(answer.etag)
+        headers["Content-Encoding"] = "gzip"
+        return json_response(await gzipped(answer), headers=headers)
     return json_response(answer.body, headers=headers)
 
 

@@ -51,3 +51,11 @@ def test_etags_differ_by_filter_and_version_and_if_none_match_parses_lists() -> 
     assert len({tag, etag_for(B, ("e", 1)), etag_for(A, ("e", 2)), etag_for(A, ("f", 1))}) == 4
     assert matches(tag, tag) and matches(f"W/{tag}", tag) and matches(f'"zz", {tag}', tag) and matches("*", tag)
     assert not matches('"zz"', tag) and not matches("", tag)
+
+
+def test_accept_encoding_parsing_and_the_gzip_tag() -> None:
+    from api.list_cache import accepts_gzip, gzip_etag
+
+    assert accepts_gzip("gzip, deflate, br") and accepts_gzip("br;q=1.0, gzip;q=0.8") and accepts_gzip("*")
+    assert not accepts_gzip("gzip;q=0") and not accepts_gzip("gzip; q=0.0") and not accepts_gzip("br") and not accepts_gzip("")
+    assert gzip_etag('"e.1.abc"') == '"e.1.abc.gz"'

@@ -29,6 +29,7 @@ from .auth import Authenticator
 from .deps import fichas_access, pedidos_access, records_access
 from .routes import auth as auth_routes
 from .feed import FeedHub
+from .list_cache import ListCache
 from .metrics import RequestObserver, WorkerMetrics
 from .routes import (
     art, fichas, fichas_templates, health, maquinas, materiais_stats, media, notificacoes, ops, pedidos,
@@ -96,7 +97,8 @@ def create_app(settings: Settings) -> FastAPI:
         await writer.wait_connected(5.0)
         store = MediaStore(settings.media_dir, max_bytes=settings.max_image_bytes)
         app.state.sgp = WorkerState(
-            settings=settings, readers=readers, writer=writer, auth=auth, hub=hub, media=store
+            settings=settings, readers=readers, writer=writer, auth=auth, hub=hub, media=store,
+            lists=ListCache(settings.list_cache_mb * 1024 * 1024),
         )
         log.info("worker %d serving", os.getpid())
         try:

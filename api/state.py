@@ -11,6 +11,7 @@ from writer.client import WriterClient
 
 from .auth import Authenticator
 from .feed import FeedHub
+from .list_cache import ListCache
 
 __all__ = ["WorkerState"]
 
@@ -25,3 +26,4 @@ class WorkerState:
     auth: Authenticator
     hub: FeedHub
     media: MediaStore
+    lists: ListCache

@@ -20,6 +20,8 @@ from core.logs import configure_logging
 from core.process import ignore_shutdown_signals
 from core.settings import Settings
 
+from .h11_send import coalesce_response_head
+
 __all__ = ["run_worker", "hypercorn_config", "per_worker_sockets", "refuse_obsolete_line_folding"]
 
 # A reader thread that finished its SQLite work waits for the GIL while the event
@@ -122,8 +124,9 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
     from api.app import create_app
 
     ignore_shutdown_signals()
-    configure_logging(settings.log_level, settings.log_format, "worker")
+    configure_logging(settings.log_level, settings.log_format, "worker", buffered=True)
     refuse_obsolete_line_folding()
+    coalesce_response_head()
     _lighten_log_records()
     sys.setswitchinterval(_SWITCH_INTERVAL_S)
     if platform.system() == "Windows":
@@ -134,4 +137,8 @@ def run_worker(settings: Settings, config: Config, sockets: Sockets | None, shut
     # FastAPI is an ASGI 3 app; hypercorn's stricter ASGIFramework protocol does not see it as one.
     app = wrap_app(create_app(settings), config.wsgi_max_body_size, "asgi")  # type: ignore[arg-type]
     _tune_gc()
-    asyncio.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=lambda: _shutdown_trigger(shutdown)))
+    try:
+        asyncio.run(worker_serve(app, config, sockets=sockets, shutdown_trigger=lambda: _shutdown_trigger(shutdown)))
+    finally:
+        for handler in logging.getLogger().handlers:
+            handler.flush()  # the buffered access lines of the last 0.1 s

@@ -495,7 +495,7 @@ def format_report(report: dict[str, Any]) -> str:
             "other", "errors",
         ))  # fmt: skip
         lines += [_writer_row(c) for c in report["writer"]]
-    if report["ratios"]:
+    if report["raw"] and report["ratios"]:
         lines.append("\n(c) writer acked/s ÷ raw rows/s at the writer's mean batch (raw interpolated log-log)")
         lines.append(_RATIO.format("sync", "callers", "mean batch", "acked/s", "raw pedido/s", "ratio",
                                    "raw pedido+ev/s", "ratio"))  # fmt: skip

@@ -1,7 +1,7 @@
 """Pedido domain: wire structs, validation, totals and JSON codecs (pure, no I/O)."""
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, Literal, TypeVar, cast, get_args
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -40,6 +40,8 @@ __all__ = [
     "Pedido",
     "PedidoCreate",
     "PedidoPatch",
+    "NormalizedCreate",
+    "NormalizedPatch",
     "Prioridade",
     "Status",
     "apply_patch",
@@ -214,6 +216,20 @@ class PedidoPatch(Struct, kw_only=True):
                 self.estado_cliente = uf
 
 
+class NormalizedCreate(PedidoCreate):
+    """A PedidoCreate already normalised (by decode_create): decoding one, as the writer does, normalises nothing."""
+
+    def __post_init__(self) -> None:
+        """Nothing to do: the API worker normalised it (the writer used to redo it, ~23 µs per create)."""
+
+
+class NormalizedPatch(PedidoPatch):
+    """A PedidoPatch already normalised (by decode_patch): decoding one normalises nothing."""
+
+    def __post_init__(self) -> None:
+        """Nothing to do: the API worker normalised it."""
+
+
 _PEDIDO_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
     "numero": normalize_numero,
     "data_entrada": normalize_entrada,
@@ -274,19 +290,22 @@ _patch_decoder = msgspec.json.Decoder(PedidoPatch, strict=False)
 _T = TypeVar("_T", PedidoCreate, PedidoPatch)
 
 
-def decode_create(body: bytes, *, max_items: int = MAX_ITEMS) -> PedidoCreate:
+def decode_create(body: bytes, *, max_items: int = MAX_ITEMS) -> NormalizedCreate:
     """Validate a POST body into a PedidoCreate with normalised items, or raise DomainError."""
     data = _decode(_create_decoder, body)
     data.items = _normalize_items(data.items, max_items)
-    return data
+    # Same fields and layout; from now on it is known to be normalised (no copy).
+    data.__class__ = NormalizedCreate
+    return cast(NormalizedCreate, data)
 
 
-def decode_patch(body: bytes, *, max_items: int = MAX_ITEMS) -> PedidoPatch:
+def decode_patch(body: bytes, *, max_items: int = MAX_ITEMS) -> NormalizedPatch:
     """Validate a PATCH body into a PedidoPatch with normalised items, or raise DomainError."""
     data = _decode(_patch_decoder, body)
     if data.items is not UNSET:
         data.items = _normalize_items(data.items, max_items)
-    return data
+    data.__class__ = NormalizedPatch
+    return cast(NormalizedPatch, data)
 
 
 def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:

@@ -89,6 +89,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_page_size: Positive = 500
     # The desktop app asks up to limit=10001 (its "all" tab) and, with no limit, for every pedido.
     max_pedidos_page: Positive = 100_000
+    # Per worker, bodies of recent pedido lists (docs/performance.md); 0 turns the cache off (ETags stay).
+    list_cache_mb: Annotated[int, msgspec.Meta(ge=0, le=65536)] = 64
+    # Lists at least this big are sent gzipped to clients that accept it; 0 turns it off.
+    list_gzip_min_bytes: Annotated[int, msgspec.Meta(ge=0)] = 65536
     max_items: Positive = 200
     max_print_logs: Positive = 50_000
     max_notificacoes: Positive = 500

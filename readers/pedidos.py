@@ -20,6 +20,9 @@ __all__ = [
     "list_draft_docs",
     "index_bounded",
     "list_pedido_docs",
+    "list_pedido_docs_at",
+    "DataVersion",
+    "data_version",
     "list_query",
     "pedido_summary",
     "json_array",
@@ -164,6 +167,36 @@ async def list_pedido_docs(pool: ReaderPool, f: PedidoFilter) -> tuple[list[byte
     """One page of pedido JSON documents and the total matching count, from one snapshot."""
     page, count, params = list_query(f)
     return await pool.read(_page_and_count, page, count, params, f.limit, f.skip, inline=index_bounded(f))
+
+
+# What the database holds, as of one snapshot: the event-log epoch and the last committed seq.
+# Every write appends an event in its own transaction, so an unchanged (epoch, seq) means
+# unchanged pedidos; an import or a wiped log starts a new epoch.
+DataVersion = tuple[str, int]
+_VERSION_QUERY = "SELECT (SELECT value FROM meta WHERE key = 'epoch'), (SELECT coalesce(max(seq), 0) FROM events)"
+
+
+def _version(conn: sqlite3.Connection) -> DataVersion:
+    epoch, seq = conn.execute(_VERSION_QUERY).fetchone()
+    return str(epoch or ""), int(seq)
+
+
+async def data_version(pool: ReaderPool) -> DataVersion:
+    """The database's (epoch, last seq): two index lookups, read on the event loop."""
+    return await pool.read(_version, inline=True)
+
+
+def _page_count_version(
+    conn: sqlite3.Connection, page: str, count: str, params: list[Any], limit: int, skip: int
+) -> tuple[list[bytes], int, DataVersion]:
+    docs, total = _page_and_count(conn, page, count, params, limit, skip)
+    return docs, total, _version(conn)
+
+
+async def list_pedido_docs_at(pool: ReaderPool, f: PedidoFilter) -> tuple[list[bytes], int, DataVersion]:
+    """Like `list_pedido_docs`, plus the data version of the same snapshot (what the page is as of)."""
+    page, count, params = list_query(f)
+    return await pool.read(_page_count_version, page, count, params, f.limit, f.skip, inline=index_bounded(f))
 
 
 _PRODUCTION_FLAGS = ("financeiro", "conferencia", "sublimacao", "costura", "expedicao")

@@ -19,7 +19,15 @@ from typing import Any
 
 from .errors import CommandError, WriterOverloaded, WriterUnavailable
 from .protocol import Actor, AuthChanged, Broadcast, Call, Command, Events, Fail, Ok, Reset, Subscribe, Welcome
-from .transport import FrameError, client_handshake, open_connection, read_address_file, read_message, write_message
+from .transport import (
+    FrameError,
+    client_handshake,
+    frame,
+    open_connection,
+    read_address_file,
+    read_message,
+    write_message,
+)
 
 __all__ = ["WriterClient"]
 
@@ -42,6 +50,10 @@ def _expire(future: asyncio.Future[Ok | Fail]) -> None:
         future.set_exception(WriterOverloaded("no reply from the writer before the deadline"))
 
 
+# Frames of one loop iteration are joined up to this size; beyond it they are written at once.
+_COALESCE_MAX = 64 * 1024
+
+
 class _Link:
     """One connection to the writer, re-established whenever it drops."""
 
@@ -50,6 +62,36 @@ class _Link:
         self.index = index
         self.writer: asyncio.StreamWriter | None = None
         self.pending: set[int] = set()
+        # Frames of calls made during this event-loop iteration: one write (one send()) for all.
+        self._outgoing: list[bytes] = []
+        self._outgoing_bytes = 0
+        self._outgoing_to: asyncio.StreamWriter | None = None
+
+    def send(self, frame_bytes: bytes) -> None:
+        """Queue a frame; every frame queued in this loop iteration leaves in one write, in order.
+
+        Past _COALESCE_MAX bytes the queue is written at once, so the transport's buffer
+        (which callers check before sending: `buffer_bytes`) keeps seeing what is sent.
+        """
+        writer = self.writer
+        assert writer is not None
+        if self._outgoing_to is not writer:
+            self._flush()  # (a new connection: what was queued for the old one is written there, or dropped)
+            self._outgoing_to = writer
+            asyncio.get_running_loop().call_soon(self._flush)
+        elif not self._outgoing:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._outgoing.append(frame_bytes)
+        self._outgoing_bytes += len(frame_bytes)
+        if self._outgoing_bytes >= _COALESCE_MAX:
+            self._flush()
+
+    def _flush(self) -> None:
+        frames, self._outgoing, self._outgoing_bytes = self._outgoing, [], 0
+        writer = self._outgoing_to
+        if not frames or writer is None or writer.is_closing():
+            return  # a lost link fails its pending calls itself
+        writer.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     @property
     def up(self) -> bool:
@@ -252,8 +294,7 @@ class WriterClient:
         # every call in an extra future and callbacks, a visible cost on the write path.
         timer = loop.call_later(max(0.0, deadline - time.time()) + _REPLY_GRACE_S, _expire, future)
         try:
-            assert link.writer is not None
-            write_message(link.writer, call)
+            link.send(frame(call))
             reply = await future
         finally:
             timer.cancel()

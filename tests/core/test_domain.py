@@ -10,6 +10,7 @@ from core.domain import (
     MAX_ITEMS,
     STATUS_VALUES,
     DomainError,
+    NormalizedCreate,
     Pedido,
     PedidoCreate,
     PedidoPatch,
@@ -362,8 +363,10 @@ def test_request_fields_all_exist_on_pedido():
 def test_create_survives_msgpack_ipc_round_trip():
     items = [{**EXAMPLE_ITEM, "extra": [1]}]
     data = decode_create(body(status="Em Produção", valor_frete="1,5", items=items))
+    # As the writer decodes it (no normaliser runs), and as a fresh PedidoCreate (normalising is idempotent).
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(data), type=NormalizedCreate) == data
     again = msgspec.msgpack.decode(msgspec.msgpack.encode(data), type=PedidoCreate)
-    assert again == data
+    assert msgspec.structs.asdict(again) == msgspec.structs.asdict(data)
 
 
 # --- patch ---

@@ -294,3 +294,31 @@ def test_unix_socket_transport(tmp_path: Path) -> None:
         assert run(go()).status == 200
     finally:
         proc.stop()
+
+
+def test_calls_made_together_leave_in_one_write_and_each_gets_its_own_answer(writer: WriterProcess) -> None:
+    async def go() -> tuple[list[str], list[int]]:
+        client = writer.client()
+        await client.start()
+        try:
+            assert await client.wait_connected(5.0)
+            link = next(link for link in client._links if link.up)
+            assert link.writer is not None
+            transport = link.writer.transport
+            writes: list[int] = []
+            original = transport.write
+
+            def counting(data: bytes) -> None:
+                writes.append(len(data))
+                original(data)
+
+            transport.write = counting  # type: ignore[method-assign]
+            # Started in one loop iteration: their frames are coalesced per link.
+            oks = await asyncio.gather(*(client.call(create(f"Junto {i}")) for i in range(40)))
+            return [msgspec.json.decode(ok.body)["cliente"] for ok in oks], writes
+        finally:
+            await client.close()
+
+    clientes, writes = run(go())
+    assert clientes == [f"Junto {i}" for i in range(40)]
+    assert 1 <= len(writes) <= 2  # this link carried about half of the 40 calls

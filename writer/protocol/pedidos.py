@@ -6,7 +6,9 @@ from typing import Any
 
 import msgspec
 
-from core.domain import PedidoCreate, PedidoPatch
+# Normalised* types: the API worker already validated and normalised these; the writer
+# decodes them without running the normalisers again.
+from core.domain import NormalizedCreate, NormalizedPatch
 
 from .base import ImageRef, ItemImage
 
@@ -24,7 +26,7 @@ __all__ = [
 class CreatePedido(msgspec.Struct, tag="create_pedido", frozen=True):
     """Insert a pedido; the writer assigns `numero` when the data has none."""
 
-    data: PedidoCreate
+    data: NormalizedCreate
     images: list[ItemImage] = []
 
 
@@ -35,7 +37,7 @@ class PatchPedido(msgspec.Struct, tag="patch_pedido", frozen=True):
     """
 
     id: int
-    patch: PedidoPatch
+    patch: NormalizedPatch
     if_version: int | None = None
     images: list[ItemImage] = []
 
@@ -61,7 +63,7 @@ class PromoverRascunho(msgspec.Struct, tag="promover_rascunho", frozen=True):
     """Turn draft `id` into a pedido with the same id and the next numero; `data` was validated from it."""
 
     id: int
-    data: PedidoCreate
+    data: NormalizedCreate
     if_version: int
     images: list[ItemImage] = []
 

@@ -36,7 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     user.add_argument("--setor", help="the user's sector (optional)")
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _common(user)
-    backup = commands.add_parser("backup", help="online backup of the database and media to PATH (server running or not)")
+    backup = commands.add_parser(
+        "backup", help="online backup of the database and media to PATH (server running or not)"
+    )
     backup.add_argument("path", help="a new or empty directory")
     _common(backup)
     old = commands.add_parser(
@@ -89,8 +91,10 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
         code = getattr(exc, "code", type(exc).__name__)
         print(f"error: backup failed ({code}): {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
-    print(f"backup written to {result.path}: database {result.db_bytes} bytes (integrity ok, last seq "
-          f"{result.last_seq}), {result.media_files} media files, {result.seconds:.1f} s")
+    print(
+        f"backup written to {result.path}: database {result.db_bytes} bytes (integrity ok, last seq "
+        f"{result.last_seq}), {result.media_files} media files, {result.seconds:.1f} s"
+    )
     return 0
 
 

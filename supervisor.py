@@ -203,7 +203,9 @@ class Supervisor:
         assert self._writer_ready is not None
         while not self._writer_ready.wait(0.1):
             if not process.is_alive():
-                raise RuntimeError(f"the writer exited during start-up (exit code {process.exitcode}); see its log above")
+                raise RuntimeError(
+                    f"the writer exited during start-up (exit code {process.exitcode}); see its log above"
+                )
             if time.monotonic() > self._writer_ready_by:
                 process.kill()
                 raise RuntimeError(f"the writer did not become ready within {_WRITER_READY_TIMEOUT_S:.0f} s")
@@ -211,7 +213,12 @@ class Supervisor:
         return process
 
     def _check_heartbeat(self) -> None:
-        if self.writer is None or self._writer_ready is not None or not self.writer.is_alive() or self.writer.pid is None:
+        if (
+            self.writer is None
+            or self._writer_ready is not None
+            or not self.writer.is_alive()
+            or self.writer.pid is None
+        ):
             return  # none, starting (its ready deadline applies), or dead
         silent = self._heartbeat.silent_for(self.writer.pid)
         if silent >= _HEARTBEAT_DEADLINE_S:
@@ -251,7 +258,10 @@ class Supervisor:
             if self._writer_backoff.crash_loop:
                 log.error(
                     "writer is crash-looping (%d restarts in %.0f s); last death: %s; next try in %.1f s",
-                    len(self._writer_backoff.recent), _STABLE_AFTER_S, reason, delay,
+                    len(self._writer_backoff.recent),
+                    _STABLE_AFTER_S,
+                    reason,
+                    delay,
                 )
             else:
                 log.error("writer died (%s) after %.1f s; restarting in %.1f s", reason, uptime, delay)
@@ -335,7 +345,13 @@ class Supervisor:
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), self._on_signal)
         host, port = s.bind_host_port
-        log.info("SGP orders service on http://%s:%d with %d workers (data in %s)", host, port, s.workers, s.data_dir.resolve())
+        log.info(
+            "SGP orders service on http://%s:%d with %d workers (data in %s)",
+            host,
+            port,
+            s.workers,
+            s.data_dir.resolve(),
+        )
         try:
             while not self.stopping:
                 sentinels = [p.sentinel for p in self.workers]

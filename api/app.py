@@ -32,8 +32,26 @@ from .feed import FeedHub
 from .list_cache import ListCache
 from .metrics import RequestObserver, WorkerMetrics
 from .routes import (
-    art, fichas, fichas_templates, health, maquinas, materiais_stats, media, notificacoes, ops, pedidos,
-    pedidos_admin, pedidos_drafts, pedidos_items, print_logs, records, relatorios, reposicoes, safira, users, ws,
+    art,
+    fichas,
+    fichas_templates,
+    health,
+    maquinas,
+    materiais_stats,
+    media,
+    notificacoes,
+    ops,
+    pedidos,
+    pedidos_admin,
+    pedidos_drafts,
+    pedidos_items,
+    print_logs,
+    records,
+    relatorios,
+    reposicoes,
+    safira,
+    users,
+    ws,
 )
 from .state import WorkerState
 
@@ -97,7 +115,12 @@ def create_app(settings: Settings) -> FastAPI:
         await writer.wait_connected(5.0)
         store = MediaStore(settings.media_dir, max_bytes=settings.max_image_bytes)
         app.state.sgp = WorkerState(
-            settings=settings, readers=readers, writer=writer, auth=auth, hub=hub, media=store,
+            settings=settings,
+            readers=readers,
+            writer=writer,
+            auth=auth,
+            hub=hub,
+            media=store,
             lists=ListCache(settings.list_cache_mb * 1024 * 1024),
         )
         log.info("worker %d serving", os.getpid())
@@ -208,8 +231,13 @@ def _install_openapi(app: FastAPI) -> None:
             components.update(openapi_schemas())
             components.update(
                 _struct_schemas(
-                    *auth_routes.SCHEMAS, *users.SCHEMAS, *fichas.SCHEMAS, *media.SCHEMAS, *records.SCHEMAS,
-                    *maquinas.SCHEMAS, *pedidos.SCHEMAS,
+                    *auth_routes.SCHEMAS,
+                    *users.SCHEMAS,
+                    *fichas.SCHEMAS,
+                    *media.SCHEMAS,
+                    *records.SCHEMAS,
+                    *maquinas.SCHEMAS,
+                    *pedidos.SCHEMAS,
                 )
             )
             components.update(

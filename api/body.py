@@ -68,7 +68,9 @@ def idempotency(request: Request, body: bytes, scope: str) -> tuple[str | None, 
         return None, None
     if not _KEY.match(key):
         raise ApiError(
-            400, "invalid_idempotency_key", "Idempotency-Key inválida: use até 200 caracteres [A-Za-z0-9._:-].",
+            400,
+            "invalid_idempotency_key",
+            "Idempotency-Key inválida: use até 200 caracteres [A-Za-z0-9._:-].",
             field=IDEMPOTENCY_HEADER,
         )
     digest = hashlib.sha256()

@@ -104,21 +104,31 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(WriterUnavailable)
     async def _unavailable(_: Request, exc: WriterUnavailable) -> Response:
         return error_response(
-            ApiError(503, "writer_unavailable", "Gravação indisponível no momento; tente novamente em instantes.",
-                     headers={"Retry-After": "2"})
+            ApiError(
+                503,
+                "writer_unavailable",
+                "Gravação indisponível no momento; tente novamente em instantes.",
+                headers={"Retry-After": "2"},
+            )
         )
 
     @app.exception_handler(WriterOverloaded)
     async def _overloaded(_: Request, exc: WriterOverloaded) -> Response:
         return error_response(
-            ApiError(503, "writer_overloaded", "Servidor sobrecarregado; tente novamente em instantes.",
-                     headers={"Retry-After": "1"})
+            ApiError(
+                503,
+                "writer_overloaded",
+                "Servidor sobrecarregado; tente novamente em instantes.",
+                headers={"Retry-After": "1"},
+            )
         )
 
     @app.exception_handler(PoolTimeout)
     async def _readers(_: Request, exc: PoolTimeout) -> Response:
         return error_response(
-            ApiError(503, "readers_busy", "Servidor ocupado; tente novamente em instantes.", headers={"Retry-After": "1"})
+            ApiError(
+                503, "readers_busy", "Servidor ocupado; tente novamente em instantes.", headers={"Retry-After": "1"}
+            )
         )
 
     @app.exception_handler(RequestValidationError)

@@ -61,7 +61,10 @@ class WorkerMetrics:
         )  # fmt: skip
         # Set by the feed module (WebSocket clients of this worker); summed over live workers.
         self.feed_clients = Gauge(
-            "sgp_feed_clients", "Connected feed (WebSocket) clients.", multiprocess_mode="livesum", registry=self.registry
+            "sgp_feed_clients",
+            "Connected feed (WebSocket) clients.",
+            multiprocess_mode="livesum",
+            registry=self.registry,
         )
         workers = Gauge(
             "sgp_workers_reporting", "API workers whose figures are included (live ones).",
@@ -122,9 +125,19 @@ class RequestObserver:
         duration_ms = round(elapsed * 1000, 1)
         # Route template, never the raw path or query: ids and tokens stay out of the log.
         log.info(
-            "method=%s route=%s status=%d duration_ms=%.1f request_id=%s", method, route, status, duration_ms, request_id,
-            extra={"method": method, "route": route, "status": status, "duration_ms": duration_ms,
-                   "request_id": request_id},
+            "method=%s route=%s status=%d duration_ms=%.1f request_id=%s",
+            method,
+            route,
+            status,
+            duration_ms,
+            request_id,
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": duration_ms,
+                "request_id": request_id,
+            },
         )
 
 

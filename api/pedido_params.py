@@ -25,9 +25,7 @@ def _digits_only(value: object) -> object:
     return value
 
 
-PedidoId = Annotated[
-    int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido"), BeforeValidator(_digits_only)
-]
+PedidoId = Annotated[int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido"), BeforeValidator(_digits_only)]
 
 ItemId = Annotated[
     int,

@@ -78,7 +78,9 @@ async def run(args: argparse.Namespace, base_url: str, token: str) -> list[str]:
         lines.append(await _creates(http, "/clientes/", clientes, args.concurrency))
         vendedores = [{"nome": f"Vendedor {i}", "comissao_percentual": 5, "ativo": i % 4 != 0} for i in range(20)]
         lines.append(await _creates(http, "/vendedores", vendedores, args.concurrency))
-        machines = [(await http.post("/maquinas/", json={"name": f"M{i}", "active": True})).json()["id"] for i in range(4)]
+        machines = [
+            (await http.post("/maquinas/", json={"name": f"M{i}", "active": True})).json()["id"] for i in range(4)
+        ]
         pedidos = [{"cliente": f"Cliente {i}", "data_entrada": "2026-11-29", "items": [
             {"descricao": "Painel", "tipo_producao": "painel", "machine_id": machines[i % 4], "largura": "2",
              "altura": "1", "metro_quadrado": "2,00"} for _ in range(2)]} for i in range(args.pedidos)]  # fmt: skip

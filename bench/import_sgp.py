@@ -70,9 +70,17 @@ def build(folder: Path, pedidos: int, data_url_every: int, image_bytes: int) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(_image(pid, image_bytes))
         items = [
-            {"tipo_producao": "painel", "descricao": f"Painel {pid}", "valor_unitario": "120.50",
-             "valor_painel": "120.50", "quantidade_paineis": "2", "largura": "3,00", "altura": "1,50",
-             "acabamento": {"overloque": True, "elastico": False, "ilhos": False}, "status_arte": "aguardando"},
+            {
+                "tipo_producao": "painel",
+                "descricao": f"Painel {pid}",
+                "valor_unitario": "120.50",
+                "valor_painel": "120.50",
+                "quantidade_paineis": "2",
+                "largura": "3,00",
+                "altura": "1,50",
+                "acabamento": {"overloque": True, "elastico": False, "ilhos": False},
+                "status_arte": "aguardando",
+            },
             {"tipo_producao": "lona", "descricao": "Lona", "valor_unitario": "50,00", "quantidade_lona": "1"},
         ]
         if data_url_every and pid % data_url_every == 0:
@@ -129,9 +137,20 @@ def main() -> int:
     print(f"built {args.pedidos} old pedidos in {time.perf_counter() - started:.1f} s ({folder})")
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "run_server.py"), "import-sgp", str(db), "--media", str(media),
-         "--data-dir", str(folder / "data"), "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.PIPE,
+        [
+            sys.executable,
+            str(ROOT / "run_server.py"),
+            "import-sgp",
+            str(db),
+            "--media",
+            str(media),
+            "--data-dir",
+            str(folder / "data"),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
     )
     # stdout is read only after exit: the report is small, progress goes to stderr.
     code, peak_mb, cpu_s = _wait(proc)
@@ -139,8 +158,10 @@ def main() -> int:
     out = proc.stdout.read().decode() if proc.stdout else ""
     print(out)
     cpu = f", {cpu_s:.1f} s CPU (user+system)" if cpu_s is not None else ""
-    print(f"import-sgp: exit {code}, {seconds:.1f} s wall{cpu}, peak RSS {peak_mb:.0f} MB, "
-          f"{args.pedidos / seconds:.0f} pedidos/s")
+    print(
+        f"import-sgp: exit {code}, {seconds:.1f} s wall{cpu}, peak RSS {peak_mb:.0f} MB, "
+        f"{args.pedidos / seconds:.0f} pedidos/s"
+    )
     if not args.keep:
         import shutil
 

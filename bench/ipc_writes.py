@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> None:
                 calls, writes = asyncio.run(_cell(process, callers, args.duration))
             finally:
                 process.stop()
-        print(f"callers {callers:>4}: {calls / args.duration:8.1f} commands/s, {writes / max(calls, 1):.3f} writes per command")
+        print(
+            f"callers {callers:>4}: {calls / args.duration:8.1f} commands/s, {writes / max(calls, 1):.3f} writes per command"
+        )
 
 
 if __name__ == "__main__":

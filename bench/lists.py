@@ -83,14 +83,21 @@ def seed(data_dir: Path, count: int, seed_value: int = 1) -> None:
 
 def _login(port: int, password: str) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", "/auth/login", json.dumps({"username": "admin", "password": password}), {"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/auth/login",
+        json.dumps({"username": "admin", "password": password}),
+        {"Content-Type": "application/json"},
+    )
     response = conn.getresponse()
     body = json.loads(response.read())
     conn.close()
     return str(body["session_token"])
 
 
-def _time(port: int, token: str, path: str, requests: int, budget_s: float, gzip_ok: bool = False) -> dict[str, float | str]:
+def _time(
+    port: int, token: str, path: str, requests: int, budget_s: float, gzip_ok: bool = False
+) -> dict[str, float | str]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Authorization": f"Bearer {token}", "Origin": "http://tauri.localhost"}
     if gzip_ok:
@@ -145,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=60.0, help="seconds at most per list")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--gzip", action="store_true", help="send Accept-Encoding: gzip (MB column: bytes sent)")
-    parser.add_argument("--list-cache-mb", type=int, help="SGP_LIST_CACHE_MB for the server (0: every 200 is a full read)")
+    parser.add_argument(
+        "--list-cache-mb", type=int, help="SGP_LIST_CACHE_MB for the server (0: every 200 is a full read)"
+    )
     args = parser.parse_args(argv)
     password = os.environ.get("SGP_ADMIN_PASSWORD") or secrets.token_urlsafe(18)
     env = {"SGP_ADMIN_PASSWORD": password}
@@ -168,8 +177,14 @@ def main(argv: list[str] | None = None) -> int:
             f" {r['p50_304_ms']:>8} {r['max_304_ms']:>8}"
         )
     tab = results["default tab: limit=10001&is_pronto=false"]
-    print(f"goal: default tab p50 < 200 ms -> {tab['p50_ms']} ms; unchanged list revalidated < 5 ms -> {tab['p50_304_ms']} ms p50")
-    print(json.dumps({"pedidos": args.pedidos, "workers": args.workers, "list_cache_mb": args.list_cache_mb, "results": results}))
+    print(
+        f"goal: default tab p50 < 200 ms -> {tab['p50_ms']} ms; unchanged list revalidated < 5 ms -> {tab['p50_304_ms']} ms p50"
+    )
+    print(
+        json.dumps(
+            {"pedidos": args.pedidos, "workers": args.workers, "list_cache_mb": args.list_cache_mb, "results": results}
+        )
+    )
     return 0
 
 

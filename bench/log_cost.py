@@ -30,8 +30,13 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     for _ in range(args.lines):
         log.info(
-            "method=%s route=%s status=%d duration_ms=%.1f request_id=%s", "GET", "/pedidos/{pedido_id}", 200, 1.2,
-            "abc", extra=extra,
+            "method=%s route=%s status=%d duration_ms=%.1f request_id=%s",
+            "GET",
+            "/pedidos/{pedido_id}",
+            200,
+            1.2,
+            "abc",
+            extra=extra,
         )
     per_line = (time.perf_counter() - started) / args.lines
     print(f"buffered={args.buffered} format={args.format}: {per_line * 1e6:.1f} us per line")

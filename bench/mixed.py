@@ -326,9 +326,7 @@ def mixed_client_factory(ledger: Ledger, seed: int) -> Client:
 _COUNTED = ("patched_checked", "missing", "wrong_cliente_or_numero", "patch_mismatch", "version_mismatch")
 
 
-async def check_consistency(
-    port: int, headers: dict[str, str], ledger: Ledger, connections: int = 8
-) -> dict[str, Any]:
+async def check_consistency(port: int, headers: dict[str, str], ledger: Ledger, connections: int = 8) -> dict[str, Any]:
     """After the load: acknowledged pedidos exist as acknowledged, no duplicate numeros, counts match."""
     problems: list[str] = [f"create acknowledged with another pedido: {text}" for text in ledger.wrong_acks]
     counts: Counter[str] = Counter()
@@ -491,9 +489,12 @@ def format_run(run: dict[str, Any]) -> str:
 def machine_facts() -> dict[str, Any]:
     """Where the figures come from: CPUs, memory, OS, Python, the repo's commit."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
-        ).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=5
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         commit = None
     return {

@@ -39,9 +39,11 @@ def main() -> int:
     with ThreadPoolExecutor(args.threads) as pool:
         list(pool.map(lambda i: verify_password("senha 0", stored[0]), range(args.burst)))
     burst_s = time.perf_counter() - started
-    print(f"argon2id t={ARGON2_TIME_COST} m={ARGON2_MEMORY_KIB} KiB p={ARGON2_PARALLELISM}: "
-          f"hash {hash_ms:.1f} ms, verify {verify_ms:.1f} ms; "
-          f"{args.burst} logins on {args.threads} threads: {burst_s:.2f} s wall")
+    print(
+        f"argon2id t={ARGON2_TIME_COST} m={ARGON2_MEMORY_KIB} KiB p={ARGON2_PARALLELISM}: "
+        f"hash {hash_ms:.1f} ms, verify {verify_ms:.1f} ms; "
+        f"{args.burst} logins on {args.threads} threads: {burst_s:.2f} s wall"
+    )
     return 0
 
 

@@ -122,10 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         loaded = _phase(server.port, token, args, args.desktops)
     for name, r in (("writers alone", alone), (f"+ {args.desktops} desktops", loaded)):
         reloads = " ".join(f"{s}: n={v['n']} p50={v['p50_ms']} p99={v['p99_ms']}" for s, v in r["reloads"].items())  # type: ignore[attr-defined]
-        print(f"{name:16} creates {r['creates']:>5} p50 {r['create_p50_ms']:>7} ms p99 {r['create_p99_ms']:>7} ms"
-              f"  errors {len(r['errors'])}  reloads {reloads or '-'}")  # type: ignore[arg-type]
-    print(f"goal: create p99 < 100 ms with {args.desktops} desktops reloading every {args.every:g} s"
-          f" -> {loaded['create_p99_ms']} ms")
+        print(
+            f"{name:16} creates {r['creates']:>5} p50 {r['create_p50_ms']:>7} ms p99 {r['create_p99_ms']:>7} ms"
+            f"  errors {len(r['errors'])}  reloads {reloads or '-'}"
+        )  # type: ignore[arg-type]
+    print(
+        f"goal: create p99 < 100 ms with {args.desktops} desktops reloading every {args.every:g} s"
+        f" -> {loaded['create_p99_ms']} ms"
+    )
     print(json.dumps({"settings": vars(args), "alone": alone, "desktops": loaded}), file=sys.stderr)
     return 0
 

@@ -41,7 +41,18 @@ __all__ = ["seed", "main"]
 
 DESIGNERS = ("Júlia", "Rui", "Ana Arte", "Bruno", "Carla", "Dora", "Edu", "Fabi")
 VENDEDORES = ("Carlos", "Dani", "Gil", "Hugo", "Iara")
-TECIDOS = ("Oxford", "Tactel", "Microfibra", "Lona fosca", "Lona brilho", "Helanca", "Cetim", "Voil", "Gabardine", "Sarja")
+TECIDOS = (
+    "Oxford",
+    "Tactel",
+    "Microfibra",
+    "Lona fosca",
+    "Lona brilho",
+    "Helanca",
+    "Cetim",
+    "Voil",
+    "Gabardine",
+    "Sarja",
+)
 TIPOS = ("painel", "painel", "totem", "lona", "adesivo")
 STATUSES = ("entregue", "entregue", "entregue", "pronto", "em_producao", "pendente", "cancelado")
 
@@ -81,7 +92,9 @@ def seed(db_path: Path, pedidos: int, seed_value: int = 7) -> float:
                 "forma_envio": rng.choice(("Correios", "Retirada", "Portador - Zé")), "financeiro": rng.random() < 0.7,
                 "items": [_item(rng) for _ in range(rng.randint(1, 4))],
             }  # fmt: skip
-            ctx = Context(conn=conn, now=now.isoformat(timespec="milliseconds"), now_ts=now.timestamp(), actor=None, seqs=seqs)
+            ctx = Context(
+                conn=conn, now=now.isoformat(timespec="milliseconds"), now_ts=now.timestamp(), actor=None, seqs=seqs
+            )
             create_pedido(conn, CreatePedido(data=decode_create(json.dumps(body).encode())), ctx)
             insert_print_log(
                 conn, printer_id=rng.randint(0, 3), pedido_id=seqs.last_pedido_id, item_id=None,
@@ -138,7 +151,9 @@ def main() -> int:
     server.start()
     try:
         base = f"http://127.0.0.1:{server.port}"
-        token = httpx.post(f"{base}/auth/login", json={"username": "admin", "password": password}).json()["access_token"]
+        token = httpx.post(f"{base}/auth/login", json={"username": "admin", "password": password}).json()[
+            "access_token"
+        ]
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as http:
             print(f"{'report':38} {'p50 ms':>8} {'max ms':>8} {'bytes':>10}")
             for name, path, params in REPORTS:

@@ -82,7 +82,6 @@ _INT64_RANGE = range(-(2**63), 2**63)
 MoneyInput = str | int | float | None
 
 
-
 # --- structs ---
 
 
@@ -440,8 +439,14 @@ def openapi_schemas() -> dict[str, Any]:
     """OpenAPI component schemas: the pedido structs, Item, Acabamento and the batch/summary bodies."""
     ref = "#/components/schemas/{name}"
     structs = [
-        PedidoCreate, PedidoPatch, Pedido, Item,
-        BatchStatusRequest, BatchStatusResult, PedidoDeleted, PedidoSummary,
+        PedidoCreate,
+        PedidoPatch,
+        Pedido,
+        Item,
+        BatchStatusRequest,
+        BatchStatusResult,
+        PedidoDeleted,
+        PedidoSummary,
     ]
     _, components = msgspec.json.schema_components(structs, ref_template=ref)
     # items are dicts (to keep unknown fields) checked against Item, so document them as Item.

@@ -87,9 +87,7 @@ class FichaDeleted(Struct):
 
 
 # The columns ficha_from_row reads, in order (writer and readers select the same).
-FICHA_COLUMNS = (
-    "id, client_id, nome, descricao, imagem_sha256, imagem_mime, data_criacao, ultima_atualizacao, version"
-)
+FICHA_COLUMNS = "id, client_id, nome, descricao, imagem_sha256, imagem_mime, data_criacao, ultima_atualizacao, version"
 
 
 def ficha_from_row(row: Sequence[Any]) -> Ficha:

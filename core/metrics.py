@@ -24,15 +24,39 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 __all__ = [
-    "CONTENT_TYPE", "LATENCY_BUCKETS", "Counter", "Family", "Gauge", "Histogram", "RecentWindow", "Registry",
-    "Sample", "Snapshot", "merge", "quantiles", "render", "status_class",
+    "CONTENT_TYPE",
+    "LATENCY_BUCKETS",
+    "Counter",
+    "Family",
+    "Gauge",
+    "Histogram",
+    "RecentWindow",
+    "Registry",
+    "Sample",
+    "Snapshot",
+    "merge",
+    "quantiles",
+    "render",
+    "status_class",
 ]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Seconds; covers a cached read (~1 ms) up to a write stuck behind a busy lock.
 LATENCY_BUCKETS = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
 )
 
 Kind = Literal["counter", "gauge", "histogram"]
@@ -196,9 +220,7 @@ class Gauge(_Metric[_GaugeChild]):
     kind = "gauge"
     _new_child = _GaugeChild
 
-    def __init__(
-        self, name: str, help: str, labelnames: Sequence[str] = (), aggregate: Aggregate = "sum"
-    ) -> None:
+    def __init__(self, name: str, help: str, labelnames: Sequence[str] = (), aggregate: Aggregate = "sum") -> None:
         if aggregate not in ("sum", "max", "last"):
             raise ValueError(f"{name}: aggregate must be 'sum', 'max' or 'last'")
         self.aggregate = aggregate
@@ -221,9 +243,7 @@ class Histogram(_Metric[_HistogramChild]):
 
     kind = "histogram"
 
-    def __init__(
-        self, name: str, help: str, buckets: Iterable[float], labelnames: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, name: str, help: str, buckets: Iterable[float], labelnames: Sequence[str] = ()) -> None:
         bounds = tuple(float(b) for b in buckets)
         if bounds and bounds[-1] == math.inf:
             bounds = bounds[:-1]
@@ -255,15 +275,11 @@ class Registry:
         """Create a counter; its name must end with `_total`."""
         return self._add(Counter(name, help, labelnames))
 
-    def gauge(
-        self, name: str, help: str, labelnames: Sequence[str] = (), aggregate: Aggregate = "sum"
-    ) -> Gauge:
+    def gauge(self, name: str, help: str, labelnames: Sequence[str] = (), aggregate: Aggregate = "sum") -> Gauge:
         """Create a gauge; `aggregate` is "sum", "max" or "last" across processes."""
         return self._add(Gauge(name, help, labelnames, aggregate))
 
-    def histogram(
-        self, name: str, help: str, buckets: Iterable[float], labelnames: Sequence[str] = ()
-    ) -> Histogram:
+    def histogram(self, name: str, help: str, buckets: Iterable[float], labelnames: Sequence[str] = ()) -> Histogram:
         """Create a histogram with these bucket upper bounds (+Inf is added)."""
         return self._add(Histogram(name, help, buckets, labelnames))
 
@@ -310,10 +326,12 @@ def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
                 prev = series.get(sample.labels)
                 series[sample.labels] = sample if prev is None else _combine(first, prev, sample)
     # Sorted output: the page must not depend on which process reported first.
-    return Snapshot(tuple(
-        msgspec.structs.replace(first, samples=tuple(series[k] for k in sorted(series)))
-        for first, series in sorted(merged.values(), key=lambda e: e[0].name)
-    ))
+    return Snapshot(
+        tuple(
+            msgspec.structs.replace(first, samples=tuple(series[k] for k in sorted(series)))
+            for first, series in sorted(merged.values(), key=lambda e: e[0].name)
+        )
+    )
 
 
 def _fmt(v: float) -> str:
@@ -362,9 +380,7 @@ def status_class(code: int) -> str:
     return f"{code // 100}xx" if 100 <= code <= 599 else "other"
 
 
-def quantiles(
-    values: Sequence[float], qs: Sequence[float] = (0.5, 0.99)
-) -> dict[float, float | None]:
+def quantiles(values: Sequence[float], qs: Sequence[float] = (0.5, 0.99)) -> dict[float, float | None]:
     """Linearly interpolated quantiles of values, keyed by q; None when values is empty."""
     if any(not 0.0 <= q <= 1.0 for q in qs):
         raise ValueError(f"quantiles must lie in [0, 1], got {qs}")

@@ -50,9 +50,7 @@ def notificacao_from_row(row: Sequence[Any]) -> Notificacao:
     )  # fmt: skip
 
 
-def designer_recipients(
-    items: Sequence[Mapping[str, Any]], users: Sequence[tuple[int, str]]
-) -> list[tuple[int, int]]:
+def designer_recipients(items: Sequence[Mapping[str, Any]], users: Sequence[tuple[int, str]]) -> list[tuple[int, int]]:
     """(user id, item index) for each item whose `designer` names an active user.
 
     Orders store the designer's *name*; a user receives the item when its
@@ -74,5 +72,5 @@ def art_ready_texts(numero: str, cliente: str, item: Mapping[str, Any]) -> tuple
     what = item.get("descricao") or item.get("tipo_producao") or "item"
     return (
         f"Pedido {numero} liberado para arte",
-        f"O financeiro liberou o pedido {numero} de {cliente}: a arte de \"{what}\" pode começar.",
+        f'O financeiro liberou o pedido {numero} de {cliente}: a arte de "{what}" pode começar.',
     )

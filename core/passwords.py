@@ -78,10 +78,7 @@ _SCRYPT = re.compile(
 
 # A hash of a discarded random value with the current parameters: verifying against it
 # costs the same as a real check, so a login for an unknown user takes as long as a wrong password.
-DUMMY_HASH = (
-    "$argon2id$v=19$m=19456,t=2,p=1$0habTimI4bUajwAXrV9pWg$"
-    "MY/UBQhZU9CCYNAJ7Ol71aUYgXzwDtRsTz/cBHJLIXY"
-)
+DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$0habTimI4bUajwAXrV9pWg$MY/UBQhZU9CCYNAJ7Ol71aUYgXzwDtRsTz/cBHJLIXY"
 
 
 class _Scrypt(NamedTuple):
@@ -164,8 +161,13 @@ def _verify_scrypt(password: str, encoded: str) -> bool:
     maxmem = 128 * parsed.r * (parsed.n + parsed.p + 2) + 1024 * 1024
     try:
         candidate = hashlib.scrypt(
-            _secret(password), salt=parsed.salt, n=parsed.n, r=parsed.r, p=parsed.p,
-            maxmem=maxmem, dklen=len(parsed.digest),
+            _secret(password),
+            salt=parsed.salt,
+            n=parsed.n,
+            r=parsed.r,
+            p=parsed.p,
+            maxmem=maxmem,
+            dklen=len(parsed.digest),
         )
     except (ValueError, MemoryError):
         return False

@@ -33,7 +33,6 @@ _TYPE_SEPARATORS = re.compile(r"[\s-]+")
 _PRIORIDADES = ("NORMAL", "ALTA")
 
 
-
 def normalize_money(value: object) -> str:
     """Any accepted amount as the wire's "X.XX" string."""
     return format_money(parse_money(value))

@@ -27,7 +27,12 @@ from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 __all__ = [
-    "CONTENT_TYPE", "MULTIPROC_ENV", "metrics_dir", "multiprocess_dir", "prepare_multiprocess_dir", "mark_dead",
+    "CONTENT_TYPE",
+    "MULTIPROC_ENV",
+    "metrics_dir",
+    "multiprocess_dir",
+    "prepare_multiprocess_dir",
+    "mark_dead",
     "render",
 ]
 

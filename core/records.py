@@ -75,7 +75,10 @@ class Family:
 
     def __post_init__(self) -> None:
         base = self.create.__name__.removesuffix("Create")
-        derived: dict[str, Any] = {"patch": _patch_struct(self.create, f"{base}Patch"), "record": _record_struct(self.create, base)}
+        derived: dict[str, Any] = {
+            "patch": _patch_struct(self.create, f"{base}Patch"),
+            "record": _record_struct(self.create, base),
+        }
         derived["_create_decoder"] = msgspec.json.Decoder(self.create, strict=False)
         derived["_patch_decoder"] = msgspec.json.Decoder(derived["patch"], strict=False)
         for name, value in derived.items():

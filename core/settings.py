@@ -166,9 +166,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return cls.__struct_fields__
 
     @classmethod
-    def load(
-        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-    ) -> Settings:
+    def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from defaults, then `SGP_*` variables, then `overrides`."""
         env = os.environ if environ is None else environ
         raw: dict[str, Any] = {}

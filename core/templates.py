@@ -134,15 +134,19 @@ def _ficha_default(kind: str) -> FichaTemplate:
 def _relatorio_default(kind: str) -> RelatorioTemplate:
     title = "Relatório de envios" if kind == "envios" else "Relatório de fechamento"
     header = {"title": title, "subtitle": "", "periodoLabel": "Período:", "dataGeracaoLabel": "Gerado em:"}
-    header["totalPedidosLabel" if kind == "envios" else "statusLabel"] = (
-        "Pedidos:" if kind == "envios" else "Situação:"
-    )
+    header["totalPedidosLabel" if kind == "envios" else "statusLabel"] = "Pedidos:" if kind == "envios" else "Situação:"
     return RelatorioTemplate(
         title=title,
         headerFields=header,
         styles={
-            "fontFamily": "Arial, Helvetica, sans-serif", "fontSize": 11, "titleSize": 18, "subtitleSize": 13,
-            "textColor": "#111827", "headerColor": "#1f2937", "borderColor": "#d1d5db", "backgroundColor": "#ffffff",
+            "fontFamily": "Arial, Helvetica, sans-serif",
+            "fontSize": 11,
+            "titleSize": 18,
+            "subtitleSize": 13,
+            "textColor": "#111827",
+            "headerColor": "#1f2937",
+            "borderColor": "#d1d5db",
+            "backgroundColor": "#ffffff",
         },  # fmt: skip
         tableConfig={
             "showHeader": True,

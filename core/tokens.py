@@ -129,9 +129,7 @@ def _claims(payload: dict[str, Any]) -> TokenClaims:
     return TokenClaims(user_id=int(sub), username=name, is_admin=adm, issued_at=iat, expires_at=exp, jti=jti)
 
 
-def verify_token(
-    secret: bytes, token: str, *, now: float | None = None, leeway: int = 30
-) -> TokenClaims:
+def verify_token(secret: bytes, token: str, *, now: float | None = None, leeway: int = 30) -> TokenClaims:
     """Check a token's signature and expiry and return its claims, or raise TokenError."""
     _check_secret(secret)
     _check_shape(token)
@@ -145,7 +143,9 @@ def verify_token(
         # Expiry is checked below against `now` (tests and the per-worker cache pass their own
         # clock), with the same rule PyJWT applies: refused once now >= exp + leeway.
         payload = jwt.decode(
-            token, secret, algorithms=[_ALG],
+            token,
+            secret,
+            algorithms=[_ALG],
             options={"require": list(_REQUIRED), "verify_exp": False, "verify_iat": False, "verify_nbf": False},
         )
     except (jwt.exceptions.InvalidSignatureError, jwt.exceptions.InvalidAlgorithmError):

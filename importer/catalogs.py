@@ -39,7 +39,9 @@ def import_catalogs(old: OldDatabase, conn: sqlite3.Connection | None, report: I
             work.close()
 
 
-def _family(old: OldDatabase, work: sqlite3.Connection, report: ImportReport, fam: Family, now: str, resume: bool) -> None:
+def _family(
+    old: OldDatabase, work: sqlite3.Connection, report: ImportReport, fam: Family, now: str, resume: bool
+) -> None:
     table = report.table(fam.legacy_table, fam.table)
     work.execute("BEGIN IMMEDIATE")
     try:
@@ -49,8 +51,13 @@ def _family(old: OldDatabase, work: sqlite3.Connection, report: ImportReport, fa
                 work.execute("SAVEPOINT record")
                 try:
                     insert_record(
-                        work, fam, row, now=now, record_id=row.get("id"),
-                        created_at=moment(row.get("created_at")), check_unique=False,
+                        work,
+                        fam,
+                        row,
+                        now=now,
+                        record_id=row.get("id"),
+                        created_at=moment(row.get("created_at")),
+                        check_unique=False,
                     )
                 except CommandError as exc:
                     work.execute("ROLLBACK TO record")

@@ -1,8 +1,8 @@
 """Why an import cannot start or go on.
 
-    ImportFailed            base: a message that tells the operator what to do
-     ├── OldDatabaseError   the old file is missing, not SQLite, corrupt or not an SGP database
-     └── TargetError        the target is in use by a running server, or not empty without --merge
+ImportFailed            base: a message that tells the operator what to do
+ ├── OldDatabaseError   the old file is missing, not SQLite, corrupt or not an SGP database
+ └── TargetError        the target is in use by a running server, or not empty without --merge
 """
 
 from __future__ import annotations

@@ -57,7 +57,9 @@ def import_print_logs(
                 if status not in _PRINT_STATUSES:
                     table.skip(f"unknown status {row.get('status')!r}", f"print_logs {row['id']}")
                     continue
-                if row.get("pedido_id") not in pedido_ids or (row.get("printer_id") and row["printer_id"] not in machines):
+                if row.get("pedido_id") not in pedido_ids or (
+                    row.get("printer_id") and row["printer_id"] not in machines
+                ):
                     orphans += 1
                 if conn is not None:
                     try:
@@ -86,7 +88,9 @@ def import_print_logs(
         report.warn(f"{orphans} print logs point at a deleted pedido or machine (kept, as the old server kept them)")
 
 
-def import_templates(old: OldDatabase, conn: sqlite3.Connection | None, media: Path | None, report: ImportReport) -> None:
+def import_templates(
+    old: OldDatabase, conn: sqlite3.Connection | None, media: Path | None, report: ImportReport
+) -> None:
     """Ficha layouts, report templates and the HTML sheets, each validated as the PUT routes validate them."""
     docs: list[tuple[str, str, bytes, str]] = []
     for name, kind, struct, keys in (
@@ -165,7 +169,9 @@ def import_reposicoes(
                 table.read += 1
                 body = {k: v for k, v in row.items() if k not in ("id", "numero", "created_at", "updated_at")}
                 try:
-                    data = msgspec.convert({k: v for k, v in body.items() if v is not None}, ReposicaoCreate, strict=False)
+                    data = msgspec.convert(
+                        {k: v for k, v in body.items() if v is not None}, ReposicaoCreate, strict=False
+                    )
                 except msgspec.ValidationError as exc:
                     table.skip("does not fit the reposição schema", f"reposicoes {row.get('id')}: {exc}")
                     continue

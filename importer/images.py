@@ -80,7 +80,12 @@ class ImageResolver:
     # --- sources ---------------------------------------------------------------------
 
     def sources_for_item(
-        self, item: dict[str, Any], original_id: Any, index: int, rows: Sequence[ImageRow], rows_by_id: dict[int, ImageRow]
+        self,
+        item: dict[str, Any],
+        original_id: Any,
+        index: int,
+        rows: Sequence[ImageRow],
+        rows_by_id: dict[int, ImageRow],
     ) -> tuple[list[tuple[str, Any]], str | None]:
         """Where the item's image may be, best first, and the old reference text (None when it had none)."""
         sources: list[tuple[str, Any]] = []

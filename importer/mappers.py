@@ -140,7 +140,9 @@ def parse_items(raw: Any, notes: list[str]) -> list[dict[str, Any]]:
     return kept
 
 
-def plan_numeros(rows: list[tuple[int, str | None]], taken: set[str], counter: int) -> tuple[dict[int, str], list[str], int]:
+def plan_numeros(
+    rows: list[tuple[int, str | None]], taken: set[str], counter: int
+) -> tuple[dict[int, str], list[str], int]:
     """Keep each numero once (lowest id), renumber duplicates and empty ones after the highest.
 
     Returns (id -> numero for every row, one line per renumbering, the highest numeric numero).
@@ -244,7 +246,9 @@ def map_pedido(row: dict[str, Any], numero: str, notes: list[str]) -> MappedPedi
         expedicao=flag(row["expedicao"]),
         pronto=flag(row["pronto"]),
         sublimacao_maquina=row["sublimacao_maquina"],
-        sublimacao_data_impressao=None if row["sublimacao_data_impressao"] is None else str(row["sublimacao_data_impressao"]),
+        sublimacao_data_impressao=None
+        if row["sublimacao_data_impressao"] is None
+        else str(row["sublimacao_data_impressao"]),
         financeiro_liberado_em=liberado,
         items=items,
         data_criacao=criado,

@@ -57,7 +57,9 @@ class PedidoImport:
                         table.imported += 1  # stored by the interrupted run this one resumes
                         self.handled.add(pedido_id)
                     else:
-                        table.skip("id already exists in the target (--merge keeps the target's)", f"pedido {pedido_id}")
+                        table.skip(
+                            "id already exists in the target (--merge keeps the target's)", f"pedido {pedido_id}"
+                        )
                     continue
                 notes: list[str] = []
                 try:

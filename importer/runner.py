@@ -86,7 +86,15 @@ async def _run(settings: Settings, options: ImportOptions, progress: Progress) -
         resolver = ImageResolver(options.media, store, report.images, max_bytes=settings.max_image_bytes)
         _users(old, conn, state, report)
         pedidos = PedidoImport(
-            old, conn, resolver, report, plan, old_ids, state.pedido_ids, state.mode == "resume", progress,
+            old,
+            conn,
+            resolver,
+            report,
+            plan,
+            old_ids,
+            state.pedido_ids,
+            state.mode == "resume",
+            progress,
             batch=options.batch,
         )
         await pedidos.run()
@@ -217,15 +225,17 @@ async def _fichas(
                     report.images.stored += 1
                     image = (media.sha256, media.mime, media.size)
             created = moment(row["data_criacao"]) or _now()
-            ready.append({
-                "id": row["id"],
-                "client_id": row["client_id"] if isinstance(row["client_id"], int) else None,
-                "nome": row["nome"] or "",
-                "descricao": row["descricao"],
-                "image": image,
-                "data_criacao": created,
-                "ultima_atualizacao": moment(row["ultima_atualizacao"]) or created,
-            })
+            ready.append(
+                {
+                    "id": row["id"],
+                    "client_id": row["client_id"] if isinstance(row["client_id"], int) else None,
+                    "nome": row["nome"] or "",
+                    "descricao": row["descricao"],
+                    "image": image,
+                    "data_criacao": created,
+                    "ultima_atualizacao": moment(row["ultima_atualizacao"]) or created,
+                }
+            )
         if conn is None:
             table.imported += len(ready)
             continue
@@ -260,4 +270,3 @@ def _other_tables(old: OldDatabase, report: ImportReport) -> None:
 
 def _now() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-

@@ -47,14 +47,46 @@ _BATCH_BYTES = 64 * 1024 * 1024
 # selected, so it cannot leak into the target, a log or the report.
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "pedidos": (
-        "id", "numero", "data_entrada", "data_entrega", "observacao", "prioridade", "status", "cliente",
-        "telefone_cliente", "cidade_cliente", "valor_total", "valor_frete", "valor_itens", "tipo_pagamento",
-        "obs_pagamento", "forma_envio", "forma_envio_id", "financeiro", "conferencia", "sublimacao", "costura",
-        "expedicao", "pronto", "sublimacao_maquina", "sublimacao_data_impressao", "financeiro_liberado_em",
-        "items", "data_criacao", "ultima_atualizacao",
+        "id",
+        "numero",
+        "data_entrada",
+        "data_entrega",
+        "observacao",
+        "prioridade",
+        "status",
+        "cliente",
+        "telefone_cliente",
+        "cidade_cliente",
+        "valor_total",
+        "valor_frete",
+        "valor_itens",
+        "tipo_pagamento",
+        "obs_pagamento",
+        "forma_envio",
+        "forma_envio_id",
+        "financeiro",
+        "conferencia",
+        "sublimacao",
+        "costura",
+        "expedicao",
+        "pronto",
+        "sublimacao_maquina",
+        "sublimacao_data_impressao",
+        "financeiro_liberado_em",
+        "items",
+        "data_criacao",
+        "ultima_atualizacao",
     ),
     "pedido_imagens": (
-        "id", "pedido_id", "item_index", "item_identificador", "filename", "mime_type", "path", "tamanho", "criado_em",
+        "id",
+        "pedido_id",
+        "item_index",
+        "item_identificador",
+        "filename",
+        "mime_type",
+        "path",
+        "tamanho",
+        "criado_em",
     ),
     "user": ("id", "username", "password_hash", "is_admin", "is_active", "setor", "created_at", "updated_at"),
     "fichas": ("id", "client_id", "nome", "descricao", "imagem_path", "data_criacao", "ultima_atualizacao"),
@@ -75,9 +107,7 @@ class OldDatabase:
         try:
             self.conn.execute("PRAGMA query_only=1")
             self.conn.execute("BEGIN")  # deferred: the first read pins the snapshot
-            self.tables = {
-                row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
+            self.tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             self._check()
         except sqlite3.DatabaseError as exc:
             self.conn.close()

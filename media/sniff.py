@@ -61,8 +61,7 @@ def sniff(head: bytes) -> str:
         return "image/webp"
     if _looks_like_svg(head):
         raise MediaInvalid(
-            "Imagens SVG não são aceitas por motivos de segurança. "
-            f"Exporte a arte em {_ACCEPTED_LABEL}."
+            f"Imagens SVG não são aceitas por motivos de segurança. Exporte a arte em {_ACCEPTED_LABEL}."
         )
     raise MediaInvalid(f"Tipo de arquivo não aceito. Envie {_ACCEPTED_LABEL}.")
 
@@ -81,9 +80,7 @@ def check_claim(claimed: str | None, detected: str) -> None:
     """Raise MediaInvalid when the declared type contradicts the detected one."""
     declared = normalise_mime(claimed)
     if declared is not None and declared != detected:
-        raise MediaInvalid(
-            f"O tipo declarado ({declared}) não corresponde ao conteúdo do arquivo ({detected})."
-        )
+        raise MediaInvalid(f"O tipo declarado ({declared}) não corresponde ao conteúdo do arquivo ({detected}).")
 
 
 def _looks_like_svg(head: bytes) -> bool:

@@ -15,9 +15,7 @@ async def get_ficha_doc(pool: ReaderPool, ficha_id: int) -> bytes | None:
     return None if row is None else ficha_to_json(ficha_from_row(row))
 
 
-async def list_ficha_docs(
-    pool: ReaderPool, *, client_id: int | None, skip: int, limit: int
-) -> tuple[list[bytes], int]:
+async def list_ficha_docs(pool: ReaderPool, *, client_id: int | None, skip: int, limit: int) -> tuple[list[bytes], int]:
     """One page of fichas (newest first) and the total matching count, from one snapshot."""
     where, params = ("WHERE client_id = ?", [client_id]) if client_id is not None else ("", [])
     async with pool.acquire() as conn:

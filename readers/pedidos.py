@@ -92,10 +92,7 @@ def _where(f: PedidoFilter) -> tuple[str, list[Any]]:
 def list_query(f: PedidoFilter) -> tuple[str, str, list[Any]]:
     """The page query, the count query and their shared parameters (exposed for EXPLAIN tests)."""
     where, params = _where(f)
-    page = (
-        f"SELECT doc FROM pedidos{where} "
-        "ORDER BY data_entrada DESC, prioridade_rank DESC, id DESC LIMIT ? OFFSET ?"
-    )
+    page = f"SELECT doc FROM pedidos{where} ORDER BY data_entrada DESC, prioridade_rank DESC, id DESC LIMIT ? OFFSET ?"
     count = f"SELECT count(*) FROM pedidos{where}"
     return page, count, params
 

@@ -57,9 +57,17 @@ def _list(conn: sqlite3.Connection, f: PrintLogFilter) -> bytes:
     names = machine_names(conn, (r[1] for r in rows))
     logs = [
         PrintLog(
-            id=id_, printer_id=printer, printer_name=printer_name(printer, names), pedido_id=pedido,
-            pedido_numero=numero, cliente=cliente, item_id=item_id, status=status, error_message=error,
-            created_at=created, **item_details(msgspec.json.decode(item) if item else None),
+            id=id_,
+            printer_id=printer,
+            printer_name=printer_name(printer, names),
+            pedido_id=pedido,
+            pedido_numero=numero,
+            cliente=cliente,
+            item_id=item_id,
+            status=status,
+            error_message=error,
+            created_at=created,
+            **item_details(msgspec.json.decode(item) if item else None),
         )  # fmt: skip
         for id_, printer, pedido, item_id, status, error, created, numero, cliente, item in rows
     ]

@@ -107,9 +107,21 @@ class ServerProcess:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - stays open for the process's life; stop() closes it
         flags = subprocess.CREATE_NEW_PROCESS_GROUP if os.name == "nt" else 0
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run_server.py"), "--bind", f"127.0.0.1:{self.port}",
-             "--data-dir", str(self.data_dir), "--workers", str(self.workers)],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, creationflags=flags,
+            [
+                sys.executable,
+                str(ROOT / "run_server.py"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--data-dir",
+                str(self.data_dir),
+                "--workers",
+                str(self.workers),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            creationflags=flags,
         )
         deadline = time.monotonic() + timeout
         seen: set[int] = set()

@@ -84,7 +84,9 @@ def _user_id(settings: Settings, username: str) -> int | None:
     return None if row is None else row[0]
 
 
-def upsert_user(settings: Settings, username: str, password_hash: str, *, is_admin: bool, setor: str | None) -> dict[str, Any]:
+def upsert_user(
+    settings: Settings, username: str, password_hash: str, *, is_admin: bool, setor: str | None
+) -> dict[str, Any]:
     """Create `username`, or reset its password (and reactivate it) when it exists."""
     user_id = _user_id(settings, username)
     command: Command
@@ -92,8 +94,11 @@ def upsert_user(settings: Settings, username: str, password_hash: str, *, is_adm
         command = CreateUser(username=username, password_hash=password_hash, is_admin=is_admin, setor=setor)
     else:
         command = UpdateUser(
-            id=user_id, password_hash=password_hash, active=True,
-            is_admin=True if is_admin else msgspec.UNSET, setor=setor if setor is not None else msgspec.UNSET,
+            id=user_id,
+            password_hash=password_hash,
+            active=True,
+            is_admin=True if is_admin else msgspec.UNSET,
+            setor=setor if setor is not None else msgspec.UNSET,
         )
     try:
         answer: dict[str, Any] = msgspec.json.decode(run_command(settings, command))

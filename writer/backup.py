@@ -99,9 +99,13 @@ def check_target(target: Path) -> None:
     if not target.exists():
         return
     if not target.is_dir():
-        raise CommandError("backup_target_exists", f"O destino do backup já existe e não é uma pasta: {target}", field="path")
+        raise CommandError(
+            "backup_target_exists", f"O destino do backup já existe e não é uma pasta: {target}", field="path"
+        )
     if any(target.iterdir()):
-        raise CommandError("backup_target_exists", f"O destino do backup já existe e não está vazio: {target}", field="path")
+        raise CommandError(
+            "backup_target_exists", f"O destino do backup já existe e não está vazio: {target}", field="path"
+        )
 
 
 def integrity_check(db_path: Path) -> IntegrityResult:
@@ -154,7 +158,11 @@ def make_backup(db_path: Path, media_dir: Path, target: Path) -> BackupResult:
     (target / MANIFEST_NAME).write_bytes(msgspec.json.format(msgspec.json.encode(result)))
     log.info(
         "backup written to %s: %d bytes, last seq %d, %d media files, %.1f s",
-        target, result.db_bytes, last_seq, files, result.seconds,
+        target,
+        result.db_bytes,
+        last_seq,
+        files,
+        result.seconds,
     )
     return result
 

@@ -145,7 +145,9 @@ class Batcher:
             self._queue.put_nowait((call, respond))
         except asyncio.QueueFull:
             self.stats.rejected_total["queue_full"] += 1
-            respond(Fail(id=call.id, code="queue_full", message="Servidor sobrecarregado; tente novamente.", transient=True))
+            respond(
+                Fail(id=call.id, code="queue_full", message="Servidor sobrecarregado; tente novamente.", transient=True)
+            )
 
     async def close(self) -> None:
         """Stop taking calls; `run` finishes what is queued, then returns."""
@@ -171,9 +173,7 @@ class Batcher:
             self.in_flight = len(batch)
             committed = self.stats.batches_total
             try:
-                replies, published = await loop.run_in_executor(
-                    self._executor, self._run_batch, [c for c, _ in batch]
-                )
+                replies, published = await loop.run_in_executor(self._executor, self._run_batch, [c for c, _ in batch])
             finally:
                 self.in_flight = 0
                 self.progress_at = time.monotonic()

@@ -1,10 +1,10 @@
 """Errors of the writer package.
 
-    WriterError
-     ├── CommandError            a command failed; carried back to the caller in its reply
-     └── WriterClientError       raised by writer.client in API workers
-          ├── WriterUnavailable  no connection to the writer (down or restarting)
-          └── WriterOverloaded   queue full, or the write deadline passed
+WriterError
+ ├── CommandError            a command failed; carried back to the caller in its reply
+ └── WriterClientError       raised by writer.client in API workers
+      ├── WriterUnavailable  no connection to the writer (down or restarting)
+      └── WriterOverloaded   queue full, or the write deadline passed
 """
 
 from __future__ import annotations

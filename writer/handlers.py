@@ -11,7 +11,17 @@ from collections.abc import Callable
 from typing import Any
 
 from . import (
-    art, fichas, notificacoes, pedido_admin, pedido_items, pedidos, print_logs, rascunhos, records, reposicoes, templates,
+    art,
+    fichas,
+    notificacoes,
+    pedido_admin,
+    pedido_items,
+    pedidos,
+    print_logs,
+    rascunhos,
+    records,
+    reposicoes,
+    templates,
     users,
 )
 from .context import Context, Outcome, Sequences
@@ -60,8 +70,18 @@ from .protocol import (
 # Context/Sequences/Outcome live in writer/context.py and the pedido handlers in writer/pedidos.py;
 # both are re-exported so `from writer.handlers import ...` keeps working.
 __all__ = [
-    "Sequences", "Context", "Outcome", "execute", "insert_pedido", "load_pedido", "next_numero", "store_update",
-    "create_pedido", "patch_pedido", "delete_pedido", "batch_status",
+    "Sequences",
+    "Context",
+    "Outcome",
+    "execute",
+    "insert_pedido",
+    "load_pedido",
+    "next_numero",
+    "store_update",
+    "create_pedido",
+    "patch_pedido",
+    "delete_pedido",
+    "batch_status",
 ]
 
 Handler = Callable[[Context, Any], Outcome]

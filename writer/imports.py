@@ -53,8 +53,18 @@ def insert_user(
     conn.execute(
         "INSERT INTO users (id, username, username_key, password_hash, is_admin, active, setor, created_at,"
         " updated_at, tokens_valid_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (id, username, username_key, password_hash, int(is_admin), int(active), setor, created_at, updated_at,
-         0 if active else INACTIVE),
+        (
+            id,
+            username,
+            username_key,
+            password_hash,
+            int(is_admin),
+            int(active),
+            setor,
+            created_at,
+            updated_at,
+            0 if active else INACTIVE,
+        ),
     )
 
 
@@ -81,8 +91,7 @@ def insert_ficha(
 def target_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Rows already in the tables an import writes."""
     return {
-        table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("pedidos", "users", "fichas")
+        table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("pedidos", "users", "fichas")
     }
 
 

@@ -37,7 +37,10 @@ class WriterMetrics:
             buckets=_BATCH_SIZE_BUCKETS, registry=r,
         )  # fmt: skip
         self._commit_seconds = Histogram(
-            "sgp_writer_commit_duration_seconds", "Time to run and commit one batch.", buckets=_COMMIT_BUCKETS, registry=r
+            "sgp_writer_commit_duration_seconds",
+            "Time to run and commit one batch.",
+            buckets=_COMMIT_BUCKETS,
+            registry=r,
         )
         self._batches = Counter("sgp_writer_batches_total", "Batches committed.", registry=r)
         self._commands = Counter("sgp_writer_commands_total", "Commands committed.", registry=r)

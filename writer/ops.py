@@ -98,7 +98,9 @@ class WriterOps:
                 respond(_fail(call, exc))
             except Exception as exc:  # noqa: BLE001 - the caller must get an answer
                 log.exception("backup to %s failed", target)
-                respond(Fail(id=call.id, code="backup_failed", message=f"Falha ao gerar o backup: {exc}", transient=True))
+                respond(
+                    Fail(id=call.id, code="backup_failed", message=f"Falha ao gerar o backup: {exc}", transient=True)
+                )
             else:
                 respond(Ok(id=call.id, status=200, body=msgspec.json.encode(result)))
             finally:
@@ -111,7 +113,9 @@ class WriterOps:
             result = await asyncio.to_thread(integrity_check, self._server.settings.db_path)
         except Exception as exc:  # noqa: BLE001 - the caller must get an answer
             log.exception("integrity check failed to run")
-            respond(Fail(id=call.id, code="integrity_check_failed", message=f"Falha na verificação: {exc}", transient=True))
+            respond(
+                Fail(id=call.id, code="integrity_check_failed", message=f"Falha na verificação: {exc}", transient=True)
+            )
             return
         finally:
             self._integrity_running = False

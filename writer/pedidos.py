@@ -27,8 +27,14 @@ from .notificacoes import notify_art_ready
 from .protocol import BatchStatus, CreatePedido, DeletePedido, PatchPedido
 
 __all__ = [
-    "insert_pedido", "load_pedido", "next_numero", "store_update",
-    "create_pedido", "patch_pedido", "delete_pedido", "batch_status",
+    "insert_pedido",
+    "load_pedido",
+    "next_numero",
+    "store_update",
+    "create_pedido",
+    "patch_pedido",
+    "delete_pedido",
+    "batch_status",
 ]
 
 _json = msgspec.json.Encoder()
@@ -203,5 +209,7 @@ def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Ou
         doc = store_update(conn, new)
         seq = ctx.emit("order_status_updated", pedido_id, doc)
         updated.append(pedido_id)
-    body = BatchStatusResult(status=status, count=len(updated), updated=len(updated), ids=updated, not_found=not_found, seq=seq)
+    body = BatchStatusResult(
+        status=status, count=len(updated), updated=len(updated), ids=updated, not_found=not_found, seq=seq
+    )
     return Outcome(200, _json.encode(body), seq)

@@ -53,8 +53,16 @@ _DRAFT_DEFAULTS: dict[str, Any] = {
 }
 # The server owns these; a client cannot set them on a draft.
 _SERVER_FIELDS = (
-    "id", "numero", "rascunho", "version", "data_criacao", "ultima_atualizacao", "valor_itens", "valor_total",
-    "financeiro", "financeiro_liberado_em",  # released by an admin on the pedido, never on a draft
+    "id",
+    "numero",
+    "rascunho",
+    "version",
+    "data_criacao",
+    "ultima_atualizacao",
+    "valor_itens",
+    "valor_total",
+    "financeiro",
+    "financeiro_liberado_em",  # released by an admin on the pedido, never on a draft
 )
 
 

@@ -13,7 +13,12 @@ from .migrations import MIGRATIONS, REQUIRED_INDEXES, SCHEMA_VERSION
 
 # MIGRATIONS, REQUIRED_INDEXES and SCHEMA_VERSION live in writer/migrations.py; re-exported here.
 __all__ = [
-    "open_write_connection", "migrate", "ensure_indexes", "MIGRATIONS", "REQUIRED_INDEXES", "SCHEMA_VERSION",
+    "open_write_connection",
+    "migrate",
+    "ensure_indexes",
+    "MIGRATIONS",
+    "REQUIRED_INDEXES",
+    "SCHEMA_VERSION",
 ]
 
 log = logging.getLogger("sgp.writer.schema")
@@ -71,9 +76,7 @@ def migrate(conn: sqlite3.Connection) -> int:
             log.info("applying migration %d", number + 1)
             for statement in _statements(MIGRATIONS[number]):
                 conn.execute(statement)
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),)
-        )
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),))
         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('numero_counter', '0')")
         # Indexes of tables a migration just created are part of that migration, so an
         # upgraded database reports them "ok" rather than "rebuilt".

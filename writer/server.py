@@ -204,7 +204,8 @@ class WriterServer:
             if self.refused_connections in (1, 10, 100) or self.refused_connections % 1000 == 0:
                 log.warning(
                     "%d IPC connections refused: more than %d waiting to authenticate (SGP_IPC_MAX_PENDING)",
-                    self.refused_connections, self.settings.ipc_max_pending,
+                    self.refused_connections,
+                    self.settings.ipc_max_pending,
                 )
             writer.transport.abort()  # no FIN handshake to wait for: the descriptor is freed now
             return
@@ -230,7 +231,9 @@ class WriterServer:
                         if self.batcher_alive():
                             peer.send(Ok(id=message.id, status=200, body=b'{"pong":true}'))
                         else:
-                            peer.send(Fail(id=message.id, code="batcher_stalled", message="Escritor travado.", transient=True))
+                            peer.send(
+                                Fail(id=message.id, code="batcher_stalled", message="Escritor travado.", transient=True)
+                            )
                     case Call(command=GetStats()):
                         peer.send(Ok(id=message.id, status=200, body=await self._stats_json()))
                     case Call(command=command) if isinstance(command, OPS_COMMANDS):
@@ -343,6 +346,7 @@ def _describe(address: Address) -> str:
 
 def db_files_size(db_path: Path) -> tuple[int, int]:
     """Size of the database file and of its WAL, in bytes."""
+
     def size(p: Path) -> int:
         try:
             return p.stat().st_size

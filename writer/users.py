@@ -27,7 +27,13 @@ from .protocol import (
 )
 
 __all__ = [
-    "create_user", "update_user", "change_password", "rehash_password", "revoke_token", "bootstrap_admin", "INACTIVE",
+    "create_user",
+    "update_user",
+    "change_password",
+    "rehash_password",
+    "revoke_token",
+    "bootstrap_admin",
+    "INACTIVE",
 ]
 
 # tokens_valid_after of a deactivated user: no token is ever that new.
@@ -64,8 +70,16 @@ def insert_user(conn: sqlite3.Connection, cmd: CreateUser, now: str) -> int:
         cur = conn.execute(
             "INSERT INTO users (username, username_key, password_hash, is_admin, active, setor, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (cmd.username, cmd.username.casefold(), cmd.password_hash, int(cmd.is_admin), int(cmd.active), cmd.setor,
-             now, now),
+            (
+                cmd.username,
+                cmd.username.casefold(),
+                cmd.password_hash,
+                int(cmd.is_admin),
+                int(cmd.active),
+                cmd.setor,
+                now,
+                now,
+            ),
         )
     except sqlite3.IntegrityError:
         raise _taken(cmd.username) from None
@@ -80,9 +94,11 @@ def create_user(ctx: Context, cmd: CreateUser) -> Outcome:
 
 
 def _other_active_admins(conn: sqlite3.Connection, user_id: int) -> int:
-    return int(conn.execute(
-        "SELECT count(*) FROM users WHERE is_admin = 1 AND active = 1 AND id != ?", (user_id,)
-    ).fetchone()[0])
+    return int(
+        conn.execute("SELECT count(*) FROM users WHERE is_admin = 1 AND active = 1 AND id != ?", (user_id,)).fetchone()[
+            0
+        ]
+    )
 
 
 def update_user(ctx: Context, cmd: UpdateUser) -> Outcome:
@@ -90,7 +106,12 @@ def update_user(ctx: Context, cmd: UpdateUser) -> Outcome:
     current = _user(ctx.conn, cmd.id)
     demoting = cmd.is_admin is False and current.is_admin
     deactivating = (cmd.active is False or cmd.deleted) and current.active
-    if (demoting or deactivating) and current.is_admin and current.active and _other_active_admins(ctx.conn, cmd.id) == 0:
+    if (
+        (demoting or deactivating)
+        and current.is_admin
+        and current.active
+        and _other_active_admins(ctx.conn, cmd.id) == 0
+    ):
         raise CommandError("last_admin", "Não é possível remover ou rebaixar o último administrador ativo.")
     if cmd.deleted:
         # The row stays so events and history keep naming who did what; the name is free again.

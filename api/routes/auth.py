@@ -162,7 +162,9 @@ async def login(request: Request, state: StateDep) -> Response:
     delay = limiter.begin(creds.username, address)
     if delay > 0:
         raise ApiError(
-            429, "too_many_attempts", "Muitas tentativas de login; aguarde e tente de novo.",
+            429,
+            "too_many_attempts",
+            "Muitas tentativas de login; aguarde e tente de novo.",
             headers={"Retry-After": limiter.retry_after(delay)},
         )
     found = await get_user_for_login(state.readers, creds.username) if len(creds.username) <= 64 else None
@@ -188,7 +190,9 @@ async def _rehash(state, user_id: int, password: str, stored: str) -> None:  # t
         log.warning("could not upgrade the password hash of user %d: %s", user_id, exc)
 
 
-@router.get("/me", summary="Usuário da sessão", response_class=Response, responses={"200": json_content(ref("UserPublic"))})
+@router.get(
+    "/me", summary="Usuário da sessão", response_class=Response, responses={"200": json_content(ref("UserPublic"))}
+)
 async def me(user: CurrentUser, readers: ReaderDep) -> Response:
     """The logged-in user, as stored now."""
     found = await get_user(readers, user.id)
@@ -197,13 +201,15 @@ async def me(user: CurrentUser, readers: ReaderDep) -> Response:
     return json_response(_encoder.encode(msgspec.convert(found[0], UserPublic)))
 
 
-@router.post("/logout", summary="Sair (revoga este token)", response_class=Response,
-             responses={"200": json_content(ref("LogoutOut"))})
+@router.post(
+    "/logout",
+    summary="Sair (revoga este token)",
+    response_class=Response,
+    responses={"200": json_content(ref("LogoutOut"))},
+)
 async def logout(user: CurrentUser, state: StateDep, writer: WriterDep) -> Response:
     """Revoke the token of this request in every worker (its feed sockets close with 1008 too)."""
-    await writer.call(
-        RevokeToken(jti=user.jti, expires_at=float(user.expires_at), user_id=user.id), actor=user.actor
-    )
+    await writer.call(RevokeToken(jti=user.jti, expires_at=float(user.expires_at), user_id=user.id), actor=user.actor)
     state.auth.revoked[user.jti] = float(user.expires_at)
     return json_response(_encoder.encode(LogoutOut(success=True, message="Logout realizado com sucesso")))
 
@@ -212,7 +218,9 @@ async def logout(user: CurrentUser, state: StateDep, writer: WriterDep) -> Respo
     "/change-password",
     summary="Trocar a própria senha",
     response_class=Response,
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("ChangePasswordIn")}}}},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref("ChangePasswordIn")}}}
+    },
     responses={"200": json_content(ref("LoginOut"), "Nova sessão; todas as sessões anteriores são encerradas")},
 )
 async def change_password(request: Request, user: CurrentUser, state: StateDep, writer: WriterDep) -> Response:

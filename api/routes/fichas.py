@@ -98,7 +98,9 @@ async def list_fichas(
     settings: SettingsDep,
     client_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Só as fichas deste cliente")] = None,
     skip: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    limit: Annotated[int | None, Query(ge=1, description="Tamanho da página (padrão 100; no máximo SGP_MAX_PAGE_SIZE)")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, description="Tamanho da página (padrão 100; no máximo SGP_MAX_PAGE_SIZE)")
+    ] = None,
 ) -> Response:
     """Fichas newest first, optionally of one client; total in `X-Total-Count`."""
     limit = min(100, settings.max_page_size) if limit is None else limit  # the default page fits a smaller setting
@@ -135,7 +137,10 @@ async def get_ficha_image(ficha_id: FichaId, request: Request, readers: ReaderDe
 
 
 @router.get(
-    "/{ficha_id}", summary="Obter ficha", response_class=Response, responses={"200": json_content(ref("Ficha")), **_ERRORS}
+    "/{ficha_id}",
+    summary="Obter ficha",
+    response_class=Response,
+    responses={"200": json_content(ref("Ficha")), **_ERRORS},
 )
 async def get_ficha(ficha_id: FichaId, readers: ReaderDep) -> Response:
     """One ficha."""

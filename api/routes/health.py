@@ -72,13 +72,16 @@ async def writer_health(
     writer: WriterDep,
     caller: OpsAccess,
     integrity: Annotated[
-        bool, Query(description="Also run PRAGMA integrity_check (reads the whole file): admin or ops token, one at a time")
+        bool,
+        Query(description="Also run PRAGMA integrity_check (reads the whole file): admin or ops token, one at a time"),
     ] = False,
 ) -> Response:
     """The writer's queue, batches, commit latency and storage; 503 `down` when unreachable."""
     if integrity and caller is not None and not caller.is_admin:
         # It reads every page of the database: not something any user may run in a loop.
-        raise ApiError(403, "forbidden", "Apenas administradores (ou o token de operação) podem verificar a integridade.")
+        raise ApiError(
+            403, "forbidden", "Apenas administradores (ou o token de operação) podem verificar a integridade."
+        )
     down = json_response(b'{"status":"down"}', status=503, headers={"Retry-After": "2"})
     if not writer.connected:
         return down  # answer at once: a monitor must not wait out the writer's restart

@@ -163,7 +163,10 @@ async def get_image(imagem_id: ImagemId, request: Request, store: MediaDep) -> R
     "/media/{file_path:path}",
     summary="Obter imagem por caminho de mídia",
     response_class=Response,
-    responses={"200": {"description": "A imagem", "headers": _IMAGE_HEADERS}, "404": json_content(ref("Error"), "Arquivo não encontrado")},
+    responses={
+        "200": {"description": "A imagem", "headers": _IMAGE_HEADERS},
+        "404": json_content(ref("Error"), "Arquivo não encontrado"),
+    },
 )
 async def get_media(file_path: Annotated[str, Path(max_length=1000)], request: Request, store: MediaDep) -> Response:
     """A stored image named by a media path whose file name is its sha256 (`pedidos/<id>/<sha256>.jpg`).

@@ -51,9 +51,19 @@ async def metrics(request: Request, _: OpsAccess) -> Response:
     "/admin/backup",
     summary="Backup online do banco e das imagens",
     response_class=Response,
-    openapi_extra={"requestBody": {"required": False, "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"path": {"type": "string", "description": "Pasta de destino (nova ou vazia)"}},
-    }}}}},
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"path": {"type": "string", "description": "Pasta de destino (nova ou vazia)"}},
+                    }
+                }
+            },
+        }
+    },
     responses={
         409: json_content(ref("Error"), "Destino existente e não vazio, ou backup em andamento"),
         500: json_content(ref("Error"), "A cópia falhou ou não passou na verificação de integridade"),

@@ -47,9 +47,7 @@ __all__ = ["router", "SCHEMAS"]
 SCHEMAS = (DashboardSummary,)
 
 Skip = Annotated[int, Query(ge=0, le=10_000_000, description="Quantos pedidos pular")]
-Limit = Annotated[
-    int | None, Query(ge=1, description="Tamanho da página (sem limit: todos, até SGP_MAX_PEDIDOS_PAGE)")
-]
+Limit = Annotated[int | None, Query(ge=1, description="Tamanho da página (sem limit: todos, até SGP_MAX_PEDIDOS_PAGE)")]
 _STATUS_HELP = "pendente, em_producao, pronto, entregue, cancelado (grafias antigas aceitas)"
 
 router = APIRouter(prefix="/pedidos", tags=["pedidos"])
@@ -64,7 +62,10 @@ _NOT_FOUND: Responses = {"404": json_content(ref("Error"), "Pedido não encontra
 _WRITE_HEADERS = {"X-SGP-Seq": {"description": "Sequence number of the committed event", "schema": {"type": "integer"}}}
 _PAGE_HEADERS = {
     "X-Total-Count": {"description": "Total de pedidos do filtro", "schema": {"type": "integer"}},
-    "ETag": {"description": "Versão desta lista (If-None-Match: 304 enquanto nada mudar)", "schema": {"type": "string"}},
+    "ETag": {
+        "description": "Versão desta lista (If-None-Match: 304 enquanto nada mudar)",
+        "schema": {"type": "string"},
+    },
 }
 _ETAG_HEADERS = {"ETag": {"description": "Versão do pedido (use em If-Match)", "schema": {"type": "string"}}}
 _PAGE: Responses = {
@@ -167,7 +168,9 @@ async def _page(request: Request, filters: PedidoFilter) -> Response:
     settings = state.settings
     if filters.limit > settings.max_pedidos_page:
         raise ApiError(
-            422, "validation_error", f"limit deve ser no máximo {settings.max_pedidos_page} (SGP_MAX_PEDIDOS_PAGE).",
+            422,
+            "validation_error",
+            f"limit deve ser no máximo {settings.max_pedidos_page} (SGP_MAX_PEDIDOS_PAGE).",
             field="limit",
         )
     readers, cache = state.readers, state.lists
@@ -256,7 +259,9 @@ async def total(
     return json_response(_json.encode({"total": await count_pedidos(readers, filters)}))
 
 
-@router.get("/status/{status}", summary="Listar pedidos por status", response_class=Response, responses={**_PAGE, **_ERRORS})
+@router.get(
+    "/status/{status}", summary="Listar pedidos por status", response_class=Response, responses={**_PAGE, **_ERRORS}
+)
 async def list_by_status(
     status: Annotated[str, Path(max_length=40, description=_STATUS_HELP)],
     request: Request,
@@ -368,9 +373,7 @@ async def patch_pedido(
         return await save_draft(request, writer, settings, store, pedido_id)
     body = await read_body(request, settings.max_body_bytes)
     patch = decode_patch(body, max_items=settings.max_items)
-    _forbid_financeiro_unless_admin(
-        request, patch.financeiro is not UNSET or patch.financeiro_liberado_em is not UNSET
-    )
+    _forbid_financeiro_unless_admin(request, patch.financeiro is not UNSET or patch.financeiro_liberado_em is not UNSET)
     _forbid_numero_unless_admin(request, patch.numero is not UNSET and patch.numero is not None)
     actor, scope = _caller(request)
     key, request_hash = idempotency(request, body, scope)
@@ -390,7 +393,12 @@ async def patch_pedido(
     "/{pedido_id}",
     summary="Excluir pedido",
     response_class=Response,
-    responses={**_written("PedidoDeleted", "Pedido excluído"), **_NOT_FOUND, "422": _ERRORS["422"], "503": _ERRORS["503"]},
+    responses={
+        **_written("PedidoDeleted", "Pedido excluído"),
+        **_NOT_FOUND,
+        "422": _ERRORS["422"],
+        "503": _ERRORS["503"],
+    },
 )
 async def delete_pedido(pedido_id: PedidoId, request: Request, writer: WriterDep) -> Response:
     """Delete a pedido and its image references; a second delete is 404."""

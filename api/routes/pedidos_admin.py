@@ -34,7 +34,9 @@ class _BackupDone(msgspec.Struct):
     last_seq: int
 
 
-async def _reset(writer: WriterDep, admin: AdminUser, what: str, make: type[DeleteAllPedidos] | type[ResetIds]) -> Response:
+async def _reset(
+    writer: WriterDep, admin: AdminUser, what: str, make: type[DeleteAllPedidos] | type[ResetIds]
+) -> Response:
     # Named after the reset and the instant, under <data dir>/backups/: never an existing directory.
     target = f"antes-de-{what}-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
     try:
@@ -53,13 +55,23 @@ _ANSWERS: Responses = {
 }
 
 
-@router.delete("/all", summary="Apagar todos os pedidos e rascunhos (admin; faz backup antes)", response_class=Response, responses=_ANSWERS)
+@router.delete(
+    "/all",
+    summary="Apagar todos os pedidos e rascunhos (admin; faz backup antes)",
+    response_class=Response,
+    responses=_ANSWERS,
+)
 async def delete_all(writer: WriterDep, admin: AdminUser) -> Response:
     """Back up, then delete every pedido and draft; the answer names the backup directory."""
     return await _reset(writer, admin, "apagar-pedidos", DeleteAllPedidos)
 
 
-@router.post("/reset-ids", summary="Reiniciar as sequências de id e número (admin; faz backup antes)", response_class=Response, responses=_ANSWERS)
+@router.post(
+    "/reset-ids",
+    summary="Reiniciar as sequências de id e número (admin; faz backup antes)",
+    response_class=Response,
+    responses=_ANSWERS,
+)
 async def reset_ids(writer: WriterDep, admin: AdminUser) -> Response:
     """Back up, then restart ids and numeros after the highest ones still stored (existing pedidos keep theirs)."""
     return await _reset(writer, admin, "reiniciar-ids", ResetIds)

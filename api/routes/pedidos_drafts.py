@@ -37,7 +37,16 @@ router = APIRouter(prefix="/pedidos", tags=["rascunhos"])
 _decode_object = msgspec.json.Decoder(dict[str, Any])
 _encode = msgspec.json.Encoder()
 # Keys of a stored draft that are not part of a create body.
-_NOT_CREATE = ("id", "numero", "rascunho", "version", "data_criacao", "ultima_atualizacao", "valor_itens", "valor_total")
+_NOT_CREATE = (
+    "id",
+    "numero",
+    "rascunho",
+    "version",
+    "data_criacao",
+    "ultima_atualizacao",
+    "valor_itens",
+    "valor_total",
+)
 
 
 def _draft_fields(body: bytes, max_items: int) -> dict[str, Any]:
@@ -118,7 +127,10 @@ def _create_body(doc: dict[str, Any]) -> bytes:
     "/{pedido_id}/promover",
     summary="Publicar um rascunho como pedido",
     response_class=Response,
-    responses={"200": json_content(ref("Pedido"), "O pedido publicado, com `numero`"), "404": json_content(ref("Error"))},
+    responses={
+        "200": json_content(ref("Pedido"), "O pedido publicado, com `numero`"),
+        "404": json_content(ref("Error")),
+    },
 )
 async def promote_draft(
     pedido_id: PedidoId, request: Request, readers: ReaderDep, writer: WriterDep, settings: SettingsDep, store: MediaDep

@@ -42,7 +42,9 @@ _decode_object = msgspec.json.Decoder(dict[str, Any])
         "404": json_content(ref("Error"), "Pedido ou item não encontrado"),
     },
 )
-async def patch_item(item_id: ItemId, request: Request, writer: WriterDep, settings: SettingsDep, store: MediaDep) -> Response:
+async def patch_item(
+    item_id: ItemId, request: Request, writer: WriterDep, settings: SettingsDep, store: MediaDep
+) -> Response:
     """Merge the body over the item (found by id or synthetic id, inside `pedido_id` when sent)."""
     body = await read_body(request, settings.max_body_bytes)
     try:
@@ -52,7 +54,9 @@ async def patch_item(item_id: ItemId, request: Request, writer: WriterDep, setti
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "invalid_json", "JSON inválido") from None
     pedido_id = fields.pop("pedido_id", None)
-    if pedido_id is not None and (isinstance(pedido_id, bool) or not isinstance(pedido_id, int) or not 1 <= pedido_id <= PEDIDO_ID_MAX):
+    if pedido_id is not None and (
+        isinstance(pedido_id, bool) or not isinstance(pedido_id, int) or not 1 <= pedido_id <= PEDIDO_ID_MAX
+    ):
         raise ApiError(422, "validation_error", "pedido_id deve ser um número inteiro positivo.", field="pedido_id")
     fields.pop("id", None)  # the item keeps its identity
     try:

@@ -96,9 +96,7 @@ async def stats(printer_id: PrinterId, readers: ReaderDep, _: ReadAccess) -> Res
     openapi_extra=body_spec("PrintLogCreate"),
     responses={"201": json_content(ref("PrintLog"), "Impressão registrada"), **error_responses(404)},
 )
-async def create_log(
-    request: Request, writer: WriterDep, settings: SettingsDep, _: CurrentUser
-) -> Response:
+async def create_log(request: Request, writer: WriterDep, settings: SettingsDep, _: CurrentUser) -> Response:
     """Log a print; with `item_id`, the (pedido, item) log is updated instead of duplicated. 404: no such pedido."""
     body = await read_body(request, settings.max_body_bytes)
     return await send(request, writer, CreatePrintLog(decode_print_log(body)), body)

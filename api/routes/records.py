@@ -59,7 +59,9 @@ def record_router(fam: Family) -> APIRouter:
     router = APIRouter(prefix=f"/{fam.name}", tags=[fam.name])
     base = fam.record.__name__
     record_id_param = Annotated[int, Path(ge=1, le=2**63 - 1, description=f"Id ({fam.label.lower()})")]
-    not_found: Responses = {"404": json_content(ref("Error"), f"{fam.label} não encontrad{'a' if fam.feminine else 'o'}")}
+    not_found: Responses = {
+        "404": json_content(ref("Error"), f"{fam.label} não encontrad{'a' if fam.feminine else 'o'}")
+    }
     conflict: Responses = {"409": json_content(ref("Error"), "Conflito: nome repetido ou registro em uso")}
     page: Responses = {"200": {**json_content({"type": "array", "items": ref(base)}), "headers": _PAGE_HEADERS}}
 

@@ -69,8 +69,10 @@ def _check_password(password: str) -> None:
 def _check_username(username: str) -> str:
     if not _USERNAME.match(username) or username != username.strip():
         raise ApiError(
-            422, "validation_error",
-            "Nome de usuário deve ter 1 a 64 caracteres: letras, números, espaço, . _ @ -.", field="username",
+            422,
+            "validation_error",
+            "Nome de usuário deve ter 1 a 64 caracteres: letras, números, espaço, . _ @ -.",
+            field="username",
         )
     return username
 
@@ -84,16 +86,25 @@ def _check_setor(setor: str | None) -> str:
     return (setor or "").strip() or DEFAULT_SETOR
 
 
-@router.get("", summary="Listar usuários", response_class=Response,
-            responses={"200": json_content({"type": "array", "items": ref("UserPublic")})})
+@router.get(
+    "",
+    summary="Listar usuários",
+    response_class=Response,
+    responses={"200": json_content({"type": "array", "items": ref("UserPublic")})},
+)
 async def get_users(_: AdminUser, readers: ReaderDep) -> Response:
     """Every user (without password hashes)."""
     return json_response(msgspec.json.encode(await list_users(readers)))
 
 
-@router.post("", summary="Criar usuário", status_code=201, response_class=Response,
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("UserCreateIn")}}}},
-             responses={"201": json_content(ref("UserPublic")), "409": json_content(ref("Error"))})
+@router.post(
+    "",
+    summary="Criar usuário",
+    status_code=201,
+    response_class=Response,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("UserCreateIn")}}}},
+    responses={"201": json_content(ref("UserPublic")), "409": json_content(ref("Error"))},
+)
 async def create_user(request: Request, admin: AdminUser, writer: WriterDep) -> Response:
     """Add a user; the username is unique regardless of case."""
     body = await read_body(request, _MAX_BODY)
@@ -104,16 +115,31 @@ async def create_user(request: Request, admin: AdminUser, writer: WriterDep) -> 
     key, request_hash = idempotency(request, body, f"u{admin.id}")
     password_hash = await asyncio.to_thread(hash_password, data.password)
     ok = await writer.call(
-        CreateUser(username=data.username, password_hash=password_hash, is_admin=data.is_admin, setor=setor,
-                   active=data.is_active),
-        actor=admin.actor, idempotency_key=key, request_hash=request_hash,
+        CreateUser(
+            username=data.username,
+            password_hash=password_hash,
+            is_admin=data.is_admin,
+            setor=setor,
+            active=data.is_active,
+        ),
+        actor=admin.actor,
+        idempotency_key=key,
+        request_hash=request_hash,
     )
     return committed(ok)
 
 
-@router.patch("/{user_id}", summary="Alterar usuário", response_class=Response,
-              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("UserUpdateIn")}}}},
-              responses={"200": json_content(ref("UserPublic")), "404": json_content(ref("Error")), "409": json_content(ref("Error"))})
+@router.patch(
+    "/{user_id}",
+    summary="Alterar usuário",
+    response_class=Response,
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("UserUpdateIn")}}}},
+    responses={
+        "200": json_content(ref("UserPublic")),
+        "404": json_content(ref("Error")),
+        "409": json_content(ref("Error")),
+    },
+)
 async def update_user(user_id: UserId, request: Request, admin: AdminUser, writer: WriterDep) -> Response:
     """Change name, admin flag, activation, setor or reset the password (the last three end sessions)."""
     body = await read_body(request, _MAX_BODY)
@@ -127,16 +153,30 @@ async def update_user(user_id: UserId, request: Request, admin: AdminUser, write
         _check_password(data.password)
         password_hash = await asyncio.to_thread(hash_password, data.password)
     ok = await writer.call(
-        UpdateUser(id=user_id, username=username, is_admin=data.is_admin, active=active, setor=setor,
-                   password_hash=password_hash),
+        UpdateUser(
+            id=user_id,
+            username=username,
+            is_admin=data.is_admin,
+            active=active,
+            setor=setor,
+            password_hash=password_hash,
+        ),
         actor=admin.actor,
     )
     return committed(ok)
 
 
-@router.delete("/{user_id}", summary="Excluir usuário", status_code=204, response_class=Response,
-               responses={"204": {"description": "Excluído"}, "404": json_content(ref("Error")),
-                          "409": json_content(ref("Error"))})
+@router.delete(
+    "/{user_id}",
+    summary="Excluir usuário",
+    status_code=204,
+    response_class=Response,
+    responses={
+        "204": {"description": "Excluído"},
+        "404": json_content(ref("Error")),
+        "409": json_content(ref("Error")),
+    },
+)
 async def delete_user(user_id: UserId, admin: AdminUser, writer: WriterDep) -> Response:
     """Delete: sessions end at once, the name is free again; the row is kept for history."""
     await writer.call(UpdateUser(id=user_id, deleted=True), actor=admin.actor)

@@ -156,7 +156,9 @@ async def _receiver(ws: WebSocket, client: FeedClient, token: str, seen: list[fl
 
 
 @router.websocket("/ws/orders")
-async def orders_feed(ws: WebSocket, token: str | None = None, since: int | None = None, epoch: str | None = None) -> None:
+async def orders_feed(
+    ws: WebSocket, token: str | None = None, since: int | None = None, epoch: str | None = None
+) -> None:
     """Every committed order change, in seq order; `since=SEQ` resumes without gaps."""
     state = ws.app.state.sgp
     raw_token = _token(ws, token) or ""
@@ -213,4 +215,3 @@ async def orders_feed(ws: WebSocket, token: str | None = None, since: int | None
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         hub.remove(client)
-

@@ -92,7 +92,14 @@ def _routes() -> list[tuple[str, str]]:
     return routes
 
 
-OPEN = {("POST", "/auth/login"), ("GET", "/health"), ("GET", "/docs"), ("GET", "/openapi.json"), ("GET", "/redoc"), ("GET", "/docs/oauth2-redirect")}
+OPEN = {
+    ("POST", "/auth/login"),
+    ("GET", "/health"),
+    ("GET", "/docs"),
+    ("GET", "/openapi.json"),
+    ("GET", "/redoc"),
+    ("GET", "/docs/oauth2-redirect"),
+}
 
 
 @pytest.mark.parametrize(("method", "path"), [r for r in _routes() if r not in OPEN])
@@ -114,7 +121,9 @@ def test_every_route_but_login_and_health_needs_a_token(server: ServerProcess, m
         ("PATCH", "/api/v1/pedidos/1", {"financeiro": True}),
     ],
 )
-def test_admin_only_routes_refuse_normal_users(server: ServerProcess, method: str, path: str, body: dict | None) -> None:
+def test_admin_only_routes_refuse_normal_users(
+    server: ServerProcess, method: str, path: str, body: dict | None
+) -> None:
     token = getattr(server, "_normal_token", None) or make_user(server, "operador")
     server._normal_token = token  # type: ignore[attr-defined]
     with server.client() as admin:
@@ -125,8 +134,9 @@ def test_admin_only_routes_refuse_normal_users(server: ServerProcess, method: st
 
 def test_normal_user_writes_pedidos_and_events_name_them(server: ServerProcess) -> None:
     token = make_user(server, "vendedor")
-    r = httpx.post(f"{server.base_url}/api/v1/pedidos/", json=pedido("de vendedor"),
-                   headers={"Authorization": f"Bearer {token}"})
+    r = httpx.post(
+        f"{server.base_url}/api/v1/pedidos/", json=pedido("de vendedor"), headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 200
     conn = sqlite3.connect(f"file:{server.data_dir / 'sgp.sqlite3'}?mode=ro", uri=True)
     payload = conn.execute("SELECT payload FROM events WHERE seq = ?", (int(r.headers["x-sgp-seq"]),)).fetchone()[0]
@@ -140,7 +150,10 @@ def test_last_admin_cannot_be_deactivated_or_demoted(server: ServerProcess) -> N
         for extra in admins[1:]:
             admin.delete(f"/api/v1/users/{extra['id']}")
         me = admin.get("/auth/me").json()
-        for r in (admin.delete(f"/api/v1/users/{me['id']}"), admin.patch(f"/api/v1/users/{me['id']}", json={"is_admin": False})):
+        for r in (
+            admin.delete(f"/api/v1/users/{me['id']}"),
+            admin.patch(f"/api/v1/users/{me['id']}", json={"is_admin": False}),
+        ):
             assert r.status_code == 409 and r.json()["code"] == "last_admin"
 
 
@@ -152,13 +165,19 @@ def test_role_change_and_password_change_end_sessions(server: ServerProcess) -> 
         assert admin.patch(f"/api/v1/users/{me['id']}", json={"is_admin": True}).status_code == 200
     assert httpx.get(f"{server.base_url}/auth/me", headers=headers).status_code == 401
     token = server.login("promovido", "senha-forte-1")
-    r = httpx.post(f"{server.base_url}/auth/change-password", headers={"Authorization": f"Bearer {token}"},
-                   json={"old_password": "senha-forte-1", "new_password": "outra-senha-2"})
+    r = httpx.post(
+        f"{server.base_url}/auth/change-password",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"old_password": "senha-forte-1", "new_password": "outra-senha-2"},
+    )
     assert r.status_code == 200, r.text
     new_token = r.json()["access_token"]
     assert httpx.get(f"{server.base_url}/auth/me", headers={"Authorization": f"Bearer {new_token}"}).status_code == 200
-    wrong = httpx.post(f"{server.base_url}/auth/change-password", headers={"Authorization": f"Bearer {new_token}"},
-                       json={"old_password": "errada-123", "new_password": "mais-uma-3"})
+    wrong = httpx.post(
+        f"{server.base_url}/auth/change-password",
+        headers={"Authorization": f"Bearer {new_token}"},
+        json={"old_password": "errada-123", "new_password": "mais-uma-3"},
+    )
     assert wrong.status_code == 400 and wrong.json()["field"] == "old_password"
 
 
@@ -184,8 +203,20 @@ def test_first_start_without_admin_password_writes_a_private_file(tmp_path: Path
 def test_create_user_command_works_with_and_without_a_server(server: ServerProcess, tmp_path: Path) -> None:
     def cli(data_dir: Path, *args: str, password: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, str(ROOT / "run_server.py"), "create-user", *args, "--password-stdin", "--data-dir", str(data_dir)],
-            input=password + "\n", capture_output=True, text=True, cwd=ROOT, timeout=60,
+            [
+                sys.executable,
+                str(ROOT / "run_server.py"),
+                "create-user",
+                *args,
+                "--password-stdin",
+                "--data-dir",
+                str(data_dir),
+            ],
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
         )
 
     live = cli(server.data_dir, "gerente", "--admin", password="gerente-senha-1")

@@ -150,7 +150,10 @@ def test_ativos_lists_only_active_records(client: httpx.Client, name: str) -> No
 def test_producoes_fallback_list_and_search_and_paging(client: httpx.Client) -> None:
     """The client falls back from /producoes/ativos to /producoes; both give name/description/active."""
     for label in ("Sublimação total", "Impressão 3D", "Lona"):
-        assert client.post("/producoes", json={"name": label.lower(), "description": label, "active": True}).status_code == 201
+        assert (
+            client.post("/producoes", json={"name": label.lower(), "description": label, "active": True}).status_code
+            == 201
+        )
     names = {p["name"] for p in client.get("/producoes").json()}
     assert {"sublimação total", "impressão 3d", "lona"} <= names
     found = client.get("/producoes", params={"busca": "IMPRESSAO"}).json()
@@ -271,7 +274,11 @@ def test_machine_dashboard_lists_open_items_per_active_machine(client: httpx.Cli
     open_ = client.post("/pedidos/", json=pedido("Fila", items=items, prioridade="ALTA",
                                                   data_entrega="2026-12-01")).json()  # fmt: skip
     done = client.post("/pedidos/", json=pedido("Entregue", status="entregue", items=items[:1])).json()
-    for path in ("/maquinas/dashboard/overview", "/maquinas/dashboard/overview/", "/api/v1/maquinas/dashboard/overview"):
+    for path in (
+        "/maquinas/dashboard/overview",
+        "/maquinas/dashboard/overview/",
+        "/api/v1/maquinas/dashboard/overview",
+    ):
         board = client.get(path)
         assert board.status_code == 200, board.text
     mine = [m for m in board.json() if m["machine_id"] in (alfa["id"], zeta["id"], off["id"])]

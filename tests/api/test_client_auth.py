@@ -34,8 +34,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def call(
-    server: ServerProcess, method: str, path: str, *, token: str | None = None, json: Any = None,
-    headers: dict[str, str] | None = None, **kwargs: Any,
+    server: ServerProcess,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    json: Any = None,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
 ) -> httpx.Response:
     """The webview's preflight, then the request itself with the client's headers; checks CORS on both."""
     sent = {**BASE_HEADERS, **(headers or {})}
@@ -46,8 +52,11 @@ def call(
     asked = sorted(h.lower() for h in sent if h.lower() not in ("origin", "accept"))
     preflight = httpx.options(
         server.base_url + path,
-        headers={"Origin": TAURI, "Access-Control-Request-Method": method,
-                 "Access-Control-Request-Headers": ",".join(asked)},
+        headers={
+            "Origin": TAURI,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": ",".join(asked),
+        },
         timeout=10,
     )
     assert preflight.status_code == 200, (method, path, preflight.text)
@@ -78,9 +87,18 @@ def assert_client_accepts_login(body: dict[str, Any], username: str, *, is_admin
     assert body["user"]["id"] == body["user_id"]
 
 
-def create_user(server: ServerProcess, admin: str, username: str, password: str = "senha-forte-1", **fields: Any) -> dict:
+def create_user(
+    server: ServerProcess, admin: str, username: str, password: str = "senha-forte-1", **fields: Any
+) -> dict:
     """The admin page's create (GestaoUsuarios.tsx:212 -> resources.ts:367)."""
-    body = {"username": username, "password": password, "is_admin": False, "is_active": True, "setor": "geral", **fields}
+    body = {
+        "username": username,
+        "password": password,
+        "is_admin": False,
+        "is_active": True,
+        "setor": "geral",
+        **fields,
+    }
     r = call(server, "POST", "/users", token=admin, json=body)
     assert r.status_code == 201, r.text
     return r.json()
@@ -145,10 +163,12 @@ def test_concurrent_burst_checks_at_most_the_limit_of_passwords(server: ServerPr
         # Fresh connections, so the burst spreads over both workers.
         limits = httpx.Limits(max_keepalive_connections=0)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=60, limits=limits) as client:
-            responses = await asyncio.gather(*(
-                client.post("/auth/login", json={"username": "alvo-da-rajada", "password": f"chute-{i:04d}"})
-                for i in range(40)
-            ))
+            responses = await asyncio.gather(
+                *(
+                    client.post("/auth/login", json={"username": "alvo-da-rajada", "password": f"chute-{i:04d}"})
+                    for i in range(40)
+                )
+            )
         return [r.status_code for r in responses]
 
     statuses = run(burst())
@@ -163,11 +183,21 @@ def test_change_password_with_the_clients_field_names(server: ServerProcess) -> 
     admin = server.login("admin", ADMIN_PASSWORD)
     create_user(server, admin, "trocadora")
     token = login(server, "trocadora", "senha-forte-1").json()["session_token"]
-    wrong = call(server, "POST", "/auth/change-password", token=token,
-                 json={"current_password": "nao-e-esta", "new_password": "nova-senha-22"})
+    wrong = call(
+        server,
+        "POST",
+        "/auth/change-password",
+        token=token,
+        json={"current_password": "nao-e-esta", "new_password": "nova-senha-22"},
+    )
     assert wrong.status_code == 400 and wrong.json()["detail"] == "Senha atual incorreta"
-    r = call(server, "POST", "/auth/change-password", token=token,
-             json={"current_password": "senha-forte-1", "new_password": "nova-senha-22"})
+    r = call(
+        server,
+        "POST",
+        "/auth/change-password",
+        token=token,
+        json={"current_password": "senha-forte-1", "new_password": "nova-senha-22"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["success"] is True and r.json()["message"] == "Senha alterada com sucesso"
     # Every earlier session of the user ends at once, on every worker (fresh connections reach both).
@@ -199,19 +229,48 @@ def test_users_admin_page_list_create_update_delete(server: ServerProcess) -> No
     row = next(u for u in listed.json() if u["id"] == created["id"])
     assert set(row) >= USER_FIELDS and row["setor"] == "costura"
 
-    taken = call(server, "POST", "/users", token=admin,
-                 json={"username": "maria silva", "password": "senha-forte-1", "is_admin": False, "is_active": True,
-                       "setor": "geral"})
+    taken = call(
+        server,
+        "POST",
+        "/users",
+        token=admin,
+        json={
+            "username": "maria silva",
+            "password": "senha-forte-1",
+            "is_admin": False,
+            "is_active": True,
+            "setor": "geral",
+        },
+    )
     assert taken.status_code in (400, 409) and isinstance(taken.json()["detail"], str)
 
     # GestaoUsuarios.tsx:194: the whole form, password only when typed, is_active always true.
-    patched = call(server, "PATCH", f"/users/{created['id']}", token=admin,
-                   json={"username": "Maria S.", "is_admin": True, "is_active": True, "setor": "financeiro"})
+    patched = call(
+        server,
+        "PATCH",
+        f"/users/{created['id']}",
+        token=admin,
+        json={"username": "Maria S.", "is_admin": True, "is_active": True, "setor": "financeiro"},
+    )
     assert patched.status_code == 200, patched.text
-    assert (patched.json()["username"], patched.json()["is_admin"], patched.json()["setor"]) == ("Maria S.", True, "financeiro")
-    with_password = call(server, "PATCH", f"/users/{created['id']}", token=admin,
-                         json={"username": "Maria S.", "password": "outra-senha-3", "is_admin": True,
-                               "is_active": True, "setor": "financeiro"})
+    assert (patched.json()["username"], patched.json()["is_admin"], patched.json()["setor"]) == (
+        "Maria S.",
+        True,
+        "financeiro",
+    )
+    with_password = call(
+        server,
+        "PATCH",
+        f"/users/{created['id']}",
+        token=admin,
+        json={
+            "username": "Maria S.",
+            "password": "outra-senha-3",
+            "is_admin": True,
+            "is_active": True,
+            "setor": "financeiro",
+        },
+    )
     assert with_password.status_code == 200
     assert login(server, "Maria S.", "outra-senha-3").status_code == 200
     no_setor = call(server, "PATCH", f"/users/{created['id']}", token=admin, json={"setor": None})
@@ -238,12 +297,17 @@ def test_deactivation_ends_sessions_and_the_last_admin_stays(server: ServerProce
         assert refused.status_code == 401 and refused.json()["code"] == "user_inactive"
     assert login(server, "temporario", "senha-forte-1").status_code == 403
     me = call(server, "GET", "/auth/me", token=admin).json()
-    others = [u for u in call(server, "GET", "/users", token=admin).json()
-              if u["is_admin"] and u["is_active"] and u["id"] != me["id"]]
+    others = [
+        u
+        for u in call(server, "GET", "/users", token=admin).json()
+        if u["is_admin"] and u["is_active"] and u["id"] != me["id"]
+    ]
     for other in others:
         assert call(server, "DELETE", f"/users/{other['id']}", token=admin).status_code == 204
-    for r in (call(server, "DELETE", f"/users/{me['id']}", token=admin),
-              call(server, "PATCH", f"/users/{me['id']}", token=admin, json={"is_active": False})):
+    for r in (
+        call(server, "DELETE", f"/users/{me['id']}", token=admin),
+        call(server, "PATCH", f"/users/{me['id']}", token=admin, json={"is_active": False}),
+    ):
         assert r.status_code == 409 and r.json()["code"] == "last_admin"
 
 

@@ -87,9 +87,13 @@ def test_iso_datetime_dates_are_kept_and_filtered_by_their_date(app: Tauri) -> N
     body = create_payload(cliente, [], data_entrada="2026-03-10T10:11:12", data_entrega="2026-03-20T08:00:00Z")
     created = app.ok("POST", "/pedidos/", json=body)
     assert (created["data_entrada"], created["data_entrega"]) == ("2026-03-10T10:11:12", "2026-03-20T08:00:00Z")
-    found = app.ok("GET", "/pedidos/", params={"cliente": cliente, "data_inicio": "2026-03-10", "data_fim": "2026-03-10"})
+    found = app.ok(
+        "GET", "/pedidos/", params={"cliente": cliente, "data_inicio": "2026-03-10", "data_fim": "2026-03-10"}
+    )
     assert [p["id"] for p in found] == [created["id"]]
-    found = app.ok("GET", "/pedidos/", params={"cliente": cliente, "data_inicio": "2026-03-20T00:00:00", "date_mode": "entrega"})
+    found = app.ok(
+        "GET", "/pedidos/", params={"cliente": cliente, "data_inicio": "2026-03-20T00:00:00", "date_mode": "entrega"}
+    )
     assert [p["id"] for p in found] == [created["id"]]
 
 
@@ -124,7 +128,9 @@ CLIENT_LIST_CALLS = [
 ]
 
 
-@pytest.mark.parametrize("params", CLIENT_LIST_CALLS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "none")
+@pytest.mark.parametrize(
+    "params", CLIENT_LIST_CALLS, ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "none"
+)
 def test_every_list_call_of_the_client_answers_an_array(app: Tauri, params: dict[str, Any]) -> None:
     assert isinstance(app.ok("GET", "/pedidos/", params=params), list)
 
@@ -152,15 +158,28 @@ def test_an_id_that_is_not_an_integer_is_never_the_pedido(app: Tauri) -> None:
 
 
 def test_variant_a_full_edit_keeps_ids_images_and_art_fields(app: Tauri, server: ServerProcess) -> None:
-    up = app.ok("POST", "/pedidos/order-items/upload-image", files={"image": ("image_1732900000.jpg", JPEG, "image/jpeg")}, data={"order_item_id": "0"})
-    created = app.ok("POST", "/pedidos/", json=create_payload("Edição", [painel(imagem=up["server_reference"]), lona()]))
+    up = app.ok(
+        "POST",
+        "/pedidos/order-items/upload-image",
+        files={"image": ("image_1732900000.jpg", JPEG, "image/jpeg")},
+        data={"order_item_id": "0"},
+    )
+    created = app.ok(
+        "POST", "/pedidos/", json=create_payload("Edição", [painel(imagem=up["server_reference"]), lona()])
+    )
     # The art panel's work on the first item (what another route stores) must survive the edit.
     with server.client() as admin:
-        r = admin.patch(f"/pedidos/pedido-itens/{created['items'][0]['id']}", json={"pedido_id": created["id"], "status_arte": "liberado"})
+        r = admin.patch(
+            f"/pedidos/pedido-itens/{created['items'][0]['id']}",
+            json={"pedido_id": created["id"], "status_arte": "liberado"},
+        )
         assert r.status_code == 200, r.text
     loaded = app.ok("GET", f"/pedidos/{created['id']}")
     # The form sends back each item with its orderItemId and the image reference it loaded, unchanged.
-    items = [painel(id=loaded["items"][0]["id"], imagem=loaded["items"][0]["imagem"]), lona(id=loaded["items"][1]["id"], quantidade_lona="4")]
+    items = [
+        painel(id=loaded["items"][0]["id"], imagem=loaded["items"][0]["imagem"]),
+        lona(id=loaded["items"][1]["id"], quantidade_lona="4"),
+    ]
     edit = {
         "cliente": loaded["cliente"], "cidade_cliente": loaded["cidade_cliente"], "estado_cliente": loaded["estado_cliente"],
         "telefone_cliente": loaded["telefone_cliente"], "status": "em_producao", "prioridade": "ALTA",
@@ -172,22 +191,38 @@ def test_variant_a_full_edit_keeps_ids_images_and_art_fields(app: Tauri, server:
     assert edited["items"][0]["imagem"] == loaded["items"][0]["imagem"] == up["server_reference"]
     assert edited["items"][0]["status_arte"] == "liberado"
     assert (edited["valor_itens"], edited["valor_total"]) == ("2270.00", "2285.00")  # 2 × 1035 + 4 × 50
-    assert (edited["prioridade"], edited["forma_envio"], edited["data_entrega"]) == ("ALTA", "Portador - Zé", "2026-12-05")
+    assert (edited["prioridade"], edited["forma_envio"], edited["data_entrega"]) == (
+        "ALTA",
+        "Portador - Zé",
+        "2026-12-05",
+    )
     check_images_stay(edited)
 
 
 def test_variant_b_metadata(app: Tauri) -> None:
     created = app.ok("POST", "/pedidos/", json=create_payload("Meta", [lona()]))
-    body = {"estado_cliente": "MG", "cidade_cliente": "Belo Horizonte", "data_entrega": None, "tipo_pagamento": "", "valor_frete": "20.00"}
+    body = {
+        "estado_cliente": "MG",
+        "cidade_cliente": "Belo Horizonte",
+        "data_entrega": None,
+        "tipo_pagamento": "",
+        "valor_frete": "20.00",
+    }
     patched = app.ok("PATCH", f"/pedidos/{created['id']}", json=body)
-    assert (patched["cidade_cliente"], patched["estado_cliente"], patched["tipo_pagamento"]) == ("Belo Horizonte", "MG", "")
+    assert (patched["cidade_cliente"], patched["estado_cliente"], patched["tipo_pagamento"]) == (
+        "Belo Horizonte",
+        "MG",
+        "",
+    )
     assert patched["data_entrega"] == patched["data_entrada"]
     assert (patched["valor_itens"], patched["valor_total"]) == ("150.00", "170.00")
 
 
 def last_event_type(server: ServerProcess, pedido_id: int) -> str:
     with closing(read_only(server)) as conn:
-        return conn.execute("SELECT type FROM events WHERE order_id = ? ORDER BY seq DESC LIMIT 1", (pedido_id,)).fetchone()[0]
+        return conn.execute(
+            "SELECT type FROM events WHERE order_id = ? ORDER BY seq DESC LIMIT 1", (pedido_id,)
+        ).fetchone()[0]
 
 
 def test_variant_c_status_flags_and_financeiro(app: Tauri, user_app: Tauri, server: ServerProcess) -> None:
@@ -243,10 +278,18 @@ def test_web_build_data_url_and_every_form_sent_back(app: Tauri) -> None:
     assert stored.startswith("/pedidos/imagens/") and "base64" not in str(created)
     check_images_stay(created)
     digest = stored.rsplit("/", 1)[-1]
-    for form in (stored, stored.lstrip("/"), f"/api/v1/pedidos/imagens/{digest}", f"http://localhost:8000{stored}", data_url):
+    for form in (
+        stored,
+        stored.lstrip("/"),
+        f"/api/v1/pedidos/imagens/{digest}",
+        f"http://localhost:8000{stored}",
+        data_url,
+    ):
         item = painel(id=created["items"][0]["id"], imagem=form)
         again = app.ok("PATCH", f"/pedidos/{created['id']}", json={"items": [item]})
         assert again["items"][0]["imagem"] == stored, form
     # Duplicate/reposição copy the original item's imagem into a new order unchanged.
-    copy = app.ok("POST", "/pedidos/", json=create_payload("Cópia", [painel(imagem=stored)], observacao="[Cópia do pedido #1]"))
+    copy = app.ok(
+        "POST", "/pedidos/", json=create_payload("Cópia", [painel(imagem=stored)], observacao="[Cópia do pedido #1]")
+    )
     assert copy["items"][0]["imagem"] == stored

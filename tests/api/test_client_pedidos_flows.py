@@ -59,12 +59,29 @@ def test_draft_lifecycle_save_autosave_list_edit_promote(app: Tauri, user_app: T
     assert draft_id in {d["id"] for d in user_app.ok("GET", "/pedidos/rascunhos")}
     assert user_app.ok("GET", f"/pedidos/{draft_id}")["rascunho"] is True
     # Silent auto-save (variant D): forma_pagamento_id a number, valor_frete "x.xx", raw tabs.
-    autosave = {"rascunho": True, "cliente": "Loja Rascunho", "forma_pagamento_id": 3, "valor_frete": "12.00", "items": [draft_tab(quantity=3)]}
+    autosave = {
+        "rascunho": True,
+        "cliente": "Loja Rascunho",
+        "forma_pagamento_id": 3,
+        "valor_frete": "12.00",
+        "items": [draft_tab(quantity=3)],
+    }
     saved = user_app.ok("PATCH", f"/pedidos/{draft_id}", json=autosave)
-    assert (saved["id"], saved["rascunho"], saved["cliente"], saved["items"][0]["quantity"]) == (draft_id, True, "Loja Rascunho", 3)
+    assert (saved["id"], saved["rascunho"], saved["cliente"], saved["items"][0]["quantity"]) == (
+        draft_id,
+        True,
+        "Loja Rascunho",
+        3,
+    )
     # The form's full edit (variant A) with proper items, then promover.
     up = user_app.ok("POST", "/pedidos/order-items/upload-image", files={"image": ("image_1.jpg", JPEG, "image/jpeg")})
-    edit = {"cliente": "Loja Rascunho", "cidade_cliente": "Serra", "estado_cliente": "ES", "items": [painel(imagem=up["server_reference"])], "valor_frete": "12.00"}
+    edit = {
+        "cliente": "Loja Rascunho",
+        "cidade_cliente": "Serra",
+        "estado_cliente": "ES",
+        "items": [painel(imagem=up["server_reference"])],
+        "valor_frete": "12.00",
+    }
     user_app.ok("PATCH", f"/pedidos/{draft_id}", json=edit)
     promoted = user_app.ok("POST", f"/pedidos/{draft_id}/promover")
     assert (promoted["id"], promoted["rascunho"], promoted["tipo_pagamento"]) == (draft_id, False, "3")
@@ -117,7 +134,10 @@ def test_pedido_itens_by_synthetic_id_keeps_prices(app: Tauri) -> None:
     missing = app("PATCH", f"/pedidos/pedido-itens/{created['id'] * 1000 + 9}", json={"pedido_id": created["id"]})
     assert missing.status_code == 404 and isinstance(missing.json()["detail"], str)
     # Without pedido_id the synthetic id still finds its pedido.
-    assert app.ok("PATCH", f"/pedidos/pedido-itens/{synthetic}", json={"perfil_cor": "GRACoL"})["item"]["perfil_cor"] == "GRACoL"
+    assert (
+        app.ok("PATCH", f"/pedidos/pedido-itens/{synthetic}", json={"perfil_cor": "GRACoL"})["item"]["perfil_cor"]
+        == "GRACoL"
+    )
 
 
 # --- batch-status, summary, total, delete ---
@@ -140,7 +160,11 @@ SUMMARY_FIELDS = {
 def test_summary_has_what_the_dashboard_reads(app: Tauri) -> None:
     before = app.ok("GET", "/pedidos/summary")
     today = datetime.now(UTC).date().isoformat()
-    app.ok("POST", "/pedidos/", json=create_payload("Atrasado", [], prioridade="ALTA", data_entrada="2026-01-01", data_entrega="2026-01-02"))
+    app.ok(
+        "POST",
+        "/pedidos/",
+        json=create_payload("Atrasado", [], prioridade="ALTA", data_entrada="2026-01-01", data_entrega="2026-01-02"),
+    )
     app.ok("POST", "/pedidos/", json=create_payload("Hoje", [], data_entrada=today, forma_envio="Motoboy"))
     after = app.ok("GET", "/pedidos/summary")
     assert all(isinstance(after[k], int) for k in SUMMARY_FIELDS), after

@@ -89,9 +89,18 @@ def test_ring_pages_are_bounded() -> None:
 
 @pytest.mark.parametrize("logged", ["order_status_updated", "order_status_changed"])
 def test_a_status_change_becomes_the_old_servers_pair_with_the_actor_inside_the_order(logged: str) -> None:
-    payload = json.dumps({"type": logged, "seq": 9, "order_id": 4, "at": "t",
-                          "user_id": 3, "username": "ana", "user": {"id": 3, "username": "ana"},
-                          "order": {"id": 4, "status": "pronto"}}).encode()
+    payload = json.dumps(
+        {
+            "type": logged,
+            "seq": 9,
+            "order_id": 4,
+            "at": "t",
+            "user_id": 3,
+            "username": "ana",
+            "user": {"id": 3, "username": "ana"},
+            "order": {"id": 4, "status": "pronto"},
+        }
+    ).encode()
     first, second = (json.loads(text) for text in wire_messages(payload))
     assert (first["type"], second["type"]) == ("order_updated", "order_status_updated")
     assert first["seq"] == second["seq"] == 9
@@ -99,16 +108,30 @@ def test_a_status_change_becomes_the_old_servers_pair_with_the_actor_inside_the_
 
 
 def test_events_logged_before_the_root_fields_get_them_from_user() -> None:
-    payload = json.dumps({"type": "order_created", "seq": 1, "order_id": 4, "at": "t",
-                          "user": {"id": 3, "username": "ana"}, "order": {"id": 4}}).encode()
+    payload = json.dumps(
+        {
+            "type": "order_created",
+            "seq": 1,
+            "order_id": 4,
+            "at": "t",
+            "user": {"id": 3, "username": "ana"},
+            "order": {"id": 4},
+        }
+    ).encode()
     (only,) = (json.loads(text) for text in wire_messages(payload))
     assert (only["user_id"], only["username"], only["order"]["user_id"]) == (3, "ana", 3)
 
 
 @pytest.mark.parametrize(
     ("text", "deep"),
-    [("[" * 8000, True), ('{"a":[[[1]]]}', False), ('"[[[[[[[[[[[["', False), ('{"a":"\\"[[[[[[[[[["}', False),
-     ("[" * 9 + "]" * 9, True), ("[" * 8 + "]" * 8, False)],
+    [
+        ("[" * 8000, True),
+        ('{"a":[[[1]]]}', False),
+        ('"[[[[[[[[[[[["', False),
+        ('{"a":"\\"[[[[[[[[[["}', False),
+        ("[" * 9 + "]" * 9, True),
+        ("[" * 8 + "]" * 8, False),
+    ],
 )
 def test_depth_is_measured_outside_strings(text: str, deep: bool) -> None:
     assert exceeds_depth(text, 8) is deep
@@ -116,8 +139,13 @@ def test_depth_is_measured_outside_strings(text: str, deep: bool) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    [{"type": "reset", "order_id": 1}, {"type": "order_updated", "order_id": "1"},
-     {"type": "order_updated", "order_id": True}, {"type": "order_updated"}, {"type": "hello", "order_id": 1}],
+    [
+        {"type": "reset", "order_id": 1},
+        {"type": "order_updated", "order_id": "1"},
+        {"type": "order_updated", "order_id": True},
+        {"type": "order_updated"},
+        {"type": "hello", "order_id": 1},
+    ],
 )
 def test_broadcasts_outside_the_clients_shapes_are_refused(message: dict) -> None:
     assert sanitize_broadcast(message, 3, "ana") is None
@@ -136,8 +164,12 @@ def test_a_pushed_revocation_tells_the_watchers_and_names_the_reason() -> None:
     bia = Principal(id=4, username="bia", is_admin=False, jti="j4", expires_at=2**40, issued_at=10.0)
     old = Principal(id=5, username="caio", is_admin=False, jti="j5", expires_at=100, issued_at=10.0)
     assert auth.ended(ana) is None and auth.ended(old) == "token_expired"
-    auth.apply(AuthChanged(users=[UserValidity(user_id=4, valid_after=INACTIVE_VALID_AFTER)],
-                           revoked=[RevokedToken(jti="j3", expires_at=float(2**40))]))
+    auth.apply(
+        AuthChanged(
+            users=[UserValidity(user_id=4, valid_after=INACTIVE_VALID_AFTER)],
+            revoked=[RevokedToken(jti="j3", expires_at=float(2**40))],
+        )
+    )
     assert calls == [1]
     assert (auth.ended(ana), auth.ended(bia)) == ("token_revoked", "user_inactive")
 

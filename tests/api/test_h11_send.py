@@ -23,7 +23,15 @@ def _protocol(sent: list[bytes]) -> H11Protocol:
             sent.append(event.data)
 
     protocol = H11Protocol(
-        None, Config(), _Context(), None, None, False, ("127.0.0.1", 1), ("127.0.0.1", 2), send  # type: ignore[arg-type]
+        None,
+        Config(),
+        _Context(),
+        None,
+        None,
+        False,
+        ("127.0.0.1", 1),
+        ("127.0.0.1", 2),
+        send,  # type: ignore[arg-type]
     )
     protocol.connection.receive_data(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     protocol.connection.next_event()  # the Request

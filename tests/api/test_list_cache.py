@@ -57,5 +57,10 @@ def test_accept_encoding_parsing_and_the_gzip_tag() -> None:
     from api.list_cache import accepts_gzip, gzip_etag
 
     assert accepts_gzip("gzip, deflate, br") and accepts_gzip("br;q=1.0, gzip;q=0.8") and accepts_gzip("*")
-    assert not accepts_gzip("gzip;q=0") and not accepts_gzip("gzip; q=0.0") and not accepts_gzip("br") and not accepts_gzip("")
+    assert (
+        not accepts_gzip("gzip;q=0")
+        and not accepts_gzip("gzip; q=0.0")
+        and not accepts_gzip("br")
+        and not accepts_gzip("")
+    )
     assert gzip_etag('"e.1.abc"') == '"e.1.abc.gz"'

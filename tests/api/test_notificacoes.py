@@ -121,9 +121,10 @@ def test_ultimos_answers_the_newest_pedido_id_and_long_polls(server: ServerProce
     body = client.get("/api/notificacoes/ultimos").json()
     assert body["ultimo_id"] == pedido["id"] and body["timestamp"].startswith("20")
     # Nothing newer within the wait: the same id comes back.
-    assert client.get("/api/notificacoes/ultimos", params={"apos": pedido["id"], "espera": 0.3}).json()[
-        "ultimo_id"
-    ] == pedido["id"]
+    assert (
+        client.get("/api/notificacoes/ultimos", params={"apos": pedido["id"], "espera": 0.3}).json()["ultimo_id"]
+        == pedido["id"]
+    )
 
     async def go() -> int:
         async with server.async_client() as http:

@@ -51,11 +51,17 @@ def test_both_slash_forms_answer_directly(server: ServerProcess, prefix: str, sl
 
 
 @pytest.mark.parametrize("origin", [TAURI, "tauri://localhost", "https://tauri.localhost", "https://sgp.example.com"])
-@pytest.mark.parametrize(("method", "path"), [("POST", "/auth/login"), ("PUT", "/pedidos/1"), ("GET", "/vendedores/ativos")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/auth/login"), ("PUT", "/pedidos/1"), ("GET", "/vendedores/ativos")]
+)
 def test_preflight_of_the_desktop_app_is_allowed(server: ServerProcess, origin: str, method: str, path: str) -> None:
     r = httpx.options(
         server.base_url + path,
-        headers={"Origin": origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": CLIENT_HEADERS},
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": CLIENT_HEADERS,
+        },
     )
     assert r.status_code == 200, r.text
     assert r.headers["access-control-allow-origin"] == origin

@@ -115,7 +115,9 @@ def test_money_input_formats(client: httpx.Client, sent: Any, stored: str) -> No
         ({"items": [{}, {"tipo_producao": "lona", "valor_unitario": True}]}, "items[1].valor_unitario"),
     ],
 )
-def test_garbage_money_is_422_naming_the_field(client: httpx.Client, fields: dict[str, Any], field: str, server: ServerProcess) -> None:
+def test_garbage_money_is_422_naming_the_field(
+    client: httpx.Client, fields: dict[str, Any], field: str, server: ServerProcess
+) -> None:
     before = db_state(server)
     assert_error(client.post(f"{API}/", json=pedido(**fields)), 422, "validation_error", field)
     assert db_state(server) == before
@@ -263,7 +265,11 @@ def test_if_match(client: httpx.Client, server: ServerProcess) -> None:
     assert httpx_ok(client.patch(url, json={"observacao": "v2"}, headers={"If-Match": '"1"'}))["version"] == 2
     before = db_state(server)
     assert_error(client.patch(url, json={"observacao": "x"}, headers={"If-Match": '"1"'}), 412, "version_conflict")
-    assert_error(client.patch(url, json={"observacao": "x"}, headers={"If-Match": '"²"'.encode("latin-1")}), 400, "invalid_if_match")
+    assert_error(
+        client.patch(url, json={"observacao": "x"}, headers={"If-Match": '"²"'.encode("latin-1")}),
+        400,
+        "invalid_if_match",
+    )
     r = client.patch(url, json={"observacao": "x"}, headers={"If-Match": f'"{2**70}"'})
     assert_error(r, 400, "invalid_if_match")
     assert db_state(server) == before
@@ -345,7 +351,9 @@ def test_batch_status_updates_and_reports_missing_ids(client: httpx.Client) -> N
     for pedido_id in (a, b):
         stored = client.get(f"{API}/{pedido_id}").json()
         assert stored["status"] == "entregue" and stored["pronto"] is True and stored["version"] == 2
-    replay = client.post(f"{API}/batch-status", json=body, headers={"Idempotency-Key": r.request.headers["idempotency-key"]})
+    replay = client.post(
+        f"{API}/batch-status", json=body, headers={"Idempotency-Key": r.request.headers["idempotency-key"]}
+    )
     assert replay.status_code == 200 and replay.content == r.content
     assert client.get(f"{API}/{a}").json()["version"] == 2
 
@@ -382,7 +390,9 @@ def test_batch_status_accepts_ids_sent_as_strings(client: httpx.Client) -> None:
         ([1, 2], 422, None),
     ],
 )
-def test_batch_status_validation(client: httpx.Client, body: Any, status: int, field: str | None, server: ServerProcess) -> None:
+def test_batch_status_validation(
+    client: httpx.Client, body: Any, status: int, field: str | None, server: ServerProcess
+) -> None:
     before = db_state(server)
     error = assert_error(client.post(f"{API}/batch-status", json=body), status, "validation_error", field)
     assert error["detail"]
@@ -411,7 +421,10 @@ def test_summary_counts_statuses_and_pending_steps(client: httpx.Client) -> None
     create(client, status="entregue")  # closed: not pending whatever its flags
     create(client, status="cancelado")
     after = summary(client)
-    por_status = {k: getattr(after.por_status, k) - getattr(before.por_status, k) for k in msgspec.structs.asdict(after.por_status)}
+    por_status = {
+        k: getattr(after.por_status, k) - getattr(before.por_status, k)
+        for k in msgspec.structs.asdict(after.por_status)
+    }
     assert por_status == {"pendente": 1, "em_producao": 1, "pronto": 1, "entregue": 1, "cancelado": 1}
     assert (after.total - before.total, after.em_aberto - before.em_aberto) == (5, 3)
     # `pendentes` is the dashboard's count of status pendente (the client reads it); the steps moved.

@@ -76,7 +76,9 @@ def check(r: httpx.Response, status: int, field: str | None = None) -> None:
 
 
 @pytest.mark.usefixtures("unchanged")
-@pytest.mark.parametrize(("body", "status", "field"), [case[1:] for case in BAD_BODIES], ids=[case[0] for case in BAD_BODIES])
+@pytest.mark.parametrize(
+    ("body", "status", "field"), [case[1:] for case in BAD_BODIES], ids=[case[0] for case in BAD_BODIES]
+)
 def test_bad_create_body(client: httpx.Client, body: bytes, status: int, field: str | None) -> None:
     check(client.post(f"{API}/", content=body, headers={"content-type": "application/json"}), status, field)
 
@@ -102,7 +104,9 @@ def existing(client: httpx.Client) -> dict[str, Any]:
         (b'{"pronto": [true]}', 422, "pronto"),
     ],
 )
-def test_bad_patch_body(client: httpx.Client, existing: dict[str, Any], body: bytes, status: int, field: str | None) -> None:
+def test_bad_patch_body(
+    client: httpx.Client, existing: dict[str, Any], body: bytes, status: int, field: str | None
+) -> None:
     r = client.patch(f"{API}/{existing['id']}", content=body, headers={"content-type": "application/json"})
     check(r, status, field)
 
@@ -135,7 +139,9 @@ def test_bad_list_query(client: httpx.Client, params: dict[str, Any], field: str
 
 
 @pytest.mark.usefixtures("unchanged")
-@pytest.mark.parametrize(("params", "field"), [({"data_inicio": "ontem"}, "data_inicio"), ({"data_fim": "2026-13-01"}, "data_fim")])
+@pytest.mark.parametrize(
+    ("params", "field"), [({"data_inicio": "ontem"}, "data_inicio"), ({"data_fim": "2026-13-01"}, "data_fim")]
+)
 def test_bad_list_dates_are_400_as_on_the_old_server(client: httpx.Client, params: dict[str, Any], field: str) -> None:
     r = client.get(f"{API}/", params=params)
     check(r, 400, field)
@@ -153,10 +159,18 @@ def test_bad_ids_in_the_path_are_422(client: httpx.Client, bad_id: str) -> None:
 
 @pytest.mark.usefixtures("unchanged")
 def test_bad_batch_bodies(client: httpx.Client) -> None:
-    check(client.post(f"{API}/batch-status", json={"id_pedidos": list(range(1, 100_001)), "status": "pronto"}), 422, "id_pedidos")
+    check(
+        client.post(f"{API}/batch-status", json={"id_pedidos": list(range(1, 100_001)), "status": "pronto"}),
+        422,
+        "id_pedidos",
+    )
     check(client.post(f"{API}/batch-status", json={"id_pedidos": [HUGE_ID], "status": "pronto"}), 422, "id_pedidos[0]")
     check(client.post(f"{API}/batch-status", content=b'{"id_pedidos": [1], "x": ' + b"[" * DEEP), 400)
-    check(client.post(f"{API}/batch-status", json={"id_pedidos": [1], "status": "'; DROP TABLE pedidos; --"}), 422, "status")
+    check(
+        client.post(f"{API}/batch-status", json={"id_pedidos": [1], "status": "'; DROP TABLE pedidos; --"}),
+        422,
+        "status",
+    )
 
 
 @pytest.mark.usefixtures("unchanged")

@@ -50,8 +50,12 @@ def test_item_logs_carry_item_details_and_are_updated_not_duplicated(client: htt
     assert (first["item_descricao"], first["item_medidas"], first["item_material"]) == ("Lona", "3,00x2,00", "Oxford")
     again = log(client, printer_id=7, pedido_id=pedido["id"], item_id=item_id, status="reprint").json()
     assert again["id"] == first["id"] and again["status"] == "reprint"
-    mine = [entry for entry in client.get("/print-logs/printers/7?limit=50").json() if entry["pedido_id"] == pedido["id"]]
-    assert [(entry["id"], entry["status"], entry["item_descricao"]) for entry in mine] == [(first["id"], "reprint", "Lona")]
+    mine = [
+        entry for entry in client.get("/print-logs/printers/7?limit=50").json() if entry["pedido_id"] == pedido["id"]
+    ]
+    assert [(entry["id"], entry["status"], entry["item_descricao"]) for entry in mine] == [
+        (first["id"], "reprint", "Lona")
+    ]
 
 
 def test_logs_name_the_machine_from_the_catalog(client: httpx.Client) -> None:
@@ -68,7 +72,10 @@ def test_logs_name_the_machine_from_the_catalog(client: httpx.Client) -> None:
 
 def test_list_filters_newest_first_and_stats(client: httpx.Client) -> None:
     pedido = create(client, "Filtros")
-    ids = [log(client, printer_id=3, pedido_id=pedido["id"], status=s).json()["id"] for s in ("success", "error", "success")]
+    ids = [
+        log(client, printer_id=3, pedido_id=pedido["id"], status=s).json()["id"]
+        for s in ("success", "error", "success")
+    ]
     assert [e["id"] for e in client.get("/print-logs/printers/3", params={"limit": 10}).json()] == ids[::-1]
     errors = client.get("/print-logs/", params={"limit": 1000, "status_filter": "error"}).json()
     assert ids[1] in [e["id"] for e in errors] and all(e["status"] == "error" for e in errors)

@@ -240,7 +240,12 @@ def test_explicit_inf_bucket_is_not_duplicated():
 
 def test_status_class():
     assert [status_class(c) for c in (101, 200, 204, 302, 404, 503)] == [
-        "1xx", "2xx", "2xx", "3xx", "4xx", "5xx",
+        "1xx",
+        "2xx",
+        "2xx",
+        "3xx",
+        "4xx",
+        "5xx",
     ]
     assert status_class(0) == status_class(999) == "other"
 

@@ -9,7 +9,9 @@ from core.pedido_items import assign_item_ids, carry_art_fields, find_item_index
 from core.pricing import composed_price, item_quantity, parse_quantity, totals
 
 
-@pytest.mark.parametrize(("sent", "parsed"), [("2", 2), ("2,5", 3), ("2.4", 2), ("", None), (None, None), (3, 3), (" 7 ", 7)])
+@pytest.mark.parametrize(
+    ("sent", "parsed"), [("2", 2), ("2,5", 3), ("2.4", 2), ("", None), (None, None), (3, 3), (" 7 ", 7)]
+)
 def test_quantities_as_the_client_sends_them(sent: object, parsed: int | None) -> None:
     assert parse_quantity(sent) == parsed
 
@@ -31,7 +33,13 @@ def test_the_contract_example() -> None:
 
 
 def test_empty_eyelet_quantity_still_adds_one_and_cord_needs_its_finish() -> None:
-    item = {"valor_painel": "100", "tipo_acabamento": "Ilhós e cordinha", "valor_ilhos": "2", "quantidade_cordinha": "2", "valor_cordinha": "5,00"}
+    item = {
+        "valor_painel": "100",
+        "tipo_acabamento": "Ilhós e cordinha",
+        "valor_ilhos": "2",
+        "quantidade_cordinha": "2",
+        "valor_cordinha": "5,00",
+    }
     assert str(composed_price(item)) == "112.00"
     assert str(composed_price({**item, "tipo_acabamento": "nenhum"})) == "100.00"
 

@@ -34,8 +34,13 @@ def test_defaults() -> None:
 
 @pytest.mark.parametrize(
     "environ",
-    [{"SGP_WORKERS": "zero"}, {"SGP_WORKERS": "0"}, {"SGP_BIND": "nohost"}, {"SGP_SYNCHRONOUS": "off"},
-     {"SGP_WRITE_DEADLINE_S": "-1"}],
+    [
+        {"SGP_WORKERS": "zero"},
+        {"SGP_WORKERS": "0"},
+        {"SGP_BIND": "nohost"},
+        {"SGP_SYNCHRONOUS": "off"},
+        {"SGP_WRITE_DEADLINE_S": "-1"},
+    ],
 )
 def test_bad_values_name_the_setting(environ: dict[str, str]) -> None:
     with pytest.raises(SettingsError):

@@ -36,8 +36,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def make_user(server: ServerProcess, username: str, setor: str = "vendas") -> tuple[int, str]:
     """(id, session_token) of a new normal user, created the way the admin page does."""
     with server.client() as admin:
-        r = admin.post("/users", json={"username": username, "password": "senha-forte-1", "is_admin": False,
-                                       "is_active": True, "setor": setor})
+        r = admin.post(
+            "/users",
+            json={
+                "username": username,
+                "password": "senha-forte-1",
+                "is_admin": False,
+                "is_active": True,
+                "setor": setor,
+            },
+        )
         assert r.status_code == 201, r.text
     login = httpx.post(f"{server.base_url}/auth/login", json={"username": username, "password": "senha-forte-1"})
     assert login.status_code == 200
@@ -68,8 +76,9 @@ class Client:
         await self.ws.send(message if isinstance(message, str) else json.dumps(message))
 
 
-async def connect(server: ServerProcess, token: str, *, worker: int | None = None, avoid: int | None = None,
-                  **params: Any) -> Client:
+async def connect(
+    server: ServerProcess, token: str, *, worker: int | None = None, avoid: int | None = None, **params: Any
+) -> Client:
     """Open like realtimeOrders.ts (ws://host/ws/orders?token=...), on a given worker or not on one."""
     query = "&".join(f"{k}={v}" for k, v in {"token": token, **params}.items())
     for _ in range(40):
@@ -167,9 +176,19 @@ def test_client_broadcast_is_relayed_with_forged_fields_stripped(server: ServerP
         await sender.send({"type": "order_status_changed", "order_id": 5, "seq": 99999, "broadcast": True})
         refused = await sender.until(lambda m: m["type"] == "error")
         # The client's own shape (realtimeOrders.ts broadcastOrderDeleted) plus forged fields.
-        await sender.send({"type": "order_deleted", "order_id": 77, "user_id": 1, "username": "admin",
-                           "seq": 99999, "order": {"id": 77}, "user": {"id": 1, "username": "admin"},
-                           "timestamp": 1700000000000, "broadcast": True})
+        await sender.send(
+            {
+                "type": "order_deleted",
+                "order_id": 77,
+                "user_id": 1,
+                "username": "admin",
+                "seq": 99999,
+                "order": {"id": 77},
+                "user": {"id": 1, "username": "admin"},
+                "timestamp": 1700000000000,
+                "broadcast": True,
+            }
+        )
         relayed = await listener.until(lambda m: m.get("relayed") is True)
         await listener.ws.close()
         await sender.ws.close()
@@ -178,8 +197,14 @@ def test_client_broadcast_is_relayed_with_forged_fields_stripped(server: ServerP
     refused, relayed = run(go())
     assert refused[-1]["code"] == "broadcast_refused"
     assert [m for m in relayed if m.get("relayed")] == [relayed[-1]]  # the refused one never arrived
-    assert relayed[-1] == {"type": "order_deleted", "order_id": 77, "timestamp": 1700000000000,
-                           "user_id": sender_id, "username": "difusora", "relayed": True}
+    assert relayed[-1] == {
+        "type": "order_deleted",
+        "order_id": 77,
+        "timestamp": 1700000000000,
+        "user_id": sender_id,
+        "username": "difusora",
+        "relayed": True,
+    }
 
 
 def test_deep_message_is_refused_and_the_socket_lives(server: ServerProcess) -> None:
@@ -208,8 +233,9 @@ def test_ended_session_closes_its_sockets_on_every_worker(server: ServerProcess,
             if how == "logout":
                 assert as_user.post("/auth/logout").status_code == 200
             elif how == "password_change":
-                r = as_user.post("/auth/change-password",
-                                 json={"current_password": "senha-forte-1", "new_password": "senha-nova-77"})
+                r = as_user.post(
+                    "/auth/change-password", json={"current_password": "senha-forte-1", "new_password": "senha-nova-77"}
+                )
                 assert r.status_code == 200, r.text
             else:
                 assert admin.patch(f"/users/{user_id}", json={"is_active": False}).status_code == 200
@@ -224,8 +250,9 @@ def test_expired_token_closes_the_socket(server: ServerProcess) -> None:
     me = httpx.get(f"{server.base_url}/auth/me", headers=server.headers).json()
     # Expired 27 s ago: still inside the 30 s leeway for about 3 s more.
     start = time.time()
-    token = issue_token(secret, user_id=me["id"], username="admin", is_admin=True, ttl_seconds=3600 - 27,
-                        now=start - 3600)
+    token = issue_token(
+        secret, user_id=me["id"], username="admin", is_admin=True, ttl_seconds=3600 - 27, now=start - 3600
+    )
 
     async def go() -> tuple[int, str]:
         client = await connect(server, token)
@@ -241,14 +268,17 @@ def test_resume_from_zero_is_paged_from_the_database(tmp_path: Path) -> None:
     first = ServerProcess(tmp_path / "data", workers=1, env=env).start()
     try:
         with first.client() as client:
-            ids = [client.post("/pedidos/", json=pedido(f"Hist {i}", observacao="h" * 2000)).json()["id"]
-                   for i in range(60)]
+            ids = [
+                client.post("/pedidos/", json=pedido(f"Hist {i}", observacao="h" * 2000)).json()["id"]
+                for i in range(60)
+            ]
     finally:
         assert first.stop() == 0, first.log()
     # A new run: the worker's ring is empty, so the history comes from the event log, 25 at a time,
     # through a 64 KiB buffer (the 60 events weigh about 160 KiB).
     again = ServerProcess(tmp_path / "data", workers=1, env=env).start()
     try:
+
         async def go() -> list[dict]:
             client = await connect(again, again.token, since=0)
             events = await client.until(lambda m: m.get("type") == "order_created" and m["order_id"] == ids[-1])

@@ -9,8 +9,6 @@ from tests.support import ServerProcess, pedido
 from tests.support import wait_until as wait_for
 
 
-
-
 def test_export_files_follow_the_event_log_and_survive_restarts(tmp_path: Path) -> None:
     export = tmp_path / "export"
     data = tmp_path / "data"
@@ -23,11 +21,17 @@ def test_export_files_follow_the_event_log_and_survive_restarts(tmp_path: Path) 
             client.delete(f"/api/v1/pedidos/{created[1]['id']}")
             latest = client.get(f"/api/v1/pedidos/{created[0]['id']}").json()
         files = export / "pedidos"
-        wait_for(lambda: (files / f"{created[0]['id']}.json").exists()
-                 and json.loads((files / f"{created[0]['id']}.json").read_bytes()).get("version") == 2
-                 and not (files / f"{created[1]['id']}.json").exists())
+        wait_for(
+            lambda: (
+                (files / f"{created[0]['id']}.json").exists()
+                and json.loads((files / f"{created[0]['id']}.json").read_bytes()).get("version") == 2
+                and not (files / f"{created[1]['id']}.json").exists()
+            )
+        )
         assert json.loads((files / f"{created[0]['id']}.json").read_bytes()) == latest
-        assert sorted(p.name for p in files.glob("*.json")) == sorted(f"{c['id']}.json" for c in created if c is not created[1])
+        assert sorted(p.name for p in files.glob("*.json")) == sorted(
+            f"{c['id']}.json" for c in created if c is not created[1]
+        )
     finally:
         assert server.stop() == 0, server.log()
     # Changes made while the exporter is down are caught up after a restart.

@@ -71,7 +71,9 @@ def test_every_listener_gets_every_event_in_order(server: ServerProcess) -> None
     async def go():
         listeners = await open_listeners(server, 8)
         async with server.async_client() as client:
-            responses = await asyncio.gather(*(client.post("/api/v1/pedidos/", json=pedido(f"F{i}")) for i in range(300)))
+            responses = await asyncio.gather(
+                *(client.post("/api/v1/pedidos/", json=pedido(f"F{i}")) for i in range(300))
+            )
         assert {r.status_code for r in responses} == {200}
         seqs = sorted(int(r.headers["x-sgp-seq"]) for r in responses)
         received = await asyncio.gather(*(drain(ws, 300) for ws, _ in listeners))
@@ -208,10 +210,12 @@ def test_slow_consumer_is_closed_and_others_keep_up(server: ServerProcess) -> No
 def test_writer_kill_loses_no_event_of_an_acknowledged_write(tmp_path: Path) -> None:
     proc = ServerProcess(tmp_path / "data", workers=2).start()
     try:
+
         async def go():
             listeners = await open_listeners(proc, 4)
             acked: list[int] = []
             async with proc.async_client(timeout=15) as client:
+
                 async def writer_loop(tag: str) -> None:
                     for i in range(40):
                         r = await client.post("/api/v1/pedidos/", json=pedido(f"{tag}{i}"))

@@ -36,25 +36,36 @@ class Desktop:
     def __init__(self, server: ServerProcess, username: str, password: str) -> None:
         self.base = server.base_url
         self.port = server.port
-        login = self.call("POST", "/auth/login", json={"username": username, "password": password}, token=False,
-                          extra_headers={"X-Silent-Request": "true"})
+        login = self.call(
+            "POST",
+            "/auth/login",
+            json={"username": username, "password": password},
+            token=False,
+            extra_headers={"X-Silent-Request": "true"},
+        )
         assert login.status_code == 200, login.text
         body = login.json()
         assert body["success"] is True and body["user_id"] and body["username"] == username
         self.token: str = body["session_token"]
         self.user_id: int = body["user_id"]
 
-    def call(self, method: str, path: str, *, token: bool = True, extra_headers: dict[str, str] | None = None,
-             **kwargs: Any) -> httpx.Response:
+    def call(
+        self, method: str, path: str, *, token: bool = True, extra_headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
         headers = {"ngrok-skip-browser-warning": "any", **(extra_headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {self.token}"
         if "json" in kwargs:
             headers["Content-Type"] = "application/json"
         asked = ",".join(sorted(h.lower() for h in headers))
-        preflight = httpx.options(self.base + path, headers={
-            "Origin": ORIGIN, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": asked,
-        })
+        preflight = httpx.options(
+            self.base + path,
+            headers={
+                "Origin": ORIGIN,
+                "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": asked,
+            },
+        )
         assert preflight.status_code == 200, (method, path, preflight.text)
         assert preflight.headers["access-control-allow-origin"] == ORIGIN
         r = httpx.request(method, self.base + path, headers={"Origin": ORIGIN, **headers}, timeout=30, **kwargs)
@@ -69,26 +80,103 @@ def _ok(r: httpx.Response, *statuses: int) -> Any:
 
 def _seed_catalogs(admin: Desktop) -> None:
     """What the shop's admin pages create, with the admin pages' exact bodies."""
-    _ok(admin.call("POST", "/vendedores", json={
-        "nome": "Marina Vendas", "email": None, "telefone": None, "comissao_percentual": 5,
-        "ativo": True, "observacao": None}), 200, 201)
-    _ok(admin.call("POST", "/vendedores", json={
-        "nome": "Antigo Vendedor", "email": None, "telefone": None, "comissao_percentual": 0,
-        "ativo": False, "observacao": None}), 200, 201)
-    _ok(admin.call("POST", "/designers/", json={
-        "nome": "Carla Arte", "email": "carla@grafica.test", "telefone": None, "ativo": True, "observacao": None}),
-        200, 201)
-    _ok(admin.call("POST", "/materiais/", json={
-        "nome": "Tactel", "tipo": "tecido", "valor_metro": 12.5, "estoque_metros": 300, "ativo": True,
-        "observacao": None}), 200, 201)
+    _ok(
+        admin.call(
+            "POST",
+            "/vendedores",
+            json={
+                "nome": "Marina Vendas",
+                "email": None,
+                "telefone": None,
+                "comissao_percentual": 5,
+                "ativo": True,
+                "observacao": None,
+            },
+        ),
+        200,
+        201,
+    )
+    _ok(
+        admin.call(
+            "POST",
+            "/vendedores",
+            json={
+                "nome": "Antigo Vendedor",
+                "email": None,
+                "telefone": None,
+                "comissao_percentual": 0,
+                "ativo": False,
+                "observacao": None,
+            },
+        ),
+        200,
+        201,
+    )
+    _ok(
+        admin.call(
+            "POST",
+            "/designers/",
+            json={
+                "nome": "Carla Arte",
+                "email": "carla@grafica.test",
+                "telefone": None,
+                "ativo": True,
+                "observacao": None,
+            },
+        ),
+        200,
+        201,
+    )
+    _ok(
+        admin.call(
+            "POST",
+            "/materiais/",
+            json={
+                "nome": "Tactel",
+                "tipo": "tecido",
+                "valor_metro": 12.5,
+                "estoque_metros": 300,
+                "ativo": True,
+                "observacao": None,
+            },
+        ),
+        200,
+        201,
+    )
     _ok(admin.call("POST", "/producoes", json={"name": "painel", "description": "Painel", "active": True}), 200, 201)
-    _ok(admin.call("POST", "/tipos-envios", json={
-        "nome": "Correios", "valor": 0, "prazo_dias": 5, "ativo": True, "observacao": None}), 200, 201)
-    _ok(admin.call("POST", "/tipos-pagamentos", json={
-        "nome": "PIX", "parcelas_max": 1, "taxa_percentual": 0, "ativo": True, "observacao": None}), 200, 201)
-    _ok(admin.call("POST", "/clientes/", json={
-        "nome": "Academia Boa Forma", "cep": "29000-000", "cidade": "Vitória", "estado": "ES",
-        "telefone": "27999990000"}), 200, 201)
+    _ok(
+        admin.call(
+            "POST",
+            "/tipos-envios",
+            json={"nome": "Correios", "valor": 0, "prazo_dias": 5, "ativo": True, "observacao": None},
+        ),
+        200,
+        201,
+    )
+    _ok(
+        admin.call(
+            "POST",
+            "/tipos-pagamentos",
+            json={"nome": "PIX", "parcelas_max": 1, "taxa_percentual": 0, "ativo": True, "observacao": None},
+        ),
+        200,
+        201,
+    )
+    _ok(
+        admin.call(
+            "POST",
+            "/clientes/",
+            json={
+                "nome": "Academia Boa Forma",
+                "cep": "29000-000",
+                "cidade": "Vitória",
+                "estado": "ES",
+                "telefone": "27999990000",
+            },
+        ),
+        200,
+        201,
+    )
 
 
 def _form_choices(desk: Desktop) -> dict[str, Any]:
@@ -108,30 +196,72 @@ def _form_choices(desk: Desktop) -> dict[str, Any]:
     assert [(e["nome"], float(e["valor"] or 0)) for e in envios] == [("Correios", 0.0)]
     assert [p["nome"] for p in pagamentos] == ["PIX"] and isinstance(pagamentos[0]["id"], int)
     assert any(c["nome"] == "Academia Boa Forma" and c["cidade"] == "Vitória" for c in clientes)
-    return {"vendedor": vendedores[0], "designer": designers[0], "tecido": tecidos[0], "envio": envios[0],
-            "pagamento": pagamentos[0], "cliente": clientes[0]}
+    return {
+        "vendedor": vendedores[0],
+        "designer": designers[0],
+        "tecido": tecidos[0],
+        "envio": envios[0],
+        "pagamento": pagamentos[0],
+        "cliente": clientes[0],
+    }
 
 
 def _pedido_payload(choices: dict[str, Any]) -> dict[str, Any]:
     """buildPedidoCreatePayload's output for one painel item (contract/pedidos.md POST)."""
     item = {
-        "tipo_producao": "painel", "descricao": "Painel fachada", "largura": "3,00", "altura": "1,50",
-        "metro_quadrado": "4,50", "vendedor": choices["vendedor"]["nome"], "designer": choices["designer"]["nome"],
-        "tecido": choices["tecido"]["nome"], "acabamento": {"overloque": True, "elastico": False, "ilhos": False},
-        "emenda": "sem-emenda", "observacao": "", "valor_unitario": "150.00", "valor_painel": "150.00",
-        "valores_adicionais": "0.00", "quantidade_paineis": "2", "imagem": None, "legenda_imagem": None,
-        "terceirizado": False, "ziper": False, "cordinha_extra": False, "alcinha": False, "toalha_pronta": False,
-        "rip_maquina": None, "data_impressao": None, "perfil_cor": None, "tecido_fornecedor": None,
-        "machine_id": None, "quantidade_lona": "1", "valor_lona": "0,00", "valor_ilhos": "1,50",
+        "tipo_producao": "painel",
+        "descricao": "Painel fachada",
+        "largura": "3,00",
+        "altura": "1,50",
+        "metro_quadrado": "4,50",
+        "vendedor": choices["vendedor"]["nome"],
+        "designer": choices["designer"]["nome"],
+        "tecido": choices["tecido"]["nome"],
+        "acabamento": {"overloque": True, "elastico": False, "ilhos": False},
+        "emenda": "sem-emenda",
+        "observacao": "",
+        "valor_unitario": "150.00",
+        "valor_painel": "150.00",
+        "valores_adicionais": "0.00",
+        "quantidade_paineis": "2",
+        "imagem": None,
+        "legenda_imagem": None,
+        "terceirizado": False,
+        "ziper": False,
+        "cordinha_extra": False,
+        "alcinha": False,
+        "toalha_pronta": False,
+        "rip_maquina": None,
+        "data_impressao": None,
+        "perfil_cor": None,
+        "tecido_fornecedor": None,
+        "machine_id": None,
+        "quantidade_lona": "1",
+        "valor_lona": "0,00",
+        "valor_ilhos": "1,50",
     }
     return {
-        "cliente": choices["cliente"]["nome"], "telefone_cliente": choices["cliente"]["telefone"],
-        "cidade_cliente": choices["cliente"]["cidade"], "estado_cliente": choices["cliente"]["estado"],
-        "data_entrada": "2026-11-29", "data_entrega": "2026-12-05", "observacao": "", "prioridade": "NORMAL",
-        "status": "pendente", "valor_frete": "15.00", "valor_itens": "300.00", "valor_total": "315.00",
-        "tipo_pagamento": str(choices["pagamento"]["id"]), "forma_envio": choices["envio"]["nome"],
-        "forma_envio_id": 0, "financeiro": False, "conferencia": False, "sublimacao": False, "costura": False,
-        "expedicao": False, "items": [item],
+        "cliente": choices["cliente"]["nome"],
+        "telefone_cliente": choices["cliente"]["telefone"],
+        "cidade_cliente": choices["cliente"]["cidade"],
+        "estado_cliente": choices["cliente"]["estado"],
+        "data_entrada": "2026-11-29",
+        "data_entrega": "2026-12-05",
+        "observacao": "",
+        "prioridade": "NORMAL",
+        "status": "pendente",
+        "valor_frete": "15.00",
+        "valor_itens": "300.00",
+        "valor_total": "315.00",
+        "tipo_pagamento": str(choices["pagamento"]["id"]),
+        "forma_envio": choices["envio"]["nome"],
+        "forma_envio_id": 0,
+        "financeiro": False,
+        "conferencia": False,
+        "sublimacao": False,
+        "costura": False,
+        "expedicao": False,
+        "items": [item],
     }
 
 
@@ -148,8 +278,15 @@ async def _next_order_event(ws: Any, order_id: int) -> dict[str, Any]:
 def test_new_order_form_end_to_end(server: ServerProcess) -> None:
     admin = Desktop(server, "admin", ADMIN_PASSWORD)
     _seed_catalogs(admin)
-    _ok(admin.call("POST", "/users", json={"username": "balcao", "password": "senha-balcao-1", "is_admin": False,
-                                            "setor": "vendas"}), 200, 201)
+    _ok(
+        admin.call(
+            "POST",
+            "/users",
+            json={"username": "balcao", "password": "senha-balcao-1", "is_admin": False, "setor": "vendas"},
+        ),
+        200,
+        201,
+    )
     seller = Desktop(server, "balcao", "senha-balcao-1")
 
     async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:

@@ -103,10 +103,14 @@ def test_idempotency_key_sequential_and_concurrent(server: ServerProcess) -> Non
         (b"", 400, None),
     ],
 )
-def test_bad_input_is_4xx_and_writes_nothing(server: ServerProcess, body: bytes, status: int, field: str | None) -> None:
+def test_bad_input_is_4xx_and_writes_nothing(
+    server: ServerProcess, body: bytes, status: int, field: str | None
+) -> None:
     before = count_rows(server)
     r = httpx.post(
-        f"{server.base_url}/api/v1/pedidos/", content=body, headers={"content-type": "application/json", **server.headers}
+        f"{server.base_url}/api/v1/pedidos/",
+        content=body,
+        headers={"content-type": "application/json", **server.headers},
     )
     assert r.status_code == status, r.text
     error = r.json()

@@ -99,9 +99,7 @@ async def mixed_load(server: ServerProcess, *, clients: int, seconds: float, led
     rng = random.Random(8)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with server.async_client(limits=limits, timeout=timeout) as http:
-        await asyncio.gather(*(
-            _client(http, i, stop_at, ledger, random.Random(rng.random())) for i in range(clients)
-        ))
+        await asyncio.gather(*(_client(http, i, stop_at, ledger, random.Random(rng.random())) for i in range(clients)))
 
 
 def read_db(server: ServerProcess) -> sqlite3.Connection:

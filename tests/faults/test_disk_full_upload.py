@@ -36,8 +36,11 @@ def test_image_upload_on_a_full_disk_is_507_and_leaves_nothing(small_disk: Path)
             assert leftovers(small_disk / "media") == []
             (small_disk / "ballast").unlink()
             deadline = time.monotonic() + 10
-            while (r := client.post("/pedidos/order-items/upload-image", content=PNG,
-                                    headers={"Content-Type": "image/png"})).status_code != 200:
+            while (
+                r := client.post(
+                    "/pedidos/order-items/upload-image", content=PNG, headers={"Content-Type": "image/png"}
+                )
+            ).status_code != 200:
                 assert time.monotonic() < deadline, r.text
                 time.sleep(0.2)
             assert len(leftovers(small_disk / "media")) == 1

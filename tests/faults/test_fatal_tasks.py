@@ -86,8 +86,12 @@ def test_a_wedged_batcher_stops_answering_the_heartbeat(tmp_path: Path) -> None:
     try:
         assert probe.ping(settings.writer_address_file, timeout=2) is not None
         run(_one_call(settings))  # its batch never finishes
-        wait_until(lambda: probe.ping(settings.writer_address_file, timeout=2) is None, timeout=20, interval=0.5,
-                   what="the heartbeat kept answering for a wedged batcher")
+        wait_until(
+            lambda: probe.ping(settings.writer_address_file, timeout=2) is None,
+            timeout=20,
+            interval=0.5,
+            what="the heartbeat kept answering for a wedged batcher",
+        )
     finally:
         process.kill()
         process.join(10)

@@ -58,6 +58,7 @@ def test_retries_with_the_same_key_never_duplicate(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", workers=2, env={"SGP_WRITE_DEADLINE_S": "1.0"}).start()
     attempts: Counter[str] = Counter()
     try:
+
         async def client(http: httpx.AsyncClient, index: int) -> list[tuple[str, dict]]:
             done = []
             for n in range(PER_CLIENT):

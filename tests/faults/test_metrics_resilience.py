@@ -54,8 +54,10 @@ def test_counters_survive_a_replaced_worker_and_the_page_needs_no_writer(server:
     created = ("sgp_http_requests_total", (("method", "POST"), ("route", "/pedidos"), ("status", "2xx")))
     with server.client() as client:
         # The workers push their figures about once a second; wait for all six.
-        before = wait_until(lambda: (page := counters(client.get("/metrics").text)).get(created, 0) >= 6 and page,
-                            what="six POSTs counted")
+        before = wait_until(
+            lambda: (page := counters(client.get("/metrics").text)).get(created, 0) >= 6 and page,
+            what="six POSTs counted",
+        )
     assert before[created] == 6
     old = workers(server)
     victim = next(iter(old))

@@ -45,6 +45,7 @@ def test_killed_worker_is_replaced_and_no_acknowledged_write_is_lost(tmp_path: P
     server = ServerProcess(tmp_path / "data", workers=2, env={"SGP_WRITE_DEADLINE_S": "1.0"}).start()
     ledger = Ledger()
     try:
+
         async def go() -> tuple[int, set[int], float]:
             before = await worker_pids(server, 2)
             load = asyncio.create_task(mixed_load(server, clients=CLIENTS, seconds=8, ledger=ledger, timeout=10))

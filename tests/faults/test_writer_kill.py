@@ -43,6 +43,7 @@ def test_kill_writer_three_times_under_load(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data", workers=2, env={"SGP_WRITE_DEADLINE_S": str(DEADLINE_S)}).start()
     ledger = Ledger()
     try:
+
         async def go() -> list[float]:
             killer = asyncio.create_task(kill_writer_repeatedly(server, ledger, kills=3))
             await mixed_load(server, clients=20, seconds=15, ledger=ledger, timeout=WRITE_BOUND_S + 5)

@@ -32,19 +32,36 @@ def run_import(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """`python run_server.py import-sgp ...`, as an operator runs it."""
     return subprocess.run(
         [sys.executable, str(ROOT / "run_server.py"), "import-sgp", *map(str, args)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
 
 
 # --- the old shop --------------------------------------------------------------------------------
 
 PAINEL = {
-    "tipo_producao": "painel", "descricao": "Painel fundo", "largura": "3,00", "altura": "2,50",
-    "metro_quadrado": "7,50", "vendedor": "Carla", "designer": "Rui", "tecido": "Oxford",
-    "acabamento": {"overloque": True, "elastico": False, "ilhos": True}, "emenda": "sem-emenda",
-    "valor_unitario": "1035.00", "valor_painel": "1000.00", "valores_adicionais": "20.00",
-    "tipo_acabamento": "ilhos", "quantidade_ilhos": "10", "valor_ilhos": "1,50", "quantidade_paineis": "2",
-    "status_arte": "liberado", "legenda_imagem": "arte final",
+    "tipo_producao": "painel",
+    "descricao": "Painel fundo",
+    "largura": "3,00",
+    "altura": "2,50",
+    "metro_quadrado": "7,50",
+    "vendedor": "Carla",
+    "designer": "Rui",
+    "tecido": "Oxford",
+    "acabamento": {"overloque": True, "elastico": False, "ilhos": True},
+    "emenda": "sem-emenda",
+    "valor_unitario": "1035.00",
+    "valor_painel": "1000.00",
+    "valores_adicionais": "20.00",
+    "tipo_acabamento": "ilhos",
+    "quantidade_ilhos": "10",
+    "valor_ilhos": "1,50",
+    "quantidade_paineis": "2",
+    "status_arte": "liberado",
+    "legenda_imagem": "arte final",
     "comentarios": [{"id": "c1", "autor": "Rui", "texto": "ok", "data": "2026-03-11T10:00:00"}],
     "campo_novo_do_cliente": {"nivel": [1, {"x": "y"}]},
 }
@@ -69,101 +86,377 @@ def _old_shop(tmp: Path) -> dict[str, Any]:
     data_url = "data:image/png;base64," + base64.b64encode(inline).decode()
 
     users = [
-        dict(id=1, username="admin", password_hash=_bcrypt(ADMIN_PASSWORD), is_admin=1, is_active=1,
-             created_at="2025-10-27T12:00:00+00:00", updated_at=None, setor="admin", password_plain=PLAIN),
-        dict(id=2, username="maria", password_hash=_bcrypt("1234"), is_admin=0, is_active=1,
-             created_at="1761566400", updated_at="", setor=None, password_plain=PLAIN),
-        dict(id=3, username="joao", password_hash="senha", is_admin=0, is_active=1,  # legacy plain text
-             created_at=None, updated_at=None, setor="impressao", password_plain=PLAIN),
-        dict(id=5, username="Ana", password_hash=_bcrypt("ana-1"), is_admin=0, is_active=1,
-             created_at=None, updated_at=None, setor="costura", password_plain=None),
-        dict(id=6, username="ana", password_hash=_bcrypt("ana-2"), is_admin=0, is_active=1,
-             created_at=None, updated_at=None, setor="costura", password_plain=None),
-        dict(id=8, username="José da Silva", password_hash=_bcrypt("abc"), is_admin=0, is_active=1,  # our rules refuse both
-             created_at=None, updated_at=None, setor="vendas", password_plain=PLAIN),
-        dict(id=7, username="ex funcionário", password_hash=_bcrypt("saiu-da-loja"), is_admin=0, is_active=0,
-             created_at=None, updated_at=None, setor="geral", password_plain=PLAIN),
+        dict(
+            id=1,
+            username="admin",
+            password_hash=_bcrypt(ADMIN_PASSWORD),
+            is_admin=1,
+            is_active=1,
+            created_at="2025-10-27T12:00:00+00:00",
+            updated_at=None,
+            setor="admin",
+            password_plain=PLAIN,
+        ),
+        dict(
+            id=2,
+            username="maria",
+            password_hash=_bcrypt("1234"),
+            is_admin=0,
+            is_active=1,
+            created_at="1761566400",
+            updated_at="",
+            setor=None,
+            password_plain=PLAIN,
+        ),
+        dict(
+            id=3,
+            username="joao",
+            password_hash="senha",
+            is_admin=0,
+            is_active=1,  # legacy plain text
+            created_at=None,
+            updated_at=None,
+            setor="impressao",
+            password_plain=PLAIN,
+        ),
+        dict(
+            id=5,
+            username="Ana",
+            password_hash=_bcrypt("ana-1"),
+            is_admin=0,
+            is_active=1,
+            created_at=None,
+            updated_at=None,
+            setor="costura",
+            password_plain=None,
+        ),
+        dict(
+            id=6,
+            username="ana",
+            password_hash=_bcrypt("ana-2"),
+            is_admin=0,
+            is_active=1,
+            created_at=None,
+            updated_at=None,
+            setor="costura",
+            password_plain=None,
+        ),
+        dict(
+            id=8,
+            username="José da Silva",
+            password_hash=_bcrypt("abc"),
+            is_admin=0,
+            is_active=1,  # our rules refuse both
+            created_at=None,
+            updated_at=None,
+            setor="vendas",
+            password_plain=PLAIN,
+        ),
+        dict(
+            id=7,
+            username="ex funcionário",
+            password_hash=_bcrypt("saiu-da-loja"),
+            is_admin=0,
+            is_active=0,
+            created_at=None,
+            updated_at=None,
+            setor="geral",
+            password_plain=PLAIN,
+        ),
     ]
     for row in users:
         insert(conn, "user", row)
 
-    base = dict(observacao=None, prioridade="NORMAL", telefone_cliente="27999990000", tipo_pagamento="2",
-                obs_pagamento=None, forma_envio="Correios", forma_envio_id=0, financeiro=0, conferencia=0,
-                sublimacao=0, costura=0, expedicao=0, pronto=0, sublimacao_maquina=None,
-                sublimacao_data_impressao=None, financeiro_liberado_em=None,
-                data_criacao="2026-01-10 09:00:00.123456", ultima_atualizacao="2026-01-11 10:00:00")
+    base = dict(
+        observacao=None,
+        prioridade="NORMAL",
+        telefone_cliente="27999990000",
+        tipo_pagamento="2",
+        obs_pagamento=None,
+        forma_envio="Correios",
+        forma_envio_id=0,
+        financeiro=0,
+        conferencia=0,
+        sublimacao=0,
+        costura=0,
+        expedicao=0,
+        pronto=0,
+        sublimacao_maquina=None,
+        sublimacao_data_impressao=None,
+        financeiro_liberado_em=None,
+        data_criacao="2026-01-10 09:00:00.123456",
+        ultima_atualizacao="2026-01-11 10:00:00",
+    )
     pedidos = [
-        dict(base, id=1, numero="0000000001", data_entrada="2026-01-10", data_entrega="2026-01-20",
-             status="Em Produção", cliente="Loja Ação", cidade_cliente="Vitória||ES", valor_total="2085.00",
-             valor_frete="15,00", valor_itens="2070.00", financeiro=1, prioridade="ALTA",
-             financeiro_liberado_em="2026-01-10 11:30:00.500000", valor_total_centavos=208500,
-             items=[dict(PAINEL), dict(SEM_TIPO)]),
-        dict(base, id=2, numero="0000000002", data_entrada="2026-01-12T08:15:00", data_entrega=None,
-             status="concluido", cliente="Bar do Zé", cidade_cliente="Serra", valor_total="30.00",
-             valor_frete="0.00", valor_itens="30.00", pronto=1,
-             items=[{"id": 77, "tipo_producao": "totem", "valor_unitario": "30.00", "imagem": data_url}]),
-        dict(base, id=3, numero="0000000002", data_entrada="2026-01-13", data_entrega="2026-01-14",
-             status="pendente", cliente="Cópia", cidade_cliente="Rio - Centro", valor_total="0.00",
-             valor_frete="R$ 1.234,50", valor_itens="0.00",
-             items=[{"tipo_producao": "painel", "imagem": "/pedidos/imagens/1", "descricao": "cópia"}]),
-        dict(base, id=5, numero=None, data_entrada="2026-01-15", data_entrega="2026-01-16", status="EM_PRODUCAO",
-             cliente="Sem número", cidade_cliente=None, valor_total=None, valor_frete=None, valor_itens=None,
-             items=None, data_criacao=None),
-        dict(base, id=6, numero="0000000010", data_entrada="2026-01-16", data_entrega="2026-01-17",
-             status="entregue", cliente="Windows", cidade_cliente="Cariacica||es", valor_total="5.00",
-             valor_frete="5.00", valor_itens="0.00",
-             items=[{"tipo_producao": "adesivo", "imagem": "pedidos\\tmp\\bb22.png"},
-                    {"tipo_producao": "lona", "imagem": "C:\\Users\\loja\\AppData\\images\\x.jpg"}]),
-        dict(base, id=9, numero="0000000009", data_entrada="2026-01-18", data_entrega="2026-01-18",
-             status="esquisito", cliente="JSON quebrado", cidade_cliente="Vila Velha||ES", valor_total="0.00",
-             valor_frete="0.00", valor_itens="0.00", items="{not json"),
+        dict(
+            base,
+            id=1,
+            numero="0000000001",
+            data_entrada="2026-01-10",
+            data_entrega="2026-01-20",
+            status="Em Produção",
+            cliente="Loja Ação",
+            cidade_cliente="Vitória||ES",
+            valor_total="2085.00",
+            valor_frete="15,00",
+            valor_itens="2070.00",
+            financeiro=1,
+            prioridade="ALTA",
+            financeiro_liberado_em="2026-01-10 11:30:00.500000",
+            valor_total_centavos=208500,
+            items=[dict(PAINEL), dict(SEM_TIPO)],
+        ),
+        dict(
+            base,
+            id=2,
+            numero="0000000002",
+            data_entrada="2026-01-12T08:15:00",
+            data_entrega=None,
+            status="concluido",
+            cliente="Bar do Zé",
+            cidade_cliente="Serra",
+            valor_total="30.00",
+            valor_frete="0.00",
+            valor_itens="30.00",
+            pronto=1,
+            items=[{"id": 77, "tipo_producao": "totem", "valor_unitario": "30.00", "imagem": data_url}],
+        ),
+        dict(
+            base,
+            id=3,
+            numero="0000000002",
+            data_entrada="2026-01-13",
+            data_entrega="2026-01-14",
+            status="pendente",
+            cliente="Cópia",
+            cidade_cliente="Rio - Centro",
+            valor_total="0.00",
+            valor_frete="R$ 1.234,50",
+            valor_itens="0.00",
+            items=[{"tipo_producao": "painel", "imagem": "/pedidos/imagens/1", "descricao": "cópia"}],
+        ),
+        dict(
+            base,
+            id=5,
+            numero=None,
+            data_entrada="2026-01-15",
+            data_entrega="2026-01-16",
+            status="EM_PRODUCAO",
+            cliente="Sem número",
+            cidade_cliente=None,
+            valor_total=None,
+            valor_frete=None,
+            valor_itens=None,
+            items=None,
+            data_criacao=None,
+        ),
+        dict(
+            base,
+            id=6,
+            numero="0000000010",
+            data_entrada="2026-01-16",
+            data_entrega="2026-01-17",
+            status="entregue",
+            cliente="Windows",
+            cidade_cliente="Cariacica||es",
+            valor_total="5.00",
+            valor_frete="5.00",
+            valor_itens="0.00",
+            items=[
+                {"tipo_producao": "adesivo", "imagem": "pedidos\\tmp\\bb22.png"},
+                {"tipo_producao": "lona", "imagem": "C:\\Users\\loja\\AppData\\images\\x.jpg"},
+            ],
+        ),
+        dict(
+            base,
+            id=9,
+            numero="0000000009",
+            data_entrada="2026-01-18",
+            data_entrega="2026-01-18",
+            status="esquisito",
+            cliente="JSON quebrado",
+            cidade_cliente="Vila Velha||ES",
+            valor_total="0.00",
+            valor_frete="0.00",
+            valor_itens="0.00",
+            items="{not json",
+        ),
     ]
     for row in pedidos:
         insert(conn, "pedidos", row)
-    insert(conn, "pedido_imagens", dict(id=1, pedido_id=1, item_index=0, item_identificador=None, filename="aa11.jpg",
-                                         mime_type="image/jpeg", path="pedidos\\1\\aa11.jpg", tamanho=1,
-                                         criado_em="2026-01-10 09:00:00"))
-    insert(conn, "pedido_imagens", dict(id=2, pedido_id=4, item_index=0, item_identificador=None, filename="dd44.jpg",
-                                         mime_type="image/jpeg", path="pedidos/4/dd44.jpg", tamanho=1,
-                                         criado_em="2026-01-10 09:00:00"))
-    insert(conn, "fichas", dict(id=1, client_id=3, nome="Ficha A", descricao="d", imagem_path="fichas\\1\\cc33.png",
-                                data_criacao="2026-01-02 10:00:00", ultima_atualizacao=None))
-    insert(conn, "fichas", dict(id=2, client_id=None, nome=None, descricao=None, imagem_path=None,
-                                data_criacao=None, ultima_atualizacao=None))
+    insert(
+        conn,
+        "pedido_imagens",
+        dict(
+            id=1,
+            pedido_id=1,
+            item_index=0,
+            item_identificador=None,
+            filename="aa11.jpg",
+            mime_type="image/jpeg",
+            path="pedidos\\1\\aa11.jpg",
+            tamanho=1,
+            criado_em="2026-01-10 09:00:00",
+        ),
+    )
+    insert(
+        conn,
+        "pedido_imagens",
+        dict(
+            id=2,
+            pedido_id=4,
+            item_index=0,
+            item_identificador=None,
+            filename="dd44.jpg",
+            mime_type="image/jpeg",
+            path="pedidos/4/dd44.jpg",
+            tamanho=1,
+            criado_em="2026-01-10 09:00:00",
+        ),
+    )
+    insert(
+        conn,
+        "fichas",
+        dict(
+            id=1,
+            client_id=3,
+            nome="Ficha A",
+            descricao="d",
+            imagem_path="fichas\\1\\cc33.png",
+            data_criacao="2026-01-02 10:00:00",
+            ultima_atualizacao=None,
+        ),
+    )
+    insert(
+        conn,
+        "fichas",
+        dict(
+            id=2,
+            client_id=None,
+            nome=None,
+            descricao=None,
+            imagem_path=None,
+            data_criacao=None,
+            ultima_atualizacao=None,
+        ),
+    )
     insert(conn, "machines", dict(id=1, name="Mimaki", active=1))
     insert(conn, "machines", dict(id=3, name="mimaki ", active=0))  # an old duplicate name, kept
     insert(conn, "payment", dict(id=2, nome="PIX", parcelas_max=1, taxa_percentual=0.0, ativo=1, observacao=None))
     insert(conn, "envio", dict(id=4, nome="Correios", valor=None, prazo_dias=5, ativo=1, observacao="PAC"))
-    insert(conn, "vendedor", dict(id=9, nome="Carla", email=None, telefone=None, comissao_percentual=2.5, ativo=1,
-                                  observacao=None))
-    insert(conn, "cliente", dict(id=7, nome="Loja Ação", cep="29000-000", cidade="Vitória", estado="ES",
-                                 telefone="27999990000"))
+    insert(
+        conn,
+        "vendedor",
+        dict(id=9, nome="Carla", email=None, telefone=None, comissao_percentual=2.5, ativo=1, observacao=None),
+    )
+    insert(
+        conn,
+        "cliente",
+        dict(id=7, nome="Loja Ação", cep="29000-000", cidade="Vitória", estado="ES", telefone="27999990000"),
+    )
     insert(conn, "print_logs", dict(id=1, printer_id=1, pedido_id=4, item_id=4000, status="SUCCESS"))  # deleted pedido
-    insert(conn, "print_logs", dict(id=5, printer_id=1, pedido_id=1, item_id=1000, status="REPRINT",
-                                    created_at="2026-01-11 08:00:00"))
-    insert(conn, "ficha_templates", {
-        "id": 1, "template_type": "geral", "title": "Ficha da loja", "width": 210.0, "height": 297.0,
-        "marginTop": 5.0, "marginBottom": 5.0, "marginLeft": 5.0, "marginRight": 5.0, "updatedAt": "2026-01-05 10:00:00",
-        "fields": [{"id": "cli", "type": "text", "label": "Cliente", "key": "cliente", "x": 10, "y": 10,
-                    "width": 100, "height": 8, "fontSize": 12, "bold": True, "visible": True, "editable": True}],
-    })
-    insert(conn, "relatorio_templates", {
-        "id": 1, "template_type": "envios", "title": "Envios da loja", "headerFields": {"title": "Envios"},
-        "styles": {"fontSize": 10}, "tableConfig": None, "pageConfig": {"marginTop": 10}, "updatedAt": None,
-    })
+    insert(
+        conn,
+        "print_logs",
+        dict(id=5, printer_id=1, pedido_id=1, item_id=1000, status="REPRINT", created_at="2026-01-11 08:00:00"),
+    )
+    insert(
+        conn,
+        "ficha_templates",
+        {
+            "id": 1,
+            "template_type": "geral",
+            "title": "Ficha da loja",
+            "width": 210.0,
+            "height": 297.0,
+            "marginTop": 5.0,
+            "marginBottom": 5.0,
+            "marginLeft": 5.0,
+            "marginRight": 5.0,
+            "updatedAt": "2026-01-05 10:00:00",
+            "fields": [
+                {
+                    "id": "cli",
+                    "type": "text",
+                    "label": "Cliente",
+                    "key": "cliente",
+                    "x": 10,
+                    "y": 10,
+                    "width": 100,
+                    "height": 8,
+                    "fontSize": 12,
+                    "bold": True,
+                    "visible": True,
+                    "editable": True,
+                }
+            ],
+        },
+    )
+    insert(
+        conn,
+        "relatorio_templates",
+        {
+            "id": 1,
+            "template_type": "envios",
+            "title": "Envios da loja",
+            "headerFields": {"title": "Envios"},
+            "styles": {"fontSize": 10},
+            "tableConfig": None,
+            "pageConfig": {"marginTop": 10},
+            "updatedAt": None,
+        },
+    )
     (media / "templates").mkdir(parents=True)
     (media / "templates" / "template-geral.html").write_text("<html><body>{{cliente}} ção</body></html>", "utf-8")
-    insert(conn, "reposicoes", dict(id=1, numero="REP-1", order_id=1, motivo="erro", data_solicitacao="2026-01-12",
-                                    status="Em Processamento", prioridade="ALTA", costura=1,
-                                    created_at="2026-01-12 10:00:00"))
-    insert(conn, "reposicoes", dict(id=3, numero="REP-3", order_id=4, motivo="pedido apagado depois",
-                                    data_solicitacao="2026-01-13", status="Pendente", prioridade="NORMAL"))
+    insert(
+        conn,
+        "reposicoes",
+        dict(
+            id=1,
+            numero="REP-1",
+            order_id=1,
+            motivo="erro",
+            data_solicitacao="2026-01-12",
+            status="Em Processamento",
+            prioridade="ALTA",
+            costura=1,
+            created_at="2026-01-12 10:00:00",
+        ),
+    )
+    insert(
+        conn,
+        "reposicoes",
+        dict(
+            id=3,
+            numero="REP-3",
+            order_id=4,
+            motivo="pedido apagado depois",
+            data_solicitacao="2026-01-13",
+            status="Pendente",
+            prioridade="NORMAL",
+        ),
+    )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     # From here on, rows stay in banco.db-wal: the old server is still running.
     conn.execute("PRAGMA wal_autocheckpoint=0")
-    insert(conn, "pedidos", dict(base, id=8, numero="0000000011", data_entrada="2026-01-17", data_entrega="2026-01-19",
-                                 status="cancelado", cliente="Só no WAL", cidade_cliente="Linhares||ES",
-                                 valor_total="1.00", valor_frete="1.00", valor_itens="0.00", items=[]))
+    insert(
+        conn,
+        "pedidos",
+        dict(
+            base,
+            id=8,
+            numero="0000000011",
+            data_entrada="2026-01-17",
+            data_entrega="2026-01-19",
+            status="cancelado",
+            cliente="Só no WAL",
+            cidade_cliente="Linhares||ES",
+            valor_total="1.00",
+            valor_frete="1.00",
+            valor_itens="0.00",
+            items=[],
+        ),
+    )
     return {"conn": conn, "db": db, "media": media, "files": files, "inline": inline, "pedidos": pedidos}
 
 
@@ -235,12 +528,33 @@ def test_every_pedido_compares_field_by_field(shop: dict[str, Any], http: httpx.
     r = http.get("/pedidos", params={"limit": 100})
     assert r.status_code == 200
     assert sorted(p["id"] for p in r.json()) == [1, 2, 3, 5, 6, 8, 9]
-    expected_city = {1: ("Vitória", "ES"), 2: ("Serra", None), 3: ("Rio - Centro", None), 5: (None, None),
-                     6: ("Cariacica", "ES"), 8: ("Linhares", "ES"), 9: ("Vila Velha", "ES")}
-    expected_status = {1: "em_producao", 2: "entregue", 3: "pendente", 5: "em_producao", 6: "entregue",
-                       8: "cancelado", 9: "pendente"}
-    expected_numero = {1: "0000000001", 2: "0000000002", 3: "0000000012", 5: "0000000013", 6: "0000000010",
-                       8: "0000000011", 9: "0000000009"}
+    expected_city = {
+        1: ("Vitória", "ES"),
+        2: ("Serra", None),
+        3: ("Rio - Centro", None),
+        5: (None, None),
+        6: ("Cariacica", "ES"),
+        8: ("Linhares", "ES"),
+        9: ("Vila Velha", "ES"),
+    }
+    expected_status = {
+        1: "em_producao",
+        2: "entregue",
+        3: "pendente",
+        5: "em_producao",
+        6: "entregue",
+        8: "cancelado",
+        9: "pendente",
+    }
+    expected_numero = {
+        1: "0000000001",
+        2: "0000000002",
+        3: "0000000012",
+        5: "0000000013",
+        6: "0000000010",
+        8: "0000000011",
+        9: "0000000009",
+    }
     rows = {p["id"]: p for p in shop["pedidos"]}
     rows[8] = {"id": 8, "items": [], "cliente": "Só no WAL", "telefone_cliente": "27999990000"}
     for pedido_id, old in rows.items():
@@ -319,7 +633,12 @@ def test_print_logs_and_templates(http: httpx.Client) -> None:
 
 def test_reposicoes_keep_ids_and_numbers(http: httpx.Client) -> None:
     one = http.get("/reposicoes/1").json()
-    assert (one["numero"], one["order_id"], one["status"], one["prioridade"]) == ("REP-1", 1, "Em Processamento", "ALTA")
+    assert (one["numero"], one["order_id"], one["status"], one["prioridade"]) == (
+        "REP-1",
+        1,
+        "Em Processamento",
+        "ALTA",
+    )
     assert one["costura"] is True and one["data_solicitacao"] == "2026-01-12"
     assert http.get("/reposicoes/3").json()["order_id"] == 4  # its pedido was deleted; kept as it was
 
@@ -338,12 +657,19 @@ def test_numbering_continues_after_the_highest(http: httpx.Client) -> None:
     assert r.json()["id"] == 10
 
 
-def test_old_users_log_in_with_their_old_passwords_and_are_rehashed(shop: dict[str, Any], server: ServerProcess) -> None:
+def test_old_users_log_in_with_their_old_passwords_and_are_rehashed(
+    shop: dict[str, Any], server: ServerProcess
+) -> None:
     db = sqlite3.connect(f"{(shop['target'] / 'sgp.sqlite3').resolve().as_uri()}?mode=ro", uri=True)
     try:
         assert db.execute("SELECT password_hash FROM users WHERE id = 2").fetchone()[0].startswith("$2b$")
-        for username, password in [("maria", "1234"), ("joao", "senha"), ("Ana", "ana-1"), ("ana#6", "ana-2"),
-                                   ("josé da silva", "abc")]:
+        for username, password in [
+            ("maria", "1234"),
+            ("joao", "senha"),
+            ("Ana", "ana-1"),
+            ("ana#6", "ana-2"),
+            ("josé da silva", "abc"),
+        ]:
             r = httpx.post(server.base_url + "/auth/login", json={"username": username, "password": password})
             assert r.status_code == 200, (username, r.text)
         r = httpx.post(server.base_url + "/auth/login", json={"username": "maria", "password": "12345"})

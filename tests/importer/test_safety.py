@@ -15,18 +15,48 @@ from tests.importer.oldschema import HEAD, PRE_ALEMBIC, create_old_db, insert
 from tests.importer.test_import import run_import
 from tests.support import WriterProcess
 
-BASE = dict(observacao=None, prioridade="NORMAL", telefone_cliente="", tipo_pagamento="", obs_pagamento=None,
-            forma_envio="", forma_envio_id=0, financeiro=0, conferencia=0, sublimacao=0, costura=0, expedicao=0,
-            pronto=0, sublimacao_maquina=None, sublimacao_data_impressao=None, data_criacao="2026-01-10 09:00:00",
-            ultima_atualizacao="2026-01-10 09:00:00", valor_total="1.00", valor_frete="0.00", valor_itens="1.00",
-            data_entrada="2026-01-10", data_entrega="2026-01-11", status="pendente", cidade_cliente="A||SP")
+BASE = dict(
+    observacao=None,
+    prioridade="NORMAL",
+    telefone_cliente="",
+    tipo_pagamento="",
+    obs_pagamento=None,
+    forma_envio="",
+    forma_envio_id=0,
+    financeiro=0,
+    conferencia=0,
+    sublimacao=0,
+    costura=0,
+    expedicao=0,
+    pronto=0,
+    sublimacao_maquina=None,
+    sublimacao_data_impressao=None,
+    data_criacao="2026-01-10 09:00:00",
+    ultima_atualizacao="2026-01-10 09:00:00",
+    valor_total="1.00",
+    valor_frete="0.00",
+    valor_itens="1.00",
+    data_entrada="2026-01-10",
+    data_entrega="2026-01-11",
+    status="pendente",
+    cidade_cliente="A||SP",
+)
 
 
 def _old_db(path: Path, count: int = 5, schema: str = HEAD) -> Path:
     conn = create_old_db(path, schema)
     for i in range(1, count + 1):
-        insert(conn, "pedidos", dict(BASE, id=i, numero=f"{i:010d}", cliente=f"Cliente {i}",
-                                     items=[{"tipo_producao": "painel", "descricao": "x" * 200}]))
+        insert(
+            conn,
+            "pedidos",
+            dict(
+                BASE,
+                id=i,
+                numero=f"{i:010d}",
+                cliente=f"Cliente {i}",
+                items=[{"tipo_producao": "painel", "descricao": "x" * 200}],
+            ),
+        )
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     return path
@@ -35,7 +65,9 @@ def _old_db(path: Path, count: int = 5, schema: str = HEAD) -> Path:
 def _tree(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
-    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest() for p in path.rglob("*") if p.is_file()}
+    return {
+        str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest() for p in path.rglob("*") if p.is_file()
+    }
 
 
 def _pedidos(data: Path) -> list[tuple[int, str]]:
@@ -136,10 +168,25 @@ def test_an_interrupted_import_resumes(tmp_path: Path) -> None:
 def test_a_pre_alembic_file_imports(tmp_path: Path) -> None:
     conn = create_old_db(tmp_path / "banco.db", PRE_ALEMBIC)
     row = {k: v for k, v in BASE.items() if k not in ("financeiro_liberado_em",)}
-    insert(conn, "pedidos", dict(row, id=1, numero="0000000001", cliente="Antigo", status="Em Produção",
-                                 conferencia=None, pronto=None, items='[{"descricao": "sem tipo"}]'))
-    insert(conn, "user", dict(id=1, username="admin", password_hash="admin123", is_admin=1, is_active=1,
-                              created_at="", updated_at=None))
+    insert(
+        conn,
+        "pedidos",
+        dict(
+            row,
+            id=1,
+            numero="0000000001",
+            cliente="Antigo",
+            status="Em Produção",
+            conferencia=None,
+            pronto=None,
+            items='[{"descricao": "sem tipo"}]',
+        ),
+    )
+    insert(
+        conn,
+        "user",
+        dict(id=1, username="admin", password_hash="admin123", is_admin=1, is_active=1, created_at="", updated_at=None),
+    )
     conn.close()
     result = run_import(tmp_path / "banco.db", "--data-dir", tmp_path / "data")
     assert result.returncode == 0, result.stderr

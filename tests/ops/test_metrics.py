@@ -76,11 +76,28 @@ def test_requests_counted_by_route_template_and_logged(caplog: pytest.LogCapture
 
 def health(**overrides: object) -> WriterHealth:
     figures = dict(
-        pid=1, uptime_s=5.0, restarts=2, crash_loop=False, queue_depth=3, queue_capacity=100, in_flight=0,
-        batches_total=4, commands_total=10, batch_size=Summary(1, 1, 1, 1), commit_ms=Summary(1, 1, 1, 1),
-        busy_retries_total=1, failed_commands_total={"not_found": 2}, rejected_total={}, last_commit_age_s=0.1,
-        last_seq=10, epoch="e", db_bytes=4096, wal_bytes=8192, last_checkpoint_age_s=None,
-        last_optimize_age_s=None, indexes={},
+        pid=1,
+        uptime_s=5.0,
+        restarts=2,
+        crash_loop=False,
+        queue_depth=3,
+        queue_capacity=100,
+        in_flight=0,
+        batches_total=4,
+        commands_total=10,
+        batch_size=Summary(1, 1, 1, 1),
+        commit_ms=Summary(1, 1, 1, 1),
+        busy_retries_total=1,
+        failed_commands_total={"not_found": 2},
+        rejected_total={},
+        last_commit_age_s=0.1,
+        last_seq=10,
+        epoch="e",
+        db_bytes=4096,
+        wal_bytes=8192,
+        last_checkpoint_age_s=None,
+        last_optimize_age_s=None,
+        indexes={},
     )
     figures.update(overrides)
     return WriterHealth(**figures)  # type: ignore[arg-type]

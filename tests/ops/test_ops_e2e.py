@@ -16,10 +16,29 @@ from tests.support import ROOT, ServerProcess, WriterProcess, pedido, run, wait_
 
 # Every field the ops contract promises in GET /health/writer.
 HEALTH_FIELDS = {
-    "status", "pid", "uptime_s", "restarts", "crash_loop", "queue_depth", "queue_capacity", "in_flight",
-    "batches_total", "commands_total", "batch_size", "commit_ms", "busy_retries_total", "failed_commands_total",
-    "rejected_total", "last_commit_age_s", "last_seq", "epoch", "db_bytes", "wal_bytes", "last_checkpoint_age_s",
-    "last_optimize_age_s", "indexes",
+    "status",
+    "pid",
+    "uptime_s",
+    "restarts",
+    "crash_loop",
+    "queue_depth",
+    "queue_capacity",
+    "in_flight",
+    "batches_total",
+    "commands_total",
+    "batch_size",
+    "commit_ms",
+    "busy_retries_total",
+    "failed_commands_total",
+    "rejected_total",
+    "last_commit_age_s",
+    "last_seq",
+    "epoch",
+    "db_bytes",
+    "wal_bytes",
+    "last_checkpoint_age_s",
+    "last_optimize_age_s",
+    "indexes",
 }
 # Requests the scrapes themselves make; they move between two scrapes by design.
 SCRAPE_ROUTES = {"/health", "/metrics"}
@@ -164,7 +183,10 @@ def test_cli_backup_goes_through_the_live_writer(server: ServerProcess, tmp_path
     target = tmp_path / "pela-linha-de-comando"
     done = subprocess.run(
         [sys.executable, str(ROOT / "run_server.py"), "backup", str(target), "--data-dir", str(server.data_dir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert (target / "sgp.sqlite3").exists() and (target / "backup.json").exists()

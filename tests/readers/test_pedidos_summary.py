@@ -20,7 +20,9 @@ TODAY = "2026-11-29"
 
 def _add(conn: sqlite3.Connection, pedido_id: int, updated: str, **fields: Any) -> None:
     body = {"cliente": f"C{pedido_id}", "data_entrada": "2026-11-01", **fields}
-    pedido = build_pedido(decode_create(json.dumps(body).encode()), id=pedido_id, numero=f"{pedido_id:010d}", now=updated)
+    pedido = build_pedido(
+        decode_create(json.dumps(body).encode()), id=pedido_id, numero=f"{pedido_id:010d}", now=updated
+    )
     pedido = msgspec.structs.replace(pedido, ultima_atualizacao=updated)
     insert_pedido(conn, pedido, pedido_to_json(pedido))
 
@@ -30,7 +32,15 @@ def test_dashboard_figures(tmp_path: Path) -> None:
     with closing(schema.open_write_connection(path, synchronous="normal", journal_size_limit=1 << 20)) as conn:
         schema.migrate(conn)
         # Concluded: 10 days of production, on time (delivery 11-20); entregue 12 days, late (delivery 11-05).
-        _add(conn, 1, "2026-11-11T10:00:00Z", status="pronto", data_entrega="2026-11-20", financeiro=True, forma_envio="Correios")
+        _add(
+            conn,
+            1,
+            "2026-11-11T10:00:00Z",
+            status="pronto",
+            data_entrega="2026-11-20",
+            financeiro=True,
+            forma_envio="Correios",
+        )
         _add(conn, 2, "2026-11-13T10:00:00Z", status="entregue", data_entrega="2026-11-05", forma_envio="Correios")
         # Open: late by 4 days and ALTA; on time; entered today.
         _add(conn, 3, "2026-11-02T10:00:00Z", status="pendente", data_entrega="2026-11-25", prioridade="ALTA")

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.timeout(120)
 posix_only = pytest.mark.skipif(os.name != "posix", reason="mode bits are POSIX; on Windows the data dir's ACL applies")
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 600
-PDF_WITH_JS = b"%PDF-1.7\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>\nendobj\n" + b" " * 600
+PDF_WITH_JS = (
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>\nendobj\n" + b" " * 600
+)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +72,10 @@ def test_uploads_are_sandboxed_and_non_images_download(server: ServerProcess) ->
 
 def test_integrity_check_needs_an_admin_and_runs_one_at_a_time(server: ServerProcess) -> None:
     with server.client() as admin:
-        assert admin.post("/users", json={"username": "operador", "password": "senha-forte-1"}).status_code in (200, 201)
+        assert admin.post("/users", json={"username": "operador", "password": "senha-forte-1"}).status_code in (
+            200,
+            201,
+        )
     user = server.login("operador", "senha-forte-1")
     with server.client(token=user) as client:
         assert client.get("/health/writer").status_code == 200

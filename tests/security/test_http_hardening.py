@@ -82,13 +82,18 @@ def test_anonymous_multipart_is_refused_before_anything_is_spooled(server: Serve
     part = b"--" + boundary + b'\r\nContent-Disposition: form-data; name="username"; filename="a.bin"\r\n\r\n'
     declared = 1024 * MB  # claims 1 GB: refused on the header alone
     head = (
-        b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=" + boundary
-        + b"\r\nContent-Length: " + str(declared).encode() + b"\r\n\r\n" + part
+        b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary="
+        + boundary
+        + b"\r\nContent-Length: "
+        + str(declared).encode()
+        + b"\r\n\r\n"
+        + part
     )
     assert exchange(server, head, (b"\0" * MB for _ in range(64))) == 413
     # Chunked, with no length to judge by: cut off as the streamed bytes pass the anonymous limit.
     head = (
-        b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=" + boundary
+        b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary="
+        + boundary
         + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     chunks = (b"%x\r\n%s\r\n" % (len(c), c) for c in [part] + [b"\0" * MB] * 64)
@@ -125,7 +130,10 @@ def test_a_trickled_anonymous_body_times_out_with_408(server: ServerProcess) -> 
 
 def test_header_size_and_count_limits(server: ServerProcess) -> None:
     assert exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 8000 + b"\r\n\r\n") == 200
-    assert exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 32 * 1024 + b"\r\n\r\n") in (400, 431)
+    assert exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 32 * 1024 + b"\r\n\r\n") in (
+        400,
+        431,
+    )
     many = b"".join(b"X-H%d: v\r\n" % i for i in range(2000))
     assert exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n") == 431
     assert exchange(server, b"GET /health HTTP/1.1\r\nHost: x\r\n" + many[:900] + b"\r\n") == 200
@@ -141,11 +149,22 @@ def test_overlong_multipart_boundary_is_refused(server: ServerProcess) -> None:
     token = server.token.encode()
     for length, expected in ((200, 400), (71, 400)):
         boundary = b"b" * length
-        body = b"--" + boundary + b'\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\nx\r\n--' + boundary + b"--\r\n"
+        body = (
+            b"--"
+            + boundary
+            + b'\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\nx\r\n--'
+            + boundary
+            + b"--\r\n"
+        )
         head = (
-            b"POST /pedidos/order-items/upload-image HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
-            + b"\r\nContent-Type: multipart/form-data; boundary=" + boundary
-            + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+            b"POST /pedidos/order-items/upload-image HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + token
+            + b"\r\nContent-Type: multipart/form-data; boundary="
+            + boundary
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body
         )
         assert exchange(server, head) == expected
 
@@ -154,7 +173,10 @@ def test_a_bad_token_with_a_large_body_hears_401_not_413(server: ServerProcess) 
     body = b'{"cliente": "' + b"x" * 200_000 + b'"}'
     for token in (b"abc", server.token.encode()[:-2] + b"xx"):
         head = (
-            b"POST /pedidos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
-            + b"\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+            b"POST /pedidos HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + token
+            + b"\r\nContent-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
         )
         assert exchange(server, head, iter([body])) == 401

@@ -93,7 +93,7 @@ def test_body_at_the_limit_is_read_one_byte_more_is_413(
 
     def send(content: bytes) -> httpx.Response:
         # A generator has no length: httpx sends it chunked, so the server must count while streaming.
-        payload = (content[i:i + 8192] for i in range(0, len(content), 8192)) if chunked else content
+        payload = (content[i : i + 8192] for i in range(0, len(content), 8192)) if chunked else content
         return client.request(method, url, content=payload, headers={"content-type": "application/json"})
 
     at_limit = send(padded(body, MAX_BODY))
@@ -105,13 +105,20 @@ def test_body_at_the_limit_is_read_one_byte_more_is_413(
 
 @pytest.mark.parametrize(
     ("path", "limit"),
-    [("/auth/login", 4096), ("/auth/change-password", 4096), ("/api/v1/users/", 16 * 1024),
-     ("/api/v1/admin/backup", 64 * 1024)],
+    [
+        ("/auth/login", 4096),
+        ("/auth/change-password", 4096),
+        ("/api/v1/users/", 16 * 1024),
+        ("/api/v1/admin/backup", 64 * 1024),
+    ],
 )
 def test_small_bodies_have_small_limits(server: ServerProcess, client: httpx.Client, path: str, limit: int) -> None:
     before = writes(server)
-    r = client.post(path, content=padded({"username": "x", "password": "y"}, limit + 1),
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        path,
+        content=padded({"username": "x", "password": "y"}, limit + 1),
+        headers={"content-type": "application/json"},
+    )
     refused(r, 413, "body_too_large")
     assert writes(server) == before
 
@@ -215,8 +222,12 @@ def test_query_path_and_header_lengths(server: ServerProcess, client: httpx.Clie
     before = writes(server)
     ok = client.post(f"{API}/", json=pedido("Chave longa"), headers={"Idempotency-Key": "k" * 200})
     assert ok.status_code == 200
-    refused(client.post(f"{API}/", json=pedido("Chave longa demais"), headers={"Idempotency-Key": "k" * 201}),
-            400, "invalid_idempotency_key", "Idempotency-Key")
+    refused(
+        client.post(f"{API}/", json=pedido("Chave longa demais"), headers={"Idempotency-Key": "k" * 201}),
+        400,
+        "invalid_idempotency_key",
+        "Idempotency-Key",
+    )
     assert writes(server) == before + 1
     huge_token = httpx.get(f"{server.base_url}{API}/", headers={"Authorization": "Bearer " + "a" * 5000})
     refused(huge_token, 401, "token_malformed")

@@ -186,8 +186,11 @@ class World:
             if method == "POST":
                 return path, {"json": CATALOG_BODIES[family](next(_unique))}
             if method == "PATCH":
-                return path, {"json": {"clientes": {"cidade": "Serra"}}.get(family, {"observacao": "matriz"})
-                              if family not in ("maquinas", "producoes") else {"active": True}}
+                return path, {
+                    "json": {"clientes": {"cidade": "Serra"}}.get(family, {"observacao": "matriz"})
+                    if family not in ("maquinas", "producoes")
+                    else {"active": True}
+                }
             return path, {}
         item_pedido = self.pedido_id() if "{item_id}" in path else None
         if item_pedido is not None:
@@ -267,9 +270,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("roles")
-    server = ServerProcess(
-        tmp / "data", workers=2, env={"SGP_OPEN_READS": "true", "SGP_OPS_TOKEN": OPS_TOKEN}
-    ).start()
+    server = ServerProcess(tmp / "data", workers=2, env={"SGP_OPEN_READS": "true", "SGP_OPS_TOKEN": OPS_TOKEN}).start()
     world = World(server, tmp)
     yield world
     world.admin.close()
@@ -308,7 +309,8 @@ def test_route_auth_rule(world: World, method: str, template: str) -> None:
     outcomes["ops"] = ops.status_code
     # The ops token is not a user token: it opens the ops endpoints and nothing else.
     assert ops.status_code == 200 if rule == OPS else allowed(ops) if rule == OPEN else refused(ops, 401), (
-        outcomes, ops.text,
+        outcomes,
+        ops.text,
     )
 
     logout = (method, template) == ("POST", "/auth/logout")

@@ -123,6 +123,7 @@ def test_writes_wait_out_an_external_lock(writer: WriterProcess) -> None:
 def test_deadline_passes_while_locked(tmp_path: Path) -> None:
     proc = WriterProcess(tmp_path / "data", write_deadline_s=0.5).start()
     try:
+
         async def go():
             client = proc.client()
             await client.start()
@@ -152,7 +153,9 @@ def test_idempotency_key_returns_first_answer(writer: WriterProcess) -> None:
         cmd = create("idem")
         first = await client.call(cmd, idempotency_key="k1", request_hash="h1")
         again = await client.call(cmd, idempotency_key="k1", request_hash="h1")
-        concurrent = await asyncio.gather(*(client.call(cmd, idempotency_key="k2", request_hash="h2") for _ in range(10)))
+        concurrent = await asyncio.gather(
+            *(client.call(cmd, idempotency_key="k2", request_hash="h2") for _ in range(10))
+        )
         with pytest.raises(CommandError) as reused:
             await client.call(create("other"), idempotency_key="k1", request_hash="h-other")
         await client.close()
@@ -193,6 +196,7 @@ def test_patch_missing_and_stale_version(writer: WriterProcess) -> None:
 def test_queue_full_is_refused_not_queued(tmp_path: Path) -> None:
     proc = WriterProcess(tmp_path / "data", queue_capacity=5, max_batch=1).start()
     try:
+
         async def go():
             client = proc.client()
             await client.start()
@@ -257,6 +261,7 @@ def test_schema_indexes_rebuilt_when_missing(tmp_path: Path) -> None:
     conn.close()
     proc.start()
     try:
+
         async def go():
             client = proc.client()
             await client.start()

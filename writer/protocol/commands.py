@@ -43,6 +43,7 @@ __all__ = [
     "IntegrityCheck",
 ]
 
+
 class CreateFicha(msgspec.Struct, tag="create_ficha", frozen=True):
     """Insert a ficha; `data.imagem_base64` is always None (the image travels as `image`)."""
 
@@ -113,6 +114,8 @@ class PutTemplates(msgspec.Struct, tag="put_templates", frozen=True):
 
     kind: str
     docs: dict[str, bytes]
+
+
 class CreateRecord(msgspec.Struct, tag="create_record", frozen=True):
     """Insert a catalog record; `family` names one of core.catalogs.FAMILIES, `data` its create fields."""
 

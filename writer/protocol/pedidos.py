@@ -23,6 +23,7 @@ __all__ = [
     "ResetIds",
 ]
 
+
 class CreatePedido(msgspec.Struct, tag="create_pedido", frozen=True):
     """Insert a pedido; the writer assigns `numero` when the data has none."""
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from api.export import run_exporter
 from api.worker import hypercorn_config, per_worker_sockets, run_worker
+from core.backoff import RestartBackoff
 from core.prometheus import mark_dead, metrics_dir, prepare_multiprocess_dir
 from core.settings import Settings
 from core.tokens import load_or_create_secret
@@ -42,24 +43,10 @@ _HEARTBEAT_TIMEOUT_S = 2.0
 _HEARTBEAT_DEADLINE_S = 10.0
 
 
-class _Backoff:
-    """Exponential restart delay that resets once a process has stayed up for a while."""
-
-    def __init__(self) -> None:
-        self.delay = 0.5
-        self.recent: list[float] = []
-
-    def failed(self, uptime: float) -> float:
-        now = time.monotonic()
-        if uptime > _STABLE_AFTER_S:
-            self.delay = 0.5
-        self.recent = [t for t in self.recent if now - t < _STABLE_AFTER_S] + [now]
-        delay, self.delay = self.delay, min(self.delay * 2, _RESTART_BACKOFF_MAX_S)
-        return delay
-
-    @property
-    def crash_loop(self) -> bool:
-        return len(self.recent) >= _CRASH_LOOP_RESTARTS
+def _new_backoff() -> RestartBackoff:
+    return RestartBackoff(
+        stable_after_s=_STABLE_AFTER_S, max_delay_s=_RESTART_BACKOFF_MAX_S, crash_loop_restarts=_CRASH_LOOP_RESTARTS
+    )
 
 
 class _Heartbeat:
@@ -94,7 +81,7 @@ class _Slot:
     def __init__(self, process: SpawnProcess | None = None) -> None:
         self.process = process
         self.started = time.monotonic()
-        self.backoff = _Backoff()
+        self.backoff = _new_backoff()
         self.due: float | None = None
 
     def check(self, what: str, spawn: Any) -> None:
@@ -163,7 +150,7 @@ class Supervisor:
         self.writer_stop = self.ctx.Event()
         self.worker_shutdown = self.ctx.Event()
         self.stopping = False
-        self._writer_backoff = _Backoff()
+        self._writer_backoff = _new_backoff()
         self._writer_due: float | None = None
         self._heartbeat = _Heartbeat(settings.writer_address_file)
         self._writer_hung = False

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from itertools import pairwise
 from typing import Any, Generic, Literal, TypeVar
@@ -30,12 +29,10 @@ __all__ = [
     "Family",
     "Gauge",
     "Histogram",
-    "RecentWindow",
     "Registry",
     "Sample",
     "Snapshot",
     "merge",
-    "quantiles",
     "render",
     "status_class",
 ]
@@ -378,39 +375,3 @@ def render(snapshot: Snapshot) -> str:
 def status_class(code: int) -> str:
     """Map an HTTP status to a low-cardinality label: "2xx", "4xx", ... or "other"."""
     return f"{code // 100}xx" if 100 <= code <= 599 else "other"
-
-
-def quantiles(values: Sequence[float], qs: Sequence[float] = (0.5, 0.99)) -> dict[float, float | None]:
-    """Linearly interpolated quantiles of values, keyed by q; None when values is empty."""
-    if any(not 0.0 <= q <= 1.0 for q in qs):
-        raise ValueError(f"quantiles must lie in [0, 1], got {qs}")
-    ordered = sorted(values)
-    if not ordered:
-        return {q: None for q in qs}
-    out: dict[float, float | None] = {}
-    for q in qs:
-        lo, frac = divmod(q * (len(ordered) - 1), 1)
-        lo = int(lo)
-        hi = min(lo + 1, len(ordered) - 1)
-        out[q] = ordered[lo] + (ordered[hi] - ordered[lo]) * frac
-    return out
-
-
-class RecentWindow:
-    """The last `maxlen` values of a figure (batch size, commit ms) for health reports."""
-
-    def __init__(self, maxlen: int = 1024) -> None:
-        self._values: deque[float] = deque(maxlen=maxlen)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def add(self, v: float) -> None:
-        """Record one value, dropping the oldest when full."""
-        self._values.append(float(v))
-
-    def summary(self) -> dict[str, float | int | None]:
-        """Return {"p50", "p99", "max", "count"} over the window (None when empty)."""
-        q = quantiles(self._values, (0.5, 0.99))
-        top = max(self._values, default=None)
-        return {"p50": q[0.5], "p99": q[0.99], "max": top, "count": len(self._values)}

@@ -8,7 +8,6 @@ live in their own routers, mounted before this one for the same reason.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -16,9 +15,8 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from msgspec import UNSET
 from starlette.responses import Response
 
-from core.domain import decode_create, decode_patch, fold, normalize_status
+from core.domain import decode_create, decode_patch
 from core.pedido_ops import decode_batch_status
-from core.settings import Settings
 from readers.pedidos import (
     PedidoFilter,
     count_pedidos,
@@ -37,7 +35,7 @@ from ..deps import ReaderDep, SettingsDep, WriterDep, principal_of
 from ..errors import ApiError
 from ..images import take_item_images
 from ..list_cache import accepts_gzip, etag_for, gzip_etag, gzipped, matches
-from ..pedido_params import PedidoId, forbid_unless_admin
+from ..pedido_params import PedidoId, forbid_unless_admin, list_filters, page_size, status_param
 from ..responses import Responses, committed, json_content, json_response, ref
 from ..state import WorkerState
 from .pedidos_drafts import save_draft
@@ -113,49 +111,6 @@ def _forbid_numero_unless_admin(request: Request, sets_numero: bool) -> None:
 
 def _not_found(pedido_id: int) -> ApiError:
     return ApiError(404, "not_found", f"Pedido {pedido_id} não encontrado.")
-
-
-def _status_param(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return normalize_status(value)
-    except ValueError as exc:
-        raise ApiError(422, "validation_error", str(exc), field="status") from None
-
-
-def _page_size(limit: int | None, settings: Settings) -> int:
-    """An omitted `limit` means every pedido (the client's performance panel), up to SGP_MAX_PEDIDOS_PAGE."""
-    return settings.max_pedidos_page if limit is None else limit
-
-
-def _date_param(value: str | None, field: str) -> date | None:
-    """`YYYY-MM-DD` or an ISO datetime (reduced to its date), as the old server took them; 400 otherwise."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
-    except ValueError:
-        message = f"{field} inválida: {text[:40]!r}. Use o formato YYYY-MM-DD."
-        raise ApiError(400, "invalid_date", message, field=field) from None
-
-
-def _filters(
-    status: str | None, cliente: str | None, data_inicio: str | None, data_fim: str | None, date_mode: str
-) -> dict[str, Any]:
-    start, end = _date_param(data_inicio, "data_inicio"), _date_param(data_fim, "data_fim")
-    if start is not None and end is not None and start > end:
-        raise ApiError(400, "invalid_date_range", "data_inicio deve ser menor ou igual a data_fim", field="data_inicio")
-    # Any other date_mode behaves like "entrega", as on the old server.
-    mode = date_mode if date_mode in ("entrada", "qualquer") else "entrega"
-    return {
-        "status": _status_param(status),
-        "cliente_folded": fold(cliente) if cliente else None,
-        "data_inicio": start,
-        "data_fim": end,
-        "date_mode": mode,
-    }
 
 
 async def _page(request: Request, filters: PedidoFilter) -> Response:
@@ -237,10 +192,10 @@ async def list_pedidos(
 ) -> Response:
     """Pedidos newest first (ALTA first within a day), drafts left out; total in `X-Total-Count`."""
     filters = PedidoFilter(
-        **_filters(status, cliente, data_inicio, data_fim, date_mode),
+        **list_filters(status, cliente, data_inicio, data_fim, date_mode),
         is_pronto=is_pronto,
         skip=skip,
-        limit=_page_size(limit, _state(request).settings),
+        limit=page_size(limit, _state(request).settings),
     )
     return await _page(request, filters)
 
@@ -255,7 +210,7 @@ async def total(
     date_mode: Annotated[str, Query(max_length=20)] = "entrada",
 ) -> Response:
     """`{"total": n}` with the list's filters."""
-    filters = PedidoFilter(**_filters(status, cliente, data_inicio, data_fim, date_mode))
+    filters = PedidoFilter(**list_filters(status, cliente, data_inicio, data_fim, date_mode))
     return json_response(_json.encode({"total": await count_pedidos(readers, filters)}))
 
 
@@ -269,7 +224,7 @@ async def list_by_status(
     limit: Limit = None,
 ) -> Response:
     """Pedidos of one status, paginated like the list; total in `X-Total-Count`."""
-    filters = PedidoFilter(status=_status_param(status), skip=skip, limit=_page_size(limit, _state(request).settings))
+    filters = PedidoFilter(status=status_param(status), skip=skip, limit=page_size(limit, _state(request).settings))
     return await _page(request, filters)
 
 

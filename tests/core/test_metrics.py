@@ -10,11 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from core import metrics
 from core.metrics import (
     CONTENT_TYPE,
-    RecentWindow,
     Registry,
     Snapshot,
     merge,
-    quantiles,
     render,
     status_class,
 )
@@ -248,25 +246,3 @@ def test_status_class():
         "5xx",
     ]
     assert status_class(0) == status_class(999) == "other"
-
-
-def test_quantiles():
-    assert quantiles([]) == {0.5: None, 0.99: None}
-    assert quantiles([4.0]) == {0.5: 4.0, 0.99: 4.0}
-    values = [float(v) for v in range(1, 101)]  # 1..100, deliberately shuffled below
-    q = quantiles(values[::-1], (0, 0.5, 0.99, 1))
-    assert q == {0: 1.0, 0.5: pytest.approx(50.5), 0.99: pytest.approx(99.01), 1: 100.0}
-    with pytest.raises(ValueError):
-        quantiles(values, (1.5,))
-
-
-def test_recent_window():
-    window = RecentWindow(maxlen=100)
-    assert window.summary() == {"p50": None, "p99": None, "max": None, "count": 0}
-    for v in range(1000):  # only the last 100 (900..999) are kept
-        window.add(v)
-    summary = window.summary()
-    assert len(window) == summary["count"] == 100
-    assert summary["max"] == 999
-    assert summary["p50"] == pytest.approx(949.5)
-    assert summary["p99"] == pytest.approx(998.01)

@@ -83,7 +83,7 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from writer.backup import backup_via_writer_or_directly
-    from writer.errors import WriterError
+    from ipc.errors import WriterError
 
     try:
         result = backup_via_writer_or_directly(settings, Path(args.path))

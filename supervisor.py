@@ -25,7 +25,7 @@ from core.backoff import RestartBackoff
 from core.prometheus import mark_dead, metrics_dir, prepare_multiprocess_dir
 from core.settings import Settings
 from core.tokens import load_or_create_secret
-from writer import probe
+from ipc import probe
 from writer.process import run_writer
 from writer.stats import STABLE_AFTER_S
 

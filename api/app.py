@@ -17,8 +17,8 @@ from core.settings import Settings
 from core.tokens import load_or_create_secret
 from media import MediaStore
 from readers.pool import ReaderPool
-from writer.client import WriterClient
-from writer.protocol import Welcome
+from ipc.client import WriterClient
+from ipc.protocol import Welcome
 
 from .drain import DrainUnreadBody
 from .guard import RequestGuard

@@ -23,7 +23,7 @@ from core.settings import Settings
 from core.tokens import TokenClaims, TokenError, issue_token, verify_token
 from readers.pool import ReaderPool
 from readers.users import load_revocations
-from writer.protocol import Actor, AuthChanged
+from ipc.protocol import Actor, AuthChanged
 
 from .errors import ApiError
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.responses import Response
 
-from writer.client import WriterClient
-from writer.protocol import Command
+from ipc.client import WriterClient
+from ipc.protocol import Command
 
 from .body import idempotency
 from .deps import principal_of

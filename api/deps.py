@@ -18,7 +18,7 @@ from fastapi.security import OAuth2PasswordBearer
 from core.settings import Settings
 from media import MediaStore
 from readers.pool import ReaderPool
-from writer.client import WriterClient
+from ipc.client import WriterClient
 
 from .auth import Principal, unauthorized
 from .errors import ApiError

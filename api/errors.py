@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from core.domain import DomainError
 from readers.pool import PoolTimeout
-from writer.errors import CommandError, WriterOverloaded, WriterUnavailable
+from ipc.errors import CommandError, WriterOverloaded, WriterUnavailable
 
 __all__ = ["ApiError", "install_error_handlers", "error_response", "command_error"]
 

@@ -27,8 +27,8 @@ import msgspec
 from core.logs import configure_logging
 from core.process import ignore_shutdown_signals
 from core.settings import Settings
-from writer.client import WriterClient
-from writer.protocol import Events, Reset, Welcome
+from ipc.client import WriterClient
+from ipc.protocol import Events, Reset, Welcome
 
 __all__ = ["Exporter", "run_exporter"]
 

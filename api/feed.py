@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from itertools import islice
 
-from writer.protocol import Broadcast, Events, Reset, Welcome
+from ipc.protocol import Broadcast, Events, Reset, Welcome
 
 from .auth import Principal
 from .feed_wire import PING_MESSAGE, PONG_MESSAGE, RESET_MESSAGE, addressee, wire_messages

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from core.images import image_url, reference_sha
 from media import MediaError, MediaNotFound, MediaStorageFull, MediaStore, MediaTooLarge, StoredMedia, file_response
-from writer.protocol import ImageRef, ItemImage
+from ipc.protocol import ImageRef, ItemImage
 
 from .errors import ApiError
 

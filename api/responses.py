@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from writer.protocol import Ok
+from ipc.protocol import Ok
 
 # FastAPI's `responses=` type; its keys are invariant, so literals bound to names need this annotation.
 Responses = dict[int | str, dict[str, Any]]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from core.settings import Settings
 from media import MediaStore
 from readers.pool import ReaderPool
-from writer.client import WriterClient
+from ipc.client import WriterClient
 
 from .auth import Authenticator
 from .feed import FeedHub

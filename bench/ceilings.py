@@ -4,7 +4,7 @@
 
 Part (a) inserts pedido rows straight into SQLite (the writer's own connection
 settings and schema); part (b) starts a real writer process and feeds it
-CreatePedido commands through writer.client.WriterClient; part (c) divides
+CreatePedido commands through ipc.client.WriterClient; part (c) divides
 (b) by (a) at the writer's mean batch size. The disk's fsync rate drifts from
 second to second on shared machines, so every cell runs `--repeat` times in
 interleaved rounds and the tables show the median. See bench/README.md.
@@ -43,9 +43,9 @@ from bench.server import REPO_ROOT
 from core.domain import PedidoCreate, build_pedido, decode_create, pedido_to_json
 from core.settings import Settings
 from core.text import fold
-from writer.client import WriterClient
-from writer.errors import CommandError, WriterClientError
-from writer.protocol import CreatePedido, GetStats
+from ipc.client import WriterClient
+from ipc.errors import CommandError, WriterClientError
+from ipc.protocol import CreatePedido, GetStats
 from writer.schema import migrate, open_write_connection
 from writer.process import run_writer
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from core.domain import decode_create
 from tests.support import WriterProcess
-from writer.protocol import CreatePedido
+from ipc.protocol import CreatePedido
 
 __all__ = ["main"]
 

@@ -35,7 +35,7 @@ from core.domain import decode_create
 from writer import schema
 from writer.handlers import Context, Sequences, create_pedido
 from writer.print_logs import insert_print_log
-from writer.protocol import CreatePedido
+from ipc.protocol import CreatePedido
 
 __all__ = ["seed", "main"]
 

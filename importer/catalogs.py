@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from core.catalogs import FAMILIES
 from core.records import Family
-from writer.errors import CommandError
+from ipc.errors import CommandError
 from writer import schema
 from writer.records import insert_record
 

@@ -12,7 +12,7 @@ import msgspec
 
 from core.domain import pedido_from_json, pedido_to_json
 from writer.imports import insert_pedido
-from writer.protocol import ImageRef, ItemImage
+from ipc.protocol import ImageRef, ItemImage
 
 from .images import ImageResolver, image_reference
 from .mappers import MappedPedido, map_pedido

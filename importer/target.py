@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.settings import Settings
-from writer import probe, schema
+from ipc import probe
+from writer import schema
 from writer.imports import target_counts
 
 from .errors import TargetError

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from core.settings import Settings
-from writer.client import WriterClient
+from ipc.client import WriterClient
 from writer.process import run_writer
 
 ROOT = Path(__file__).resolve().parent.parent

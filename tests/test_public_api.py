@@ -14,7 +14,7 @@ from bootstrap import LINT_IMPORTS
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("package", ["api", "writer", "readers", "media", "core", "importer"])
+@pytest.mark.parametrize("package", ["api", "ipc", "writer", "readers", "media", "core", "importer"])
 def test_all_names_exist(package: str) -> None:
     module = importlib.import_module(package)
     assert module.__all__, f"{package} declares no public surface"
@@ -41,7 +41,7 @@ OVERSIZED = {
 def test_production_modules_stay_small() -> None:
     """No production module is over MAX_MODULE_LINES lines (tests and bench/ excluded)."""
     too_long = {}
-    for package in ("api", "writer", "readers", "media", "core", "importer"):
+    for package in ("api", "ipc", "writer", "readers", "media", "core", "importer"):
         for path in (ROOT / package).rglob("*.py"):
             name = path.relative_to(ROOT).as_posix()
             lines = len(path.read_text(encoding="utf-8").splitlines())
@@ -52,3 +52,14 @@ def test_production_modules_stay_small() -> None:
         if lines > MAX_MODULE_LINES:
             too_long[name] = lines
     assert not too_long, f"split these modules: {too_long}"
+
+
+def test_the_ipc_client_loads_nothing_of_the_writer_process() -> None:
+    """An API worker imports the IPC surface; that must not drag in the batcher, handlers or storage."""
+    probe = (
+        "import sys, ipc.client, ipc.probe, ipc.protocol, ipc.errors, ipc.framing\n"
+        "print(sorted(m for m in sys.modules if m == 'writer' or m.startswith('writer.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"ipc loaded writer modules: {result.stdout}"

@@ -1,15 +1,5 @@
-"""The writer process (the only read-write SQLite connection) and the client workers use to reach it."""
+"""The writer process: the only read-write SQLite connection (its client surface is the `ipc` package)."""
 
-from .client import WriterClient
-from .errors import CommandError, WriterClientError, WriterError, WriterOverloaded, WriterUnavailable
 from .process import run_writer
 
-__all__ = [
-    "WriterClient",
-    "WriterError",
-    "CommandError",
-    "WriterClientError",
-    "WriterUnavailable",
-    "WriterOverloaded",
-    "run_writer",
-]
+__all__ = ["run_writer"]

@@ -17,11 +17,11 @@ import msgspec
 from core.settings import Settings
 
 from . import schema
-from .client import WriterClient
-from .errors import CommandError, WriterClientError
+from ipc.client import WriterClient
+from ipc.errors import CommandError, WriterClientError
 from .handlers import Context, Sequences, execute
-from .protocol import Command, CreateUser, UpdateUser
-from .transport import read_address_file
+from ipc.protocol import Command, CreateUser, UpdateUser
+from ipc.framing import read_address_file
 
 __all__ = ["run_command", "upsert_user"]
 

@@ -16,11 +16,11 @@ import msgspec
 from core.art import CLOSED_STATUSES, art_item
 from core.pedido_items import find_item_index
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
 from .pedido_items import update_item
 from .pedidos import load_pedido
-from .protocol import AddArtComment, SetArtStatus
+from ipc.protocol import AddArtComment, SetArtStatus
 
 __all__ = ["set_art_status", "add_art_comment"]
 

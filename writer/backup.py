@@ -24,7 +24,7 @@ import msgspec
 
 from core.settings import Settings
 
-from .errors import CommandError
+from ipc.errors import CommandError
 
 __all__ = [
     "BackupResult",
@@ -231,9 +231,9 @@ def copy_media(source: Path, target: Path) -> tuple[int, int, int]:
 
 def backup_via_writer_or_directly(settings: Settings, target: Path) -> BackupResult:
     """The command line's backup: through the live writer if one answers, else straight from the file."""
-    from . import probe  # the command line only; the writer process never needs these
-    from .client import WriterClient
-    from .protocol import Backup
+    from ipc import probe  # the command line only; the writer process never needs these
+    from ipc.client import WriterClient
+    from ipc.protocol import Backup
 
     target = target.resolve()  # the writer's working directory may differ from ours
     if probe.ping(settings.writer_address_file) is None:

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .handlers import Context, Outcome, Sequences, execute
-from .protocol import AuthChanged, Call, Event, Fail, Ok
+from ipc.protocol import AuthChanged, Call, Event, Fail, Ok
 
 __all__ = ["Batcher", "WriterStats", "BatchAborted"]
 

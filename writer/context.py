@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from .protocol import Actor, Event, RevokedToken, UserValidity
+from ipc.protocol import Actor, Event, RevokedToken, UserValidity
 
 __all__ = ["Sequences", "Context", "Outcome"]
 

@@ -9,9 +9,9 @@ from msgspec import UNSET
 
 from core.fichas import FICHA_COLUMNS, FichaDeleted, ficha_from_row, ficha_to_json
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
-from .protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
+from ipc.protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
 
 __all__ = ["create_ficha", "patch_ficha", "delete_ficha"]
 

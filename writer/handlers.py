@@ -35,7 +35,7 @@ from .pedidos import (
     patch_pedido,
     store_update,
 )
-from .protocol import (
+from ipc.protocol import (
     AddArtComment,
     BatchStatus,
     ChangePassword,

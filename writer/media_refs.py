@@ -31,8 +31,8 @@ import re
 from core.images import image_url, reference_sha
 from media import MediaStore
 
-from .errors import CommandError
-from .protocol import ItemImage
+from ipc.errors import CommandError
+from ipc.protocol import ItemImage
 
 __all__ = ["MediaSweeper", "check_item_images", "delete_pedido_images", "record_pedido_images", "referenced_shas"]
 

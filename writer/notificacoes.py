@@ -9,9 +9,9 @@ import msgspec
 from core.domain import Pedido
 from core.notificacoes import ART_READY, art_ready_texts, designer_recipients
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
-from .protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
+from ipc.protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
 
 __all__ = ["notify_art_ready", "mark_read", "mark_all_read", "insert_notificacao"]
 

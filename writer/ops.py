@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from .backup import integrity_check, make_backup, resolve_target
-from .errors import CommandError
+from ipc.errors import CommandError
 from .metrics import WriterMetrics
-from .protocol import Backup, Call, Fail, GetMetrics, IntegrityCheck, Ok, ReportMetrics
+from ipc.protocol import Backup, Call, Fail, GetMetrics, IntegrityCheck, Ok, ReportMetrics
 from .stats import writer_stats
 
 if TYPE_CHECKING:

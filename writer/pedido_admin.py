@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import msgspec
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
-from .protocol import DeleteAllPedidos, ResetIds
+from ipc.protocol import DeleteAllPedidos, ResetIds
 
 __all__ = ["delete_all_pedidos", "reset_ids"]
 

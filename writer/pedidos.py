@@ -22,9 +22,9 @@ from core.pedido_ops import BatchStatusResult, PedidoDeleted
 
 from . import media_refs
 from .context import Context, Outcome
-from .errors import CommandError
+from ipc.errors import CommandError
 from .notificacoes import notify_art_ready
-from .protocol import BatchStatus, CreatePedido, DeletePedido, PatchPedido
+from ipc.protocol import BatchStatus, CreatePedido, DeletePedido, PatchPedido
 
 __all__ = [
     "insert_pedido",

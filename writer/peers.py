@@ -6,8 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-from .protocol import Event, Events
-from .transport import frame
+from ipc.protocol import Event, Events
+from ipc.framing import frame
 
 __all__ = ["Peer"]
 

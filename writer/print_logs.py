@@ -11,9 +11,9 @@ from core.domain import pedido_from_json
 from core.machines import machine_names
 from core.print_logs import PrintLog, item_details, printer_name
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
-from .protocol import CreatePrintLog
+from ipc.protocol import CreatePrintLog
 
 __all__ = ["create_print_log", "insert_print_log", "record_item_print"]
 

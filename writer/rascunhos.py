@@ -19,10 +19,10 @@ from core.domain import build_pedido, pedido_to_json
 from core.pricing import totals
 
 from . import media_refs
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
 from .pedidos import insert_pedido, next_numero
-from .protocol import ItemImage, PromoverRascunho, SaveRascunho
+from ipc.protocol import ItemImage, PromoverRascunho, SaveRascunho
 
 __all__ = ["promover_rascunho", "save_rascunho", "delete_rascunho"]
 

@@ -20,9 +20,9 @@ from core.catalogs import family as family_of
 from core.records import RECORD_COLUMNS, Family, decode_json, record_row
 from core.validation import DomainError
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
-from .protocol import CreateRecord, DeleteRecord, PatchRecord
+from ipc.protocol import CreateRecord, DeleteRecord, PatchRecord
 
 __all__ = ["insert_record", "update_record", "remove_record", "create_record", "patch_record", "delete_record"]
 

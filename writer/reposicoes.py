@@ -12,9 +12,9 @@ from msgspec import UNSET
 
 from core.reposicoes import Reposicao, ReposicaoDeleted, numero_of
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
-from .protocol import CreateReposicao, DeleteReposicao, PatchReposicao
+from ipc.protocol import CreateReposicao, DeleteReposicao, PatchReposicao
 
 __all__ = ["create_reposicao", "patch_reposicao", "delete_reposicao", "insert_reposicao"]
 

@@ -23,10 +23,10 @@ from .batcher import Batcher
 from .handlers import Sequences
 from .maintenance import Maintenance
 from .ops import OPS_COMMANDS, WriterOps
-from .protocol import AuthChanged, Broadcast, Call, Event, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+from ipc.protocol import AuthChanged, Broadcast, Call, Event, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
 from .peers import Peer
 from .wal_guard import WalGuard, checkpoint_everything
-from .transport import (
+from ipc.framing import (
     Address,
     FrameError,
     read_address_file,

@@ -9,7 +9,7 @@ import msgspec
 from core.templates import pair_json, stamp
 
 from .context import Context, Outcome
-from .protocol import PutTemplates
+from ipc.protocol import PutTemplates
 
 __all__ = ["put_templates", "store_template"]
 

@@ -14,9 +14,9 @@ import msgspec
 
 from core.accounts import DELETED_KEY_PREFIX, INACTIVE_VALID_AFTER, UserPublic, user_public
 
-from .errors import CommandError
+from ipc.errors import CommandError
 from .context import Context, Outcome
-from .protocol import (
+from ipc.protocol import (
     ChangePassword,
     CreateUser,
     RehashPassword,

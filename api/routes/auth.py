@@ -14,7 +14,7 @@ from starlette.responses import Response
 from core.accounts import UserPublic
 from core.passwords import DUMMY_HASH, hash_password, needs_rehash, validate_new_password, verify_password
 from readers.users import get_user, get_user_for_login
-from writer.protocol import ChangePassword, RehashPassword, RevokeToken
+from ipc.protocol import ChangePassword, RehashPassword, RevokeToken
 
 from ..body import read_body
 from ..deps import CurrentUser, ReaderDep, StateDep, WriterDep

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from core.fichas import Ficha, FichaCreate, FichaDeleted, FichaPatch, decode_ficha_create, decode_ficha_patch
 from readers.fichas import ficha_image, get_ficha_doc, list_ficha_docs
 from readers.pedidos import json_array
-from writer.protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
+from ipc.protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
 
 from ..body import idempotency, read_body
 from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of

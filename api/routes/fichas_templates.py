@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from core.templates import FichaTemplatesPut, HtmlTemplatesPut, decode_ficha_templates, decode_html_templates
 from readers.templates import html_template, html_templates, template_pair
-from writer.protocol import PutTemplates
+from ipc.protocol import PutTemplates
 
 from ..body import read_body
 from ..commands import send

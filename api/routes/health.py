@@ -11,8 +11,8 @@ import msgspec
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from writer.errors import CommandError, WriterClientError
-from writer.protocol import GetStats, IntegrityCheck
+from ipc.errors import CommandError, WriterClientError
+from ipc.protocol import GetStats, IntegrityCheck
 
 from ..deps import OpsAccess, ReaderDep, WriterDep
 from ..errors import ApiError

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from core.notificacoes import Notificacao
 from readers.notificacoes import last_pedido_id, list_notificacoes
-from writer.protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
+from ipc.protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
 
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep

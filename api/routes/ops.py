@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from core.prometheus import CONTENT_TYPE
-from writer.errors import CommandError
-from writer.protocol import Backup
+from ipc.errors import CommandError
+from ipc.protocol import Backup
 
 from ..body import read_body
 from ..deps import AdminUser, OpsAccess, WriterDep

@@ -28,7 +28,7 @@ from readers.pedidos import (
 )
 from readers.pedidos_summary import DashboardSummary, dashboard_summary
 from readers.pool import ReaderPool
-from writer.protocol import Actor, BatchStatus, CreatePedido, DeletePedido, PatchPedido
+from ipc.protocol import Actor, BatchStatus, CreatePedido, DeletePedido, PatchPedido
 
 from ..body import idempotency, read_body
 from ..deps import ReaderDep, SettingsDep, WriterDep, principal_of

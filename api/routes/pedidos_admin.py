@@ -14,8 +14,8 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from writer.errors import CommandError
-from writer.protocol import Backup, DeleteAllPedidos, ResetIds
+from ipc.errors import CommandError
+from ipc.protocol import Backup, DeleteAllPedidos, ResetIds
 
 from ..deps import AdminUser, WriterDep
 from ..errors import ApiError, command_error

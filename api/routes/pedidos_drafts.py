@@ -19,8 +19,8 @@ from starlette.responses import Response
 from core.domain import DomainError, decode_create
 from core.settings import Settings
 from readers.pedidos import get_draft_doc, json_array, list_draft_docs
-from writer.client import WriterClient
-from writer.protocol import PromoverRascunho, SaveRascunho
+from ipc.client import WriterClient
+from ipc.protocol import PromoverRascunho, SaveRascunho
 
 from ..body import idempotency, read_body
 from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from core.domain import DomainError, normalize_item
 from core.pedido_ops import PEDIDO_ID_MAX
-from writer.protocol import PatchPedidoItem
+from ipc.protocol import PatchPedidoItem
 
 from ..body import idempotency, read_body
 from ..deps import MediaDep, SettingsDep, WriterDep, principal_of

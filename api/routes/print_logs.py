@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from core.print_logs import PrinterStats, PrintLog, PrintLogCreate, decode_print_log
 from readers.print_logs import PrintLogFilter, list_print_logs, printer_stats
-from writer.protocol import CreatePrintLog
+from ipc.protocol import CreatePrintLog
 
 from ..body import read_body
 from ..commands import send

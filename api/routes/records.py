@@ -23,7 +23,7 @@ from starlette.responses import Response
 from core.catalogs import FAMILIES
 from core.records import Family
 from readers.records import RecordFilter, get_record_doc, list_record_docs
-from writer.protocol import Actor, CreateRecord, DeleteRecord, Ok, PatchRecord
+from ipc.protocol import Actor, CreateRecord, DeleteRecord, Ok, PatchRecord
 
 from ..body import idempotency, read_body
 from ..deps import ReaderDep, SettingsDep, WriterDep, principal_of

@@ -24,7 +24,7 @@ from readers.pedidos import json_array
 from readers.reports import RANKING_CATEGORIES, ReportFilter, ranking_rows, report_pedido_docs, report_units
 from readers.reports import statistics_row, trend_rows
 from readers.templates import template_pair
-from writer.protocol import PutTemplates
+from ipc.protocol import PutTemplates
 
 from ..body import read_body
 from ..commands import send

@@ -12,7 +12,7 @@ from core.reposicoes import Reposicao, ReposicaoCreate, ReposicaoDeleted, Reposi
 from core.reposicoes import decode_reposicao_create, decode_reposicao_patch
 from readers.pedidos import json_array
 from readers.reposicoes import get_reposicao_doc, list_reposicao_docs
-from writer.protocol import CreateReposicao, DeleteReposicao, PatchReposicao
+from ipc.protocol import CreateReposicao, DeleteReposicao, PatchReposicao
 
 from ..body import read_body
 from ..commands import send

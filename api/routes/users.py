@@ -18,7 +18,7 @@ from starlette.responses import Response
 from core.accounts import DEFAULT_SETOR
 from core.passwords import hash_password, validate_new_password
 from readers.users import list_users
-from writer.protocol import CreateUser, UpdateUser
+from ipc.protocol import CreateUser, UpdateUser
 
 from ..body import idempotency, read_body
 from ..deps import AdminUser, ReaderDep, WriterDep

@@ -10,7 +10,7 @@ from api.auth import TOKEN_LEEWAY_S, Authenticator
 from api.errors import ApiError
 from core.settings import Settings
 from core.tokens import issue_token
-from writer.protocol import AuthChanged, RevokedToken, UserValidity
+from ipc.protocol import AuthChanged, RevokedToken, UserValidity
 
 SECRET = b"s" * 32
 

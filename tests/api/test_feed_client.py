@@ -155,7 +155,7 @@ def test_a_pushed_revocation_tells_the_watchers_and_names_the_reason() -> None:
     from api.auth import Authenticator
     from core.accounts import INACTIVE_VALID_AFTER
     from core.settings import Settings
-    from writer.protocol import AuthChanged, RevokedToken, UserValidity
+    from ipc.protocol import AuthChanged, RevokedToken, UserValidity
 
     auth = Authenticator(Settings(), b"s" * 32)
     calls: list[int] = []
@@ -176,7 +176,7 @@ def test_a_pushed_revocation_tells_the_watchers_and_names_the_reason() -> None:
 
 def test_the_ring_is_bounded_in_bytes_and_older_resumes_go_to_the_log() -> None:
     """Large documents changed in a loop must not grow the worker (issue #15: 138 MB for 40 patches)."""
-    from writer.protocol import Event, Events
+    from ipc.protocol import Event, Events
 
     hub = FeedHub(ring_bytes=100_000)
     big = "x" * 30_000

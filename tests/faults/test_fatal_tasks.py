@@ -18,12 +18,12 @@ from core.settings import Settings
 from tests.support import WriterProcess, run, wait_until
 from writer import probe
 from writer.batcher import Batcher
-from writer.client import WriterClient
-from writer.errors import WriterClientError, WriterOverloaded
-from writer.protocol import CreatePedido, Hello, ReportMetrics, Welcome
+from ipc.client import WriterClient
+from ipc.errors import WriterClientError, WriterOverloaded
+from ipc.protocol import CreatePedido, Hello, ReportMetrics, Welcome
 from writer import server as writer_server
 from writer.process import run_writer
-from writer.transport import Address, read_message, write_address_file, write_message
+from ipc.framing import Address, read_message, write_address_file, write_message
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -14,7 +14,7 @@ import pytest
 from tests.support import ROOT, WriterProcess
 from writer import backup
 from writer.backup import check_target, copy_media, integrity_check, make_backup
-from writer.errors import CommandError
+from ipc.errors import CommandError
 
 
 def wal_db(path: Path, rows: int) -> sqlite3.Connection:

@@ -10,7 +10,7 @@ import msgspec
 
 from core.domain import decode_create
 from tests.support import WriterProcess, run
-from writer.protocol import CreatePedido
+from ipc.protocol import CreatePedido
 from writer.server import db_files_size
 
 LIMIT = 256 * 1024

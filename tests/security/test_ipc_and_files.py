@@ -16,8 +16,8 @@ import pytest
 
 from core.domain import decode_create
 from tests.support import ServerProcess, WriterProcess, run
-from writer.protocol import Call, CreatePedido, Hello, Ping
-from writer.transport import frame, read_address_file
+from ipc.protocol import Call, CreatePedido, Hello, Ping
+from ipc.framing import frame, read_address_file
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="mode bits are POSIX; on Windows the data dir's ACL applies")
 

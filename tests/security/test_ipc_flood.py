@@ -10,8 +10,8 @@ import psutil
 import pytest
 
 from tests.support import WriterProcess, run
-from writer.protocol import Ping
-from writer.transport import read_address_file
+from ipc.protocol import Ping
+from ipc.framing import read_address_file
 
 pytestmark = pytest.mark.timeout(90)
 

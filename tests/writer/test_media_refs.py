@@ -12,9 +12,9 @@ import pytest
 
 from core.images import image_url
 from writer import schema
-from writer.errors import CommandError
+from ipc.errors import CommandError
 from writer.media_refs import MediaSweeper, check_item_images, record_pedido_images, referenced_shas
-from writer.protocol import ImageRef, ItemImage
+from ipc.protocol import ImageRef, ItemImage
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
 

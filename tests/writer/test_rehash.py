@@ -7,7 +7,7 @@ from pathlib import Path
 
 from writer import schema
 from writer.handlers import Context, Sequences, execute
-from writer.protocol import CreateUser, RehashPassword
+from ipc.protocol import CreateUser, RehashPassword
 
 
 def _ctx(conn: sqlite3.Connection) -> Context:

@@ -10,7 +10,7 @@ from pathlib import Path
 from core.domain import decode_create, decode_patch
 from writer import schema
 from writer.handlers import Context, Sequences, create_pedido, delete_pedido, patch_pedido
-from writer.protocol import CreatePedido, DeletePedido, PatchPedido
+from ipc.protocol import CreatePedido, DeletePedido, PatchPedido
 
 ITEMS = [
     {"tipo_producao": "painel", "designer": " Júlia ", "vendedor": "Carlos", "tecido": "Oxford",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.domain import NormalizedCreate, NormalizedPatch, decode_create, decode_patch
-from writer.protocol import Call, CreatePedido, PatchPedido, decode, encode
+from ipc.protocol import Call, CreatePedido, PatchPedido, decode, encode
 
 BODY = (
     b'{"cliente":"  Ana  ","data_entrada":"2026-11-29","valor_frete":"12,50","prioridade":"alta","estado_cliente":"es"}'

@@ -14,9 +14,9 @@ import pytest
 
 from core.domain import decode_create
 from tests.support import WriterProcess, run
-from writer.errors import CommandError, WriterOverloaded
-from writer.protocol import CreatePedido, GetStats, Hello, PatchPedido, Ping
-from writer.transport import frame, read_address_file
+from ipc.errors import CommandError, WriterOverloaded
+from ipc.protocol import CreatePedido, GetStats, Hello, PatchPedido, Ping
+from ipc.framing import frame, read_address_file
 
 
 def create(cliente: str = "Cliente", **fields) -> CreatePedido:

@@ -2,7 +2,7 @@
 
 WriterError
  ├── CommandError            a command failed; carried back to the caller in its reply
- └── WriterClientError       raised by writer.client in API workers
+ └── WriterClientError       raised by ipc.client in API workers
       ├── WriterUnavailable  no connection to the writer (down or restarting)
       └── WriterOverloaded   queue full, or the write deadline passed
 """

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import CommandError, WriterOverloaded, WriterUnavailable
 from .protocol import Actor, AuthChanged, Broadcast, Call, Command, Events, Fail, Ok, Reset, Subscribe, Welcome
-from .transport import (
+from .framing import (
     FrameError,
     client_handshake,
     frame,
@@ -31,7 +31,7 @@ from .transport import (
 
 __all__ = ["WriterClient"]
 
-log = logging.getLogger("sgp.writer.client")
+log = logging.getLogger("sgp.ipc.client")
 
 _OVERLOAD_CODES = frozenset({"queue_full", "deadline", "shutting_down"})
 # How long past its deadline a call waits for the reply of a batch already committing.

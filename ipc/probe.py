@@ -16,7 +16,7 @@ import msgspec
 
 from . import protocol
 from .protocol import Call, Fail, Hello, Message, Ok, Ping, Welcome
-from .transport import Address, FrameError, frame, read_address_file
+from .framing import Address, FrameError, frame, read_address_file
 
 __all__ = ["ping"]
 

@@ -10,7 +10,7 @@ order, and pushes `Events` to subscribers.
 
 from __future__ import annotations
 
-# Split by family (base, pedidos, commands, messages); `from writer.protocol import X` keeps working.
+# Split by family (base, pedidos, commands, messages); `from ipc.protocol import X` keeps working.
 from .base import (
     PROTOCOL_VERSION,
     MAX_FRAME_BYTES,

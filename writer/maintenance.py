@@ -53,7 +53,7 @@ class Maintenance:
         return await asyncio.get_running_loop().run_in_executor(self._server.executor, fn, *args)
 
     async def _tick(self) -> None:
-        from .server import db_files_size
+        from .schema import db_files_size
 
         if self._server.wal_guard.unlinked():
             self._server.heal_unlinked_wal()

@@ -12,18 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import Any
 
 import msgspec
 
 from .backup import integrity_check, make_backup, resolve_target
+from core.settings import Settings
 from ipc.errors import CommandError
 from .metrics import WriterMetrics
 from ipc.protocol import Backup, Call, Fail, GetMetrics, IntegrityCheck, Ok, ReportMetrics
-from .stats import writer_stats
-
-if TYPE_CHECKING:
-    from .server import WriterServer
+from .stats import WriterHealth
 
 __all__ = ["WriterOps", "OPS_COMMANDS"]
 
@@ -38,8 +37,9 @@ _METRICS_EVERY_S = 1.0
 class WriterOps:
     """Owns the writer's metrics and runs at most one backup at a time."""
 
-    def __init__(self, server: WriterServer) -> None:
-        self._server = server
+    def __init__(self, settings: Settings, stats: Callable[[], Awaitable[WriterHealth]]) -> None:
+        self._settings = settings
+        self._stats = stats
         self.metrics = WriterMetrics()
         self._backup_running = False
         self._integrity_running = False
@@ -70,7 +70,7 @@ class WriterOps:
         """Push the writer's figures to its metrics every second (a task of the writer; cancelled at stop)."""
         while True:
             try:
-                self.metrics.sync(await writer_stats(self._server))
+                self.metrics.sync(await self._stats())
             except Exception:
                 log.exception("metrics sync failed; will retry")
             await asyncio.sleep(_METRICS_EVERY_S)
@@ -84,7 +84,7 @@ class WriterOps:
         if self._backup_running:
             respond(_fail(call, CommandError("backup_in_progress", "Já há um backup em andamento; aguarde.")))
             return
-        settings = self._server.settings
+        settings = self._settings
         target = resolve_target(settings.data_dir, path)
         who = f" by {call.actor.username}" if call.actor is not None else ""
         log.info("backup to %s requested%s", target, who)
@@ -110,7 +110,7 @@ class WriterOps:
 
     async def _integrity(self, call: Call, respond: Responder) -> None:
         try:
-            result = await asyncio.to_thread(integrity_check, self._server.settings.db_path)
+            result = await asyncio.to_thread(integrity_check, self._settings.db_path)
         except Exception as exc:  # noqa: BLE001 - the caller must get an answer
             log.exception("integrity check failed to run")
             respond(

@@ -13,6 +13,7 @@ from .migrations import MIGRATIONS, REQUIRED_INDEXES, SCHEMA_VERSION
 
 # MIGRATIONS, REQUIRED_INDEXES and SCHEMA_VERSION live in writer/migrations.py; re-exported here.
 __all__ = [
+    "db_files_size",
     "open_write_connection",
     "migrate",
     "ensure_indexes",
@@ -125,3 +126,15 @@ def _statements(script: str) -> list[str]:
         elif piece:
             statements.append(piece)
     return statements
+
+
+def db_files_size(db_path: Path) -> tuple[int, int]:
+    """Size of the database file and of its WAL, in bytes."""
+
+    def size(p: Path) -> int:
+        try:
+            return p.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    return size(db_path), size(db_path.with_name(db_path.name + "-wal"))

@@ -10,7 +10,6 @@ import sqlite3
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -25,6 +24,7 @@ from .maintenance import Maintenance
 from .ops import OPS_COMMANDS, WriterOps
 from ipc.protocol import AuthChanged, Broadcast, Call, Event, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
 from .peers import Peer
+from .stats import WriterHealth, writer_stats
 from .wal_guard import WalGuard, checkpoint_everything
 from ipc.framing import (
     Address,
@@ -35,7 +35,7 @@ from ipc.framing import (
     write_address_file,
 )
 
-__all__ = ["WriterServer", "FATAL_EXIT_CODE", "WAL_LOST_EXIT_CODE", "db_files_size"]
+__all__ = ["WriterServer", "FATAL_EXIT_CODE", "WAL_LOST_EXIT_CODE"]
 
 log = logging.getLogger("sgp.writer")
 
@@ -68,7 +68,7 @@ class WriterServer:
         self._conn: sqlite3.Connection | None = None
         self.batcher: Batcher | None = None
         self.maintenance: Maintenance | None = None
-        self.ops = WriterOps(self)
+        self.ops = WriterOps(settings, self._stats)
         self._tasks: list[asyncio.Task[Any]] = []
         # Connections that have not presented the secret yet: bounded, so a local
         # process opening thousands of them cannot exhaust the writer's file descriptors.
@@ -304,10 +304,11 @@ class WriterServer:
         ).fetchall()
         return [Event(seq=r[0], type=r[1], order_id=r[2], payload=r[3]) for r in rows]
 
-    async def _stats_json(self) -> bytes:
-        from .stats import writer_stats  # local: stats imports this module's types only for typing
+    async def _stats(self) -> WriterHealth:
+        return await writer_stats(self)
 
-        return msgspec.json.encode(await writer_stats(self))
+    async def _stats_json(self) -> bytes:
+        return msgspec.json.encode(await self._stats())
 
 
 def _bootstrap_admin(conn: sqlite3.Connection, settings: Settings) -> None:
@@ -342,15 +343,3 @@ def _bootstrap_admin(conn: sqlite3.Connection, settings: Settings) -> None:
 
 def _describe(address: Address) -> str:
     return address.path if address.transport == "unix" else f"{address.host}:{address.port}"
-
-
-def db_files_size(db_path: Path) -> tuple[int, int]:
-    """Size of the database file and of its WAL, in bytes."""
-
-    def size(p: Path) -> int:
-        try:
-            return p.stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    return size(db_path), size(db_path.with_name(db_path.name + "-wal"))

@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
-if TYPE_CHECKING:
-    from .server import WriterServer
+from core.settings import Settings
 
-__all__ = ["WriterHealth", "Summary", "writer_stats", "summarize", "STABLE_AFTER_S"]
+from .schema import db_files_size
+
+if TYPE_CHECKING:
+    from .batcher import Batcher
+    from .maintenance import Maintenance
+
+__all__ = ["WriterHealth", "Summary", "StatsSource", "writer_stats", "summarize", "STABLE_AFTER_S"]
 
 # A writer up this long is stable: the supervisor resets its restart backoff,
 # and a crash loop it was started in is over.
@@ -55,6 +60,19 @@ class WriterHealth(msgspec.Struct):
     indexes: dict[str, str]
 
 
+class StatsSource(Protocol):
+    """What the figures are read from: the writer server satisfies it, and stats needs nothing else of it."""
+
+    settings: Settings
+    batcher: Batcher | None
+    maintenance: Maintenance | None
+    started_at: float
+    restarts: int
+    crash_loop: bool
+    epoch: str
+    indexes: dict[str, str]
+
+
 def summarize(values: Iterable[float]) -> Summary:
     """Nearest-rank p50 and p99 of a window of values."""
     ordered = sorted(values)
@@ -71,10 +89,8 @@ def _age(then: float | None, now: float) -> float | None:
     return None if then is None else round(now - then, 3)
 
 
-async def writer_stats(server: WriterServer) -> WriterHealth:
+async def writer_stats(server: StatsSource) -> WriterHealth:
     """Collect the writer's figures (cheap: no SQL, two stat calls)."""
-    from .server import db_files_size
-
     assert server.batcher is not None and server.maintenance is not None
     batcher, stats, maint = server.batcher, server.batcher.stats, server.maintenance
     now = time.time()

@@ -11,7 +11,7 @@ import msgspec
 from core.domain import decode_create
 from tests.support import WriterProcess, run
 from ipc.protocol import CreatePedido
-from writer.server import db_files_size
+from writer.schema import db_files_size
 
 LIMIT = 256 * 1024
 

@@ -180,11 +180,10 @@ def _status_changed(old: Pedido, new: Pedido) -> bool:
 
 def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> Outcome:
     """Delete a pedido (or a draft: they share ids) and its image references; a missing one is not_found."""
-    from .rascunhos import delete_rascunho
-
     media_refs.delete_pedido_images(conn, cmd.id)
     if conn.execute("DELETE FROM pedidos WHERE id = ?", (cmd.id,)).rowcount == 0:
-        if not delete_rascunho(conn, cmd.id):
+        # Drafts share the pedidos' ids (the client deletes one at /pedidos/{id}); its image rows cascade.
+        if conn.execute("DELETE FROM pedido_rascunhos WHERE id = ?", (cmd.id,)).rowcount == 0:
             raise _not_found(cmd.id)
         seq = ctx.emit("rascunho_excluido", None, None)
         return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)

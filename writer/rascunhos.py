@@ -24,7 +24,7 @@ from .context import Context, Outcome
 from .pedidos import insert_pedido, next_numero
 from ipc.protocol import ItemImage, PromoverRascunho, SaveRascunho
 
-__all__ = ["promover_rascunho", "save_rascunho", "delete_rascunho"]
+__all__ = ["promover_rascunho", "save_rascunho"]
 
 _json = msgspec.json.Encoder()
 _decode = msgspec.json.Decoder(dict[str, Any])
@@ -145,8 +145,3 @@ def promover_rascunho(ctx: Context, cmd: PromoverRascunho) -> Outcome:
     media_refs.record_pedido_images(conn, cmd.id, cmd.images, ctx.now)
     seq = ctx.emit("order_created", cmd.id, doc)
     return Outcome(200, doc, seq)
-
-
-def delete_rascunho(conn: sqlite3.Connection, draft_id: int) -> bool:
-    """Delete a draft (its image rows cascade); False when there is none."""
-    return conn.execute("DELETE FROM pedido_rascunhos WHERE id = ?", (draft_id,)).rowcount > 0

@@ -18,10 +18,11 @@ from fastapi import Request
 from starlette.responses import Response
 
 from core.images import image_url, reference_sha
-from media import MediaError, MediaNotFound, MediaStorageFull, MediaStore, MediaTooLarge, StoredMedia, file_response
+from media import MediaError, MediaNotFound, MediaStorageFull, MediaStore, MediaTooLarge, StoredMedia
 from ipc.protocol import ImageRef, ItemImage
 
 from .errors import ApiError
+from .media_serve import file_response
 
 __all__ = ["as_ref", "image_error", "is_image_data", "kept_verbatim", "serve_image", "take_image", "take_item_images"]
 

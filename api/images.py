@@ -3,9 +3,10 @@
 Runs in the API worker before the command is sent, so the writer receives
 only references (sha256, type, size). Images are taken one after the other:
 the first bad one answers 422 and nothing is sent to the writer. Files
-already stored for the same request stay on disk unreferenced; the writer's
-sweeper deletes them after the grace period (deleting them here could
-remove a file another request has just deduplicated onto).
+already stored for the same request stay on disk unreferenced; the media
+sweep (media/sweep.py, run by the supervisor) deletes them after the grace
+period (deleting them here could remove a file another request has just
+deduplicated onto). Serving a stored file over HTTP is api/media_serve.py.
 """
 
 from __future__ import annotations

@@ -54,6 +54,9 @@ class LongReadLane:
             raise PoolTimeout(f"the long-read connection stayed busy past {self._timeout} s") from None
         try:
             conn = await self._connection()
+            if conn.in_transaction:
+                # A read cancelled again while its COMMIT was awaited left its snapshot open: release it.
+                await conn.execute("COMMIT")
             await conn.execute("BEGIN")
             try:
                 yield conn

@@ -159,3 +159,28 @@ def test_no_free_connection_in_time_is_a_pool_timeout(db: Path) -> None:
             await pool.close()
 
     run(go())
+
+
+def test_a_cancelled_long_read_leaves_the_lane_usable(db: Path) -> None:
+    async def go() -> list[tuple[int]]:
+        pool = ReaderPool(db, acquire_timeout=1)
+        entered = asyncio.Event()
+
+        async def hold() -> None:
+            async with pool.long_read():
+                entered.set()
+                await asyncio.Event().wait()  # until cancelled (a feed client went away mid-replay)
+
+        try:
+            task = asyncio.ensure_future(hold())
+            await entered.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            async with pool.long_read() as conn:
+                assert conn.in_transaction
+                return list(await conn.execute_fetchall("SELECT count(*) FROM t"))
+        finally:
+            await pool.close()
+
+    assert run(go()) == [(3,)]

@@ -26,6 +26,8 @@ from core.prometheus import mark_dead, metrics_dir, prepare_multiprocess_dir
 from core.settings import Settings
 from core.tokens import load_or_create_secret
 from ipc import probe
+from media.sweep import SweepThread
+from readers.media_refs import read_referenced_shas
 from writer.process import run_writer
 from writer.stats import STABLE_AFTER_S
 
@@ -158,6 +160,9 @@ class Supervisor:
         self._writer_ready_by = 0.0
         self._worker_slots: list[_Slot] = []
         self._exporter_slot = _Slot()
+        self.media_sweep = SweepThread(
+            settings.media_dir, lambda: read_referenced_shas(settings.db_path), grace_s=settings.media_grace_s
+        )
 
     # Writer ------------------------------------------------------------------
 
@@ -311,6 +316,7 @@ class Supervisor:
         except RuntimeError as exc:
             log.error("%s", exc)
             return 1
+        self.media_sweep.start()  # once per service, from a read-only snapshot, never in the writer (media/sweep.py)
         config = hypercorn_config(s)
         try:
             sockets: Any = config.create_sockets()  # hypercorn Sockets; None below when each worker binds
@@ -331,11 +337,9 @@ class Supervisor:
         for name in ("SIGINT", "SIGTERM", "SIGBREAK"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), self._on_signal)
-        host, port = s.bind_host_port
         log.info(
             "SGP orders service on http://%s:%d with %d workers (data in %s)",
-            host,
-            port,
+            *s.bind_host_port,
             s.workers,
             s.data_dir.resolve(),
         )
@@ -383,6 +387,7 @@ class Supervisor:
                 process.kill()  # children ignore SIGTERM (core.process)
                 process.join(5)
         self._stop_writer()
+        self.media_sweep.stop()
         for process in (*children, *([self.writer] if self.writer else [])):
             if process.is_alive():
                 process.kill()

@@ -3,9 +3,10 @@
 Runs in the API worker before the command is sent, so the writer receives
 only references (sha256, type, size). Images are taken one after the other:
 the first bad one answers 422 and nothing is sent to the writer. Files
-already stored for the same request stay on disk unreferenced; the writer's
-sweeper deletes them after the grace period (deleting them here could
-remove a file another request has just deduplicated onto).
+already stored for the same request stay on disk unreferenced; the media
+sweep (media/sweep.py, run by the supervisor) deletes them after the grace
+period (deleting them here could remove a file another request has just
+deduplicated onto). Serving a stored file over HTTP is api/media_serve.py.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from fastapi import Request
 from starlette.responses import Response
 
 from core.images import image_url, reference_sha
-from media import MediaError, MediaNotFound, MediaStorageFull, MediaStore, MediaTooLarge, StoredMedia, file_response
+from media import MediaError, MediaNotFound, MediaStorageFull, MediaStore, MediaTooLarge, StoredMedia
 from ipc.protocol import ImageRef, ItemImage
 
 from .errors import ApiError
+from .media_serve import file_response
 
 __all__ = ["as_ref", "image_error", "is_image_data", "kept_verbatim", "serve_image", "take_image", "take_item_images"]
 

@@ -1,11 +1,11 @@
-"""Order artwork: type sniffing, content-addressed storage and HTTP serving.
+"""Order artwork as bytes: type sniffing, data URLs, content-addressed storage and the sweep.
 
 API workers decode and store files here and send only the sha256 to the
-writer, which never touches image bytes.
+writer, which never touches image bytes. Serving over HTTP lives in
+`api/media_serve.py`: this package imports no web framework.
 """
 
 from .errors import MediaError, MediaInvalid, MediaNotFound, MediaStorageFull, MediaTooLarge
-from .serve import file_response
 from .sniff import ACCEPTED_MIME_TYPES, sniff
 from .store import MediaStore, StoredMedia
 
@@ -18,6 +18,5 @@ __all__ = [
     "MediaStore",
     "MediaTooLarge",
     "StoredMedia",
-    "file_response",
     "sniff",
 ]

@@ -16,11 +16,9 @@ import hashlib
 import logging
 import os
 import re
-import stat
-import time
 import uuid
 from contextlib import contextmanager
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -32,13 +30,13 @@ from aiofiles.threadpool.binary import AsyncBufferedIOBase
 from .dataurl import decode_base64_chunks, parse_data_url
 from .errors import MediaInvalid, MediaNotFound, MediaStorageFull, MediaTooLarge
 from .sniff import SNIFF_BYTES, check_claim, sniff
+from .sweep import sweep_store
 
 __all__ = ["MediaStore", "StoredMedia"]
 
 log = logging.getLogger(__name__)
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_FANOUT = re.compile(r"[0-9a-f]{2}")
 _TMP_DIR = "tmp"
 # Out of space (or quota): answered 507 like every other write, not 500.
 _FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
@@ -92,8 +90,7 @@ class MediaStore:
         mime = sniff(data[:SNIFF_BYTES])
         media = StoredMedia(sha256=hashlib.sha256(data).hexdigest(), mime=mime, size=len(data))
         final = self._final_path(media.sha256)
-        if final.exists():
-            _touch(final)  # restart its sweep grace period: the caller is about to reference it
+        if _touch(final):  # stored already: its sweep grace period restarts, the caller is about to reference it
             return media
         tmp = self._tmp / f"{uuid.uuid4().hex}.part"
         try:
@@ -151,50 +148,16 @@ class MediaStore:
             # Never written by this store (it sniffs before storing): planted or damaged.
             log.warning("refusing media file of unknown type %s", path)
             raise MediaNotFound() from None
-        if touch:
-            try:
-                os.utime(path)
-            except OSError as exc:  # Windows: the file is open elsewhere
-                log.debug("could not touch %s: %s", path, exc)
+        if touch and not _touch(path):
+            raise MediaNotFound()  # the sweep took it just now: the client sends it again
         return path, StoredMedia(sha256=sha256, mime=mime, size=size)
 
-    def sweep(self, referenced: set[str], *, grace_seconds: float, now: float | None = None) -> list[str]:
-        """Delete unreferenced files and stale temp files older than the grace period; return deleted shas."""
-        cutoff = (time.time() if now is None else now) - grace_seconds
-        deleted: list[str] = []
-        for entry in self._stored_entries():
-            if entry.name in referenced or _mtime(entry) >= cutoff:
-                continue
-            if _unlink(entry.path):
-                deleted.append(entry.name)
-        stale_tmp = 0
-        for entry in _scandir(self._tmp):
-            if entry.is_file(follow_symlinks=False) and _mtime(entry) < cutoff and _unlink(entry.path):
-                stale_tmp += 1
-        if deleted or stale_tmp:
-            log.info("media sweep deleted %d unreferenced files and %d stale temp files", len(deleted), stale_tmp)
-        return deleted
+    def sweep(self, referenced: Collection[str], *, grace_seconds: float, now: float | None = None) -> list[str]:
+        """Delete unreferenced files and stale temp files older than the grace period (media/sweep.py)."""
+        return sweep_store(self.root, lambda: referenced, grace_seconds=grace_seconds, now=now)
 
     def _final_path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
-
-    def _stored_entries(self) -> Iterator[os.DirEntry[str]]:
-        # Only names this store could have written; symlinks are never followed.
-        for first in _scandir(self.root):
-            if not (_FANOUT.fullmatch(first.name) and _is_plain_dir(first)):
-                continue
-            for second in _scandir(Path(first.path)):
-                if not (_FANOUT.fullmatch(second.name) and _is_plain_dir(second)):
-                    continue
-                for entry in _scandir(Path(second.path)):
-                    name = entry.name
-                    if (
-                        _SHA256.fullmatch(name)
-                        and name[:2] == first.name
-                        and name[2:4] == second.name
-                        and entry.is_file(follow_symlinks=False)
-                    ):
-                        yield entry
 
     async def _install(self, upload: _Upload) -> StoredMedia:
         media = await upload.finish()
@@ -301,8 +264,9 @@ def _disk_full_is_507() -> Iterator[None]:
 
 def _move_into_place(tmp: Path, final: Path) -> bool:
     """Move the temp file to its content address; False when identical content was already there."""
-    if final.exists():
-        _discard_duplicate(tmp, final)
+    if _touch(final):
+        # Identical content is stored already (and its sweep grace period restarted by the touch).
+        tmp.unlink(missing_ok=True)
         return False
     final.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -310,26 +274,23 @@ def _move_into_place(tmp: Path, final: Path) -> bool:
     except OSError:
         # Windows refuses to replace a file that is open (being served): a
         # concurrent upload of the same bytes won the race, which is fine.
-        if not final.exists():
+        if not _touch(final):
             raise
-        _discard_duplicate(tmp, final)
+        tmp.unlink(missing_ok=True)
         return False
     _fsync_dir(final.parent)
     return True
 
 
-def _discard_duplicate(tmp: Path, final: Path) -> None:
-    tmp.unlink(missing_ok=True)
-    # Restart the sweep's grace period: the file may be unreferenced right now
-    # and about to be referenced by the order this upload belongs to.
-    _touch(final)
-
-
-def _touch(path: Path) -> None:
+def _touch(path: Path) -> bool:
+    """Restart the file's sweep grace period; False when there is no file (never stored, or just swept)."""
     try:
         os.utime(path)
-    except OSError as exc:  # Windows: the file is open elsewhere
+    except FileNotFoundError:
+        return False
+    except OSError as exc:  # Windows: the file is open elsewhere, so the sweep cannot take it either
         log.debug("could not touch %s: %s", path, exc)
+    return True
 
 
 def _fsync_dir(path: Path) -> None:
@@ -342,39 +303,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _scandir(path: Path) -> Iterator[os.DirEntry[str]]:
-    try:
-        with os.scandir(path) as it:
-            yield from it
-    except FileNotFoundError:
-        return
-
-
-def _is_plain_dir(entry: os.DirEntry[str]) -> bool:
-    # On Windows a junction is not a symlink for is_dir(follow_symlinks=False)
-    # before Python 3.12; its reparse-point attribute gives it away.
-    try:
-        attributes = getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0)
-    except FileNotFoundError:
-        return False
-    return entry.is_dir(follow_symlinks=False) and not attributes & stat.FILE_ATTRIBUTE_REPARSE_POINT
-
-
-def _mtime(entry: os.DirEntry[str]) -> float:
-    try:
-        return entry.stat(follow_symlinks=False).st_mtime
-    except FileNotFoundError:
-        return float("inf")  # vanished meanwhile: nothing to delete
-
-
-def _unlink(path: str) -> bool:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return False
-    except OSError as exc:  # Windows: open files cannot be deleted; retried next sweep
-        log.warning("media sweep could not delete %s: %s", path, exc)
-        return False
-    return True

@@ -9,15 +9,13 @@ __all__ = ["events_page"]
 
 async def events_page(pool: ReaderPool, since: int, until: int, limit: int) -> list[tuple[int, bytes]] | None:
     """Up to `limit` events with since < seq <= until in order, or None when some were already pruned."""
-    async with pool.acquire() as conn:
-        await conn.execute("BEGIN")
-        try:
-            first = (await conn.execute_fetchall("SELECT min(seq) FROM events"))[0][0]
-            if first is None or first > since + 1:
-                return None
-            rows = await conn.execute_fetchall(
-                "SELECT seq, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", (since, until, limit)
-            )
-        finally:
-            await conn.execute("COMMIT")
+    # The long-read lane: a client far behind replays history page by page (readers/long_read.py).
+    async with pool.long_read() as conn:
+        async with conn.execute("SELECT min(seq) FROM events") as cursor:
+            (first,) = await cursor.fetchone() or (None,)
+        if first is None or first > since + 1:
+            return None
+        rows = await conn.execute_fetchall(
+            "SELECT seq, payload FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", (since, until, limit)
+        )
     return [(seq, bytes(payload)) for seq, payload in rows]

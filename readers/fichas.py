@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from core.fichas import FICHA_COLUMNS, ficha_from_row, ficha_to_json
 
 from .pool import ReaderPool
@@ -15,20 +17,18 @@ async def get_ficha_doc(pool: ReaderPool, ficha_id: int) -> bytes | None:
     return None if row is None else ficha_to_json(ficha_from_row(row))
 
 
-async def list_ficha_docs(pool: ReaderPool, *, client_id: int | None, skip: int, limit: int) -> tuple[list[bytes], int]:
-    """One page of fichas (newest first) and the total matching count, from one snapshot."""
+def _ficha_page(conn: sqlite3.Connection, client_id: int | None, skip: int, limit: int) -> tuple[list[bytes], int]:
     where, params = ("WHERE client_id = ?", [client_id]) if client_id is not None else ("", [])
-    async with pool.acquire() as conn:
-        await conn.execute("BEGIN")
-        try:
-            rows = await conn.execute_fetchall(
-                f"SELECT {FICHA_COLUMNS} FROM fichas {where} ORDER BY id DESC LIMIT ? OFFSET ?",
-                (*params, limit, skip),
-            )
-            total = (await conn.execute_fetchall(f"SELECT count(*) FROM fichas {where}", params))[0][0]
-        finally:
-            await conn.execute("COMMIT")
+    rows = conn.execute(
+        f"SELECT {FICHA_COLUMNS} FROM fichas {where} ORDER BY id DESC LIMIT ? OFFSET ?", (*params, limit, skip)
+    ).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM fichas {where}", params).fetchone()[0]
     return [ficha_to_json(ficha_from_row(row)) for row in rows], total
+
+
+async def list_ficha_docs(pool: ReaderPool, *, client_id: int | None, skip: int, limit: int) -> tuple[list[bytes], int]:
+    """One page of fichas (newest first) and the total matching count, from one snapshot (one thread hop)."""
+    return await pool.read(_ficha_page, client_id, skip, limit)
 
 
 async def ficha_image(pool: ReaderPool, ficha_id: int) -> tuple[bool, str | None]:

@@ -19,6 +19,9 @@ A read is a plain function of a `sqlite3.Connection`, run whole in one place:
   inline read never waits for a lock: when SQLite reports busy (WAL
   recovery, another process's exclusive lock) the read is retried on a
   thread, which waits up to the busy timeout.
+- `long_read()` lends the worker's aiosqlite connection (readers/long_read.py)
+  for reads whose size grows with history: reports over a period, the feed's
+  replay of the event log. bench/readers.py measured the three paths.
 """
 
 from __future__ import annotations
@@ -28,11 +31,16 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-__all__ = ["ReaderPool", "ReaderConnection", "PoolTimeout", "ReaderError"]
+import aiosqlite
+
+from .errors import PoolTimeout, ReaderError
+from .long_read import LongReadLane
+
+__all__ = ["ReaderPool", "PoolTimeout", "ReaderError"]
 
 log = logging.getLogger("sgp.readers")
 
@@ -42,14 +50,6 @@ _T = TypeVar("_T")
 # A read waits this long for the WAL index lock while the writer checkpoints.
 _BUSY_TIMEOUT_S = 2.0
 _BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
-
-
-class ReaderError(Exception):
-    """Base class of the readers package's errors."""
-
-
-class PoolTimeout(ReaderError):
-    """Every reader connection stayed busy past the acquire timeout."""
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -81,6 +81,7 @@ class ReaderPool:
         self._inline: sqlite3.Connection | None = None
         self._closed = False
         self._stale: set[int] = set()  # ids of connections to close instead of reusing
+        self._long = LongReadLane(self._uri, acquire_timeout=acquire_timeout)
 
     def _open(self, busy_timeout_s: float) -> sqlite3.Connection:
         # check_same_thread=False: a connection is borrowed by one read at a time,
@@ -145,16 +146,9 @@ class ReaderPool:
         """Run one query and return its first row, or None."""
         return await self.read(_fetchone, sql, tuple(params), inline=inline)
 
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[ReaderConnection]:
-        """Borrow a connection for several awaited statements (prefer `read`: one hop for all of them)."""
-        async with self._borrow() as conn:
-            try:
-                yield ReaderConnection(self, conn)
-            except BaseException:
-                if conn.in_transaction:
-                    await self._thread(conn.rollback)
-                raise
+    def long_read(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """The long-read connection (aiosqlite) inside one read transaction, for reads that grow with history."""
+        return self._long.snapshot()
 
     def recycle(self) -> None:
         """Replace every connection by a fresh one as it next comes free (the writer restarted).
@@ -166,6 +160,7 @@ class ReaderPool:
         stale = set(map(id, self._all))
         self._stale |= stale
         self._close_idle()
+        self._long.recycle()
 
     def _close_idle(self) -> None:
         for conn in [c for c in self._idle if id(c) in self._stale]:
@@ -187,6 +182,7 @@ class ReaderPool:
     async def close(self) -> None:
         """Close every connection and stop the threads."""
         self._closed = True
+        await self._long.close()
         await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown, True)
         for conn in self._all:
             try:
@@ -196,31 +192,6 @@ class ReaderPool:
         self._all.clear()
         self._idle.clear()
         self._inline = None
-
-
-class ReaderConnection:
-    """A borrowed connection whose statements each run on a reader thread (awaitable, one hop each)."""
-
-    def __init__(self, pool: ReaderPool, conn: sqlite3.Connection) -> None:
-        self._pool = pool
-        self._conn = conn
-
-    @property
-    def in_transaction(self) -> bool:
-        """True between BEGIN and COMMIT/ROLLBACK."""
-        return self._conn.in_transaction
-
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> None:
-        """Run a statement whose rows are not needed (BEGIN, COMMIT)."""
-        await self._pool._thread(self._conn.execute, sql, tuple(params))
-
-    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
-        """Run a query and return every row."""
-        return await self._pool._thread(_fetchall, self._conn, sql, tuple(params))
-
-    async def rollback(self) -> None:
-        """End the open transaction."""
-        await self._pool._thread(self._conn.rollback)
 
 
 def _fetchall(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:

@@ -8,6 +8,7 @@ pedidos is a range on an index of narrow rows, never a parse of their JSON.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -157,21 +158,32 @@ async def ranking_rows(pool: ReaderPool, f: ReportFilter, category: str, limit: 
     return await pool.read(_ranking, f, category, limit)
 
 
-def _docs(conn: sqlite3.Connection, f: ReportFilter) -> list[bytes]:
+def _docs_query(conn: sqlite3.Connection, f: ReportFilter) -> tuple[str, list[Any]]:
     params: list[Any] = []
     where = _where(conn, f, params)
     order = "rp.data_entrega" if f.date_mode == "entrega" else "rp.data_entrada"
-    rows = conn.execute(
+    sql = (
         f"SELECT p.doc FROM report_pedidos AS rp JOIN pedidos AS p ON p.id = rp.pedido_id "
-        f"WHERE {where} ORDER BY {order}, rp.pedido_id",
-        params,
+        f"WHERE {where} ORDER BY {order}, rp.pedido_id"
     )
-    return [bytes(r[0]) for r in rows]
+    return sql, params
+
+
+async def _long_rows(
+    pool: ReaderPool, build: Callable[[sqlite3.Connection, ReportFilter], tuple[str, list[Any]]], f: ReportFilter
+) -> list[Any]:
+    """Every row of a period's query, on the long-read lane (readers/long_read.py)."""
+    # Building the query reads nothing unless names are filtered (their distinct spellings: an index
+    # scan, on a thread); the period's rows go through the lane.
+    sql, params = await pool.read(build, f, inline=not (f.vendedor or f.designer))
+    async with pool.long_read() as conn:
+        return list(await conn.execute_fetchall(sql, params))
 
 
 async def report_pedido_docs(pool: ReaderPool, f: ReportFilter) -> list[bytes]:
     """The stored JSON of every matching pedido, oldest first (the closing report reads them raw)."""
-    return await pool.read(_docs, f)
+    rows = await _long_rows(pool, _docs_query, f)
+    return [bytes(row[0]) for row in rows]
 
 
 # (pedido_id, numero, cliente, forma_envio, data_entrada, data_entrega, frete cents,
@@ -179,20 +191,20 @@ async def report_pedido_docs(pool: ReaderPool, f: ReportFilter) -> list[bytes]:
 ReportUnit = tuple[Any, ...]
 
 
-def _units(conn: sqlite3.Connection, f: ReportFilter) -> list[ReportUnit]:
+def _units_query(conn: sqlite3.Connection, f: ReportFilter) -> tuple[str, list[Any]]:
     params: list[Any] = []
     where = _where(conn, f, params)
     order = "rp.data_entrega" if f.date_mode == "entrega" else "rp.data_entrada"
-    return conn.execute(
+    sql = (
         "SELECT rp.pedido_id, rp.numero, rp.cliente, rp.forma_envio, rp.data_entrada, rp.data_entrega, "
         "rp.frete_cents, ri.idx, ri.descricao, ri.tipo_producao, ri.designer, ri.vendedor, ri.valor_cents "
         "FROM report_pedidos AS rp LEFT JOIN report_itens AS ri "
         "ON ri.data_entrada = rp.data_entrada AND ri.pedido_id = rp.pedido_id "
-        f"WHERE {where} ORDER BY {order}, rp.pedido_id, ri.idx",
-        params,
-    ).fetchall()
+        f"WHERE {where} ORDER BY {order}, rp.pedido_id, ri.idx"
+    )
+    return sql, params
 
 
 async def report_units(pool: ReaderPool, f: ReportFilter) -> list[ReportUnit]:
     """One row per item of each matching pedido (one with a NULL item for a pedido without items)."""
-    return await pool.read(_units, f)
+    return await _long_rows(pool, _units_query, f)

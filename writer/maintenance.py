@@ -1,4 +1,7 @@
-"""Housekeeping the writer does off the hot path: pruning, PRAGMA optimize, WAL checkpoints, media sweeps."""
+"""Housekeeping the writer does off the hot path: pruning, PRAGMA optimize, WAL checkpoints.
+
+The media sweep is not here: the supervisor runs it from a read-only snapshot (media/sweep.py).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,6 @@ import sqlite3
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
-
-from .media_refs import MediaSweeper, referenced_shas
 
 if TYPE_CHECKING:
     from .server import WriterServer
@@ -33,10 +34,6 @@ class Maintenance:
         self.last_checkpoint_at: float | None = None
         self.last_optimize_at: float | None = None
         self._last_prune = 0.0
-        settings = server.settings
-        self.media = MediaSweeper(
-            settings.media_dir, max_bytes=settings.max_image_bytes, grace_s=settings.media_grace_s
-        )
 
     async def run(self) -> None:
         """Tick forever (cancelled at shutdown)."""
@@ -71,8 +68,6 @@ class Maintenance:
         # at least copies frames back so the log restarts as soon as load pauses.
         if wal_bytes > self._server.settings.wal_checkpoint_bytes:
             await self._in_thread(self._checkpoint, "TRUNCATE" if idle else "PASSIVE")
-        if self.media.due(now):
-            await self.media.run(lambda: self._in_thread(referenced_shas, self._conn))
 
     def _prune(self, now: float) -> None:
         assert self._server.batcher is not None

@@ -19,6 +19,5 @@ def test_public_surface():
         "MediaStore",
         "MediaTooLarge",
         "StoredMedia",
-        "file_response",
         "sniff",
     }

@@ -90,20 +90,54 @@ def test_a_busy_inline_read_is_retried_on_a_thread(db: Path) -> None:
     assert calls[0] == threading.main_thread().name and calls[1].startswith("sgp-reader")
 
 
-def test_acquire_keeps_one_connection_across_statements(db: Path) -> None:
-    async def go() -> tuple[int, bool]:
+def test_a_long_read_is_one_snapshot_on_aiosqlites_thread_and_never_writes(db: Path) -> None:
+    writer = sqlite3.connect(db, isolation_level=None)
+
+    async def go() -> tuple[list[tuple[int, str]], int, bool]:
         pool = ReaderPool(db)
         try:
-            async with pool.acquire() as conn:
-                await conn.execute("BEGIN")
-                total = (await conn.execute_fetchall("SELECT count(*) FROM t"))[0][0]
+            async with pool.long_read() as conn:
+                rows = list(await conn.execute_fetchall("SELECT id, v FROM t ORDER BY id"))
+                writer.execute("INSERT INTO t (v) VALUES ('d')")  # committed after the snapshot began
+                count = (await (await conn.execute("SELECT count(*) FROM t")).fetchone() or (0,))[0]
                 inside = conn.in_transaction
-                await conn.execute("COMMIT")
-            return total, inside
+                with pytest.raises(sqlite3.OperationalError):
+                    await conn.execute("INSERT INTO t (v) VALUES ('x')")
+            return rows, count, inside
         finally:
             await pool.close()
 
-    assert run(go()) == (3, True)
+    rows, count, inside = run(go())
+    assert rows == [(1, "a"), (2, "b"), (3, "c")]
+    assert count == 3 and inside  # the row committed meanwhile is not in this snapshot
+    assert writer.execute("SELECT count(*) FROM t").fetchone() == (4,)
+
+
+def test_the_long_read_lane_runs_off_the_loop_and_one_read_at_a_time(db: Path) -> None:
+    threads: list[str] = []
+
+    def where(*_: object) -> int:
+        threads.append(threading.current_thread().name)
+        return 1
+
+    async def go() -> None:
+        pool = ReaderPool(db, acquire_timeout=0.1)
+        try:
+            async with pool.long_read() as conn:
+                await conn.create_function("where_am_i", 0, where)
+                await conn.execute_fetchall("SELECT where_am_i()")
+                with pytest.raises(PoolTimeout):  # the lane is lent to one read at a time
+                    async with pool.long_read():
+                        pass
+            pool.recycle()  # after a writer restart: a fresh connection at the next use
+            async with pool.long_read() as conn:
+                assert list(await conn.execute_fetchall("SELECT count(*) FROM t")) == [(3,)]
+        finally:
+            await pool.close()
+
+    run(go())
+    assert threads and threads[0] != threading.main_thread().name
+    assert not threads[0].startswith("sgp-reader")
 
 
 def test_no_free_connection_in_time_is_a_pool_timeout(db: Path) -> None:
@@ -125,3 +159,28 @@ def test_no_free_connection_in_time_is_a_pool_timeout(db: Path) -> None:
             await pool.close()
 
     run(go())
+
+
+def test_a_cancelled_long_read_leaves_the_lane_usable(db: Path) -> None:
+    async def go() -> list[tuple[int]]:
+        pool = ReaderPool(db, acquire_timeout=1)
+        entered = asyncio.Event()
+
+        async def hold() -> None:
+            async with pool.long_read():
+                entered.set()
+                await asyncio.Event().wait()  # until cancelled (a feed client went away mid-replay)
+
+        try:
+            task = asyncio.ensure_future(hold())
+            await entered.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            async with pool.long_read() as conn:
+                assert conn.in_transaction
+                return list(await conn.execute_fetchall("SELECT count(*) FROM t"))
+        finally:
+            await pool.close()
+
+    assert run(go()) == [(3,)]

@@ -1,8 +1,7 @@
-"""Image references in the writer: migration 3, the consistency check, and the sweeper's choice of files."""
+"""Image references: migration 3, the writer's consistency check, and the sweep reading them from a read-only snapshot."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import time
@@ -13,7 +12,9 @@ import pytest
 from core.images import image_url
 from writer import schema
 from ipc.errors import CommandError
-from writer.media_refs import MediaSweeper, check_item_images, record_pedido_images, referenced_shas
+from media.sweep import SweepThread
+from readers.media_refs import read_referenced_shas
+from writer.media_refs import check_item_images, record_pedido_images
 from ipc.protocol import ImageRef, ItemImage
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
@@ -44,8 +45,9 @@ def test_check_item_images_requires_rows_to_mirror_the_items() -> None:
             check_item_images(items, wrong)
 
 
-def test_sweeper_deletes_only_old_unreferenced_files(tmp_path: Path) -> None:
-    conn = schema.open_write_connection(tmp_path / "db.sqlite3", synchronous="normal", journal_size_limit=1 << 20)
+def test_the_sweep_reads_references_from_a_read_only_snapshot_and_deletes_only_old_orphans(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    conn = schema.open_write_connection(db, synchronous="normal", journal_size_limit=1 << 20)
     schema.migrate(conn)
     conn.execute(
         "INSERT INTO pedidos (id, numero, status, cliente, cliente_busca, data_entrada, prioridade_rank, pronto, "
@@ -57,19 +59,26 @@ def test_sweeper_deletes_only_old_unreferenced_files(tmp_path: Path) -> None:
         "INSERT INTO fichas (nome, imagem_sha256, data_criacao, ultima_atualizacao, version) VALUES ('f', ?, 'x', 'x', 1)",
         (B,),
     )
-    assert referenced_shas(conn) == {A, B}
+    # The writer holds an open write transaction meanwhile: the snapshot sees only what committed.
+    conn.execute("BEGIN IMMEDIATE")
+    record_pedido_images(conn, 1, [image(0, A), image(1, C)], "now")
+    assert read_referenced_shas(db) == {A, B}
 
     media = tmp_path / "media"
-    sweeper = MediaSweeper(media, max_bytes=1024, grace_s=60)
     old = time.time() - 120
     for sha256, mtime in ((A, old), (B, old), (C, old), ("d" * 64, time.time())):
         path = media / sha256[:2] / sha256[2:4] / sha256
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
         os.utime(path, (mtime, mtime))
-
-    async def references() -> set[str]:
-        return referenced_shas(conn)
-
-    assert asyncio.run(sweeper.run(references)) == [C]  # referenced and young files stay
-    assert not sweeper.due(time.time()) and sweeper.deleted_total == 1
+    sweeper = SweepThread(media, lambda: read_referenced_shas(db), grace_s=60)
+    # C is referenced only by the uncommitted change, and old: the grace period is what must protect such a
+    # file (media/sweep.py); committed, it stays for good.
+    conn.execute("COMMIT")
+    assert sweeper.run_once() == []
+    conn.execute("BEGIN IMMEDIATE")
+    record_pedido_images(conn, 1, [image(0, A)], "now")
+    conn.execute("COMMIT")
+    assert sweeper.run_once() == [C]  # referenced (A by a pedido, B by a ficha) and young files stay
+    assert sweeper.deleted_total == 1 and sweeper.interval_s == 30
+    assert sorted(p.name for p in media.glob("??/??/*")) == [A, B, "d" * 64]

@@ -1,4 +1,8 @@
-"""HTTP response for a stored file: immutable caching, conditional GET and byte ranges.
+"""HTTP response for a stored media file: immutable caching, conditional GET and byte ranges.
+
+The HTTP half of serving images: `media/` owns the bytes (store, sniff,
+sweep) and knows nothing of HTTP; this module turns a stored file into a
+Starlette response.
 
 Starlette's ``FileResponse`` (1.x) already streams in 64 KiB chunks and
 answers ``Range`` (206; multipart for several ranges; 416 when

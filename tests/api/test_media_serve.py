@@ -11,7 +11,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from media import MediaStore, file_response
+from api.media_serve import file_response
+from media import MediaStore
 
 MiB = 1024 * 1024
 # Larger than Starlette's 64 KiB chunk so streaming spans several chunks.

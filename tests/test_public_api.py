@@ -63,3 +63,19 @@ def test_the_ipc_client_loads_nothing_of_the_writer_process() -> None:
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"ipc loaded writer modules: {result.stdout}"
+
+
+def test_no_import_cycle_among_the_projects_modules() -> None:
+    """No module reaches itself through imports (TYPE_CHECKING and function-level imports included)."""
+    import grimp  # import-linter's graph builder, installed with the gates
+
+    packages = ("api", "ipc", "writer", "readers", "media", "core", "importer")
+    graph = grimp.build_graph(*packages, cache_dir=None)
+    modules = set(graph.modules)
+    cycles = sorted(
+        (module, imported)
+        for module in modules
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported in modules and imported != module and graph.chain_exists(imported, module)
+    )
+    assert not cycles, f"import cycles: {cycles}"

@@ -120,7 +120,14 @@ class WriterServer:
             on_auth=self._publish_auth,
         )
         self.batcher.on_commit = self.ops.metrics.observe_batch
-        self.maintenance = Maintenance(self, self._conn)
+        self.maintenance = Maintenance(
+            self._conn,
+            settings=s,
+            executor=self.executor,
+            batcher=self.batcher,
+            wal_guard=self.wal_guard,
+            on_wal_unlinked=self.heal_unlinked_wal,
+        )
         batcher_task = asyncio.create_task(self.batcher.run(), name="batcher")
         batcher_task.add_done_callback(self._batcher_ended)
         self._tasks.append(batcher_task)

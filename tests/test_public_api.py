@@ -63,3 +63,18 @@ def test_the_ipc_client_loads_nothing_of_the_writer_process() -> None:
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", f"ipc loaded writer modules: {result.stdout}"
+
+
+def test_serving_loads_none_of_the_command_line_helpers() -> None:
+    """`run_server.py` imports cli/ only for a subcommand; the exporter loads nothing of api/ or writer/."""
+    probe = (
+        "import sys, run_server, supervisor, exporter\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'cli'))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"serving loaded cli modules: {result.stdout}"
+    probe = "import sys, exporter\nprint(sorted(m for m in sys.modules if m.split('.')[0] in ('api', 'writer')))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"the exporter loaded api/writer modules: {result.stdout}"

@@ -19,12 +19,12 @@ from multiprocessing.connection import wait
 from multiprocessing.context import SpawnContext, SpawnProcess
 from typing import Any
 
-from api.export import run_exporter
 from api.worker import hypercorn_config, per_worker_sockets, run_worker
 from core.backoff import RestartBackoff
 from core.prometheus import mark_dead, metrics_dir, prepare_multiprocess_dir
 from core.settings import Settings
 from core.tokens import load_or_create_secret
+from exporter import run_exporter
 from ipc import probe
 from media.sweep import SweepThread
 from readers.media_refs import read_referenced_shas

@@ -14,7 +14,7 @@ from bootstrap import LINT_IMPORTS
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("package", ["api", "ipc", "writer", "readers", "media", "core", "importer"])
+@pytest.mark.parametrize("package", ["api", "cli", "exporter", "ipc", "writer", "readers", "media", "core", "importer"])
 def test_all_names_exist(package: str) -> None:
     module = importlib.import_module(package)
     assert module.__all__, f"{package} declares no public surface"
@@ -41,7 +41,7 @@ OVERSIZED = {
 def test_production_modules_stay_small() -> None:
     """No production module is over MAX_MODULE_LINES lines (tests and bench/ excluded)."""
     too_long = {}
-    for package in ("api", "ipc", "writer", "readers", "media", "core", "importer"):
+    for package in ("api", "cli", "exporter", "ipc", "writer", "readers", "media", "core", "importer"):
         for path in (ROOT / package).rglob("*.py"):
             name = path.relative_to(ROOT).as_posix()
             lines = len(path.read_text(encoding="utf-8").splitlines())
@@ -69,7 +69,7 @@ def test_no_import_cycle_among_the_projects_modules() -> None:
     """No module reaches itself through imports (TYPE_CHECKING and function-level imports included)."""
     import grimp  # import-linter's graph builder, installed with the gates
 
-    packages = ("api", "ipc", "writer", "readers", "media", "core", "importer")
+    packages = ("api", "ipc", "writer", "readers", "media", "core", "importer", "exporter", "cli")
     graph = grimp.build_graph(*packages, cache_dir=None)
     modules = set(graph.modules)
     cycles = sorted(
@@ -79,3 +79,18 @@ def test_no_import_cycle_among_the_projects_modules() -> None:
         if imported in modules and imported != module and graph.chain_exists(imported, module)
     )
     assert not cycles, f"import cycles: {cycles}"
+
+
+def test_serving_loads_none_of_the_command_line_helpers() -> None:
+    """`run_server.py` imports cli/ only for a subcommand; the exporter loads nothing of api/ or writer/."""
+    probe = (
+        "import sys, run_server, supervisor, exporter\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'cli'))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"serving loaded cli modules: {result.stdout}"
+    probe = "import sys, exporter\nprint(sorted(m for m in sys.modules if m.split('.')[0] in ('api', 'writer')))"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"the exporter loaded api/writer modules: {result.stdout}"

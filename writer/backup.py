@@ -7,11 +7,12 @@ mode it pins one snapshot, so the copy is consistent as of that instant and
 the stepwise backup never restarts. (Without it, every commit by the writer
 between two steps restarts the backup, which never finishes under load.)
 The price is that checkpoints cannot recycle the WAL until the copy is done.
+The command line's `backup` (cli/backup.py) asks the writer for this copy, or,
+with no server running, calls `make_backup` on the file itself.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import shutil
@@ -21,8 +22,6 @@ from datetime import datetime
 from pathlib import Path
 
 import msgspec
-
-from core.settings import Settings
 
 from ipc.errors import CommandError
 
@@ -37,7 +36,6 @@ __all__ = [
     "make_backup",
     "integrity_check",
     "copy_media",
-    "backup_via_writer_or_directly",
 ]
 
 log = logging.getLogger("sgp.writer.backup")
@@ -47,8 +45,6 @@ MANIFEST_NAME = "backup.json"
 # 1024 pages (4 MiB with the default page size) per step.
 _PAGES_PER_STEP = 1024
 _MAX_INTEGRITY_ERRORS = 100
-# How long the command line waits for the writer's verified copy.
-_CLI_TIMEOUT_S = 3600.0
 # Unfinished uploads; never referenced by the database.
 _MEDIA_SKIP = frozenset({"tmp"})
 
@@ -227,25 +223,3 @@ def copy_media(source: Path, target: Path) -> tuple[int, int, int]:
                 # Swept as unreferenced since the walk listed it: nothing to keep.
                 continue
     return files, linked, copied
-
-
-def backup_via_writer_or_directly(settings: Settings, target: Path) -> BackupResult:
-    """The command line's backup: through the live writer if one answers, else straight from the file."""
-    from ipc import probe  # the command line only; the writer process never needs these
-    from ipc.client import WriterClient
-    from ipc.protocol import Backup
-
-    target = target.resolve()  # the writer's working directory may differ from ours
-    if probe.ping(settings.writer_address_file) is None:
-        log.info("no writer answers at %s; copying the database directly", settings.writer_address_file)
-        return make_backup(settings.db_path, settings.media_dir, target)
-
-    async def ask() -> bytes:
-        client = WriterClient(settings.writer_address_file, connections=1, name="cli-backup")
-        await client.start()
-        try:
-            return (await client.call(Backup(path=str(target)), deadline_s=_CLI_TIMEOUT_S)).body
-        finally:
-            await client.close()
-
-    return msgspec.json.decode(asyncio.run(ask()), type=BackupResult)

@@ -1,4 +1,4 @@
-"""writer/backup.py: a consistent copy while another connection keeps committing, target rules, media, integrity."""
+"""writer/backup.py (a consistent copy while another connection keeps committing, target rules, media, integrity) and the CLI around it (cli/backup.py)."""
 
 from __future__ import annotations
 

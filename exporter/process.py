@@ -1,4 +1,4 @@
-"""The export process: keeps `<SGP_EXPORT_DIR>/pedidos/<id>.json` current from the event log.
+"""The export process's loop: applies the event log to `<SGP_EXPORT_DIR>/pedidos/<id>.json`.
 
 SGP's "JSON do pedido" files are read by other shop tools. One consumer does
 this for the whole service (not one per worker): a process the supervisor

@@ -64,6 +64,7 @@ def sweep_store(
         aside_dir.mkdir(exist_ok=True)  # where files are moved before deletion (the store creates it too)
     except FileNotFoundError:
         return []  # no store yet: nothing to sweep
+    _restore_interrupted(root, aside_dir)
     deleted: list[str] = []
     for entry in _stored_entries(root):
         if entry.name in referenced or _mtime(entry) >= cutoff:
@@ -77,6 +78,26 @@ def sweep_store(
     if deleted or stale_tmp:
         log.info("media sweep deleted %d unreferenced files and %d stale temp files", len(deleted), stale_tmp)
     return deleted
+
+
+def _restore_interrupted(root: Path, aside_dir: Path) -> None:
+    """Put back files a sweep moved aside and never finished with (the supervisor died mid-move).
+
+    Such a file may have been used just before the move; it goes back to its place (unless an
+    upload already put the same bytes there) and this sweep judges it again like any other.
+    """
+    for entry in _scandir(aside_dir):
+        sha, dot, suffix = entry.name.partition(".")
+        if suffix != "sweep" or not dot or not _SHA256.fullmatch(sha) or not entry.is_file(follow_symlinks=False):
+            continue
+        home = root / sha[:2] / sha[2:4] / sha
+        try:
+            if home.exists():
+                os.unlink(entry.path)
+            else:
+                os.replace(entry.path, home)
+        except OSError as exc:
+            log.warning("media sweep could not restore %s: %s", entry.name, exc)
 
 
 def _delete_unused(path: Path, aside: Path, cutoff: float) -> bool:

@@ -11,15 +11,18 @@ per second and CPU per row as the pool's threads, a fraction of the loop
 stall under concurrency). Rows are fetched whole (`execute_fetchall`, one
 hop): iterating a cursor in chunks cost up to twice the CPU.
 
-Each use is one read transaction (one snapshot), like every other read.
+Each use is ONE statement, which SQLite runs in its own implicit read
+transaction (one snapshot). No BEGIN/COMMIT state spans awaits, so a read
+cancelled mid-query (once or twice) leaves nothing behind for the next one:
+aiosqlite's thread finishes the statement and the next queues behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
+from typing import Any
 
 import aiosqlite
 
@@ -43,9 +46,8 @@ class LongReadLane:
         self._stale = False
         self._closed = False
 
-    @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection inside one read transaction; PoolTimeout when the lane stays busy too long."""
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Every row of one statement (one snapshot); PoolTimeout when the lane stays busy too long."""
         if self._closed:
             raise ReaderError("reader pool is closed")
         try:
@@ -53,17 +55,10 @@ class LongReadLane:
         except TimeoutError:
             raise PoolTimeout(f"the long-read connection stayed busy past {self._timeout} s") from None
         try:
+            if self._closed:  # closed while this read waited for the lane
+                raise ReaderError("reader pool is closed")
             conn = await self._connection()
-            if conn.in_transaction:
-                # A read cancelled again while its COMMIT was awaited left its snapshot open: release it.
-                await conn.execute("COMMIT")
-            await conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                # COMMIT of a read transaction only releases the snapshot (after an error too).
-                if conn.in_transaction:
-                    await conn.execute("COMMIT")
+            return list(await conn.execute_fetchall(sql, tuple(params)))
         finally:
             self._lock.release()
 
@@ -89,6 +84,11 @@ class LongReadLane:
                 log.exception("closing the long-read connection failed")
 
     async def close(self) -> None:
-        """Close the connection and stop its thread."""
+        """Stop the read in progress (if any), close the connection and stop its thread."""
         self._closed = True
+        if self._conn is not None:
+            try:
+                await self._conn.interrupt()  # runs at once, not behind the queued statement
+            except Exception:
+                log.debug("interrupting the long read failed", exc_info=True)
         await self._close_conn()

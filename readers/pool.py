@@ -19,7 +19,7 @@ A read is a plain function of a `sqlite3.Connection`, run whole in one place:
   inline read never waits for a lock: when SQLite reports busy (WAL
   recovery, another process's exclusive lock) the read is retried on a
   thread, which waits up to the busy timeout.
-- `long_read()` lends the worker's aiosqlite connection (readers/long_read.py)
+- `long_read(sql, params)` runs one history-sized statement on the worker's aiosqlite connection (readers/long_read.py)
   for reads whose size grows with history: reports over a period, the feed's
   replay of the event log. bench/readers.py measured the three paths.
 """
@@ -31,11 +31,10 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-import aiosqlite
 
 from .errors import PoolTimeout, ReaderError
 from .long_read import LongReadLane
@@ -146,9 +145,9 @@ class ReaderPool:
         """Run one query and return its first row, or None."""
         return await self.read(_fetchone, sql, tuple(params), inline=inline)
 
-    def long_read(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
-        """The long-read connection (aiosqlite) inside one read transaction, for reads that grow with history."""
-        return self._long.snapshot()
+    async def long_read(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Every row of one history-sized statement (one snapshot) on the aiosqlite long-read lane."""
+        return await self._long.fetchall(sql, params)
 
     def recycle(self) -> None:
         """Replace every connection by a fresh one as it next comes free (the writer restarted).

@@ -153,6 +153,28 @@ def test_a_file_used_between_the_scan_and_the_delete_goes_back(store):
     assert not unused_path.exists() and leftovers(store) == []
 
 
+def test_a_file_left_aside_by_an_interrupted_sweep_goes_back_and_is_judged_again(store):
+    used, orphan, uploaded_again = (
+        save(store, PNG, "image/png"),
+        save(store, JPEG, "image/jpeg"),
+        save(store, GIF, "image/gif"),
+    )
+    age(store, orphan, 2 * GRACE)
+    age(store, uploaded_again, 2 * GRACE)
+    aside = store.root / "tmp"
+    # The supervisor died between "move aside" and "put back / delete": three files are left in tmp/.
+    for sha in (used, orphan, uploaded_again):
+        os.replace(store.path_for(sha), aside / f"{sha}.sweep")
+    assert save(store, GIF, "image/gif") == uploaded_again  # an upload put those bytes back meanwhile
+
+    deleted = store.sweep({used}, grace_seconds=GRACE)
+
+    assert deleted == [orphan]  # put back, then judged like any file: old and unreferenced
+    assert store.path_for(used).read_bytes() == PNG  # referenced (or just used): back in place
+    assert store.lookup(uploaded_again)[0].read_bytes() == GIF
+    assert leftovers(store) == []
+
+
 def test_a_reference_or_upload_after_the_sweep_took_the_file(store):
     sha = save(store, PNG, "image/png")
     age(store, sha, 2 * GRACE)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from readers.pool import PoolTimeout, ReaderPool
+from readers.pool import PoolTimeout, ReaderError, ReaderPool
 from tests.support import run
 
 
@@ -90,52 +90,62 @@ def test_a_busy_inline_read_is_retried_on_a_thread(db: Path) -> None:
     assert calls[0] == threading.main_thread().name and calls[1].startswith("sgp-reader")
 
 
-def test_a_long_read_is_one_snapshot_on_aiosqlites_thread_and_never_writes(db: Path) -> None:
-    writer = sqlite3.connect(db, isolation_level=None)
-
-    async def go() -> tuple[list[tuple[int, str]], int, bool]:
+def test_a_long_read_is_one_statement_on_aiosqlites_thread_and_never_writes(db: Path) -> None:
+    async def go() -> list[tuple[int, str]]:
         pool = ReaderPool(db)
         try:
-            async with pool.long_read() as conn:
-                rows = list(await conn.execute_fetchall("SELECT id, v FROM t ORDER BY id"))
-                writer.execute("INSERT INTO t (v) VALUES ('d')")  # committed after the snapshot began
-                count = (await (await conn.execute("SELECT count(*) FROM t")).fetchone() or (0,))[0]
-                inside = conn.in_transaction
-                with pytest.raises(sqlite3.OperationalError):
-                    await conn.execute("INSERT INTO t (v) VALUES ('x')")
-            return rows, count, inside
+            rows = await pool.long_read("SELECT id, v FROM t WHERE id >= ? ORDER BY id", (1,))
+            with pytest.raises(sqlite3.OperationalError):
+                await pool.long_read("INSERT INTO t (v) VALUES ('x')")
+            return rows
         finally:
             await pool.close()
 
-    rows, count, inside = run(go())
-    assert rows == [(1, "a"), (2, "b"), (3, "c")]
-    assert count == 3 and inside  # the row committed meanwhile is not in this snapshot
-    assert writer.execute("SELECT count(*) FROM t").fetchone() == (4,)
+    assert run(go()) == [(1, "a"), (2, "b"), (3, "c")]
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM t").fetchone() == (3,)
+
+
+async def _blocking_lane(pool: ReaderPool) -> tuple[threading.Event, threading.Event, list[str]]:
+    """Give the lane's connection a `hold()` SQL function that blocks its thread until released."""
+    entered, release, threads = threading.Event(), threading.Event(), []
+
+    def hold() -> int:
+        threads.append(threading.current_thread().name)
+        entered.set()
+        release.wait(10)
+        return 1
+
+    conn = await pool._long._connection()
+    await conn.create_function("hold", 0, hold)
+    return entered, release, threads
+
+
+async def _until(event: threading.Event) -> None:
+    for _ in range(500):
+        if event.is_set():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the lane never started the statement")
 
 
 def test_the_long_read_lane_runs_off_the_loop_and_one_read_at_a_time(db: Path) -> None:
-    threads: list[str] = []
-
-    def where(*_: object) -> int:
-        threads.append(threading.current_thread().name)
-        return 1
-
-    async def go() -> None:
+    async def go() -> list[str]:
         pool = ReaderPool(db, acquire_timeout=0.1)
         try:
-            async with pool.long_read() as conn:
-                await conn.create_function("where_am_i", 0, where)
-                await conn.execute_fetchall("SELECT where_am_i()")
-                with pytest.raises(PoolTimeout):  # the lane is lent to one read at a time
-                    async with pool.long_read():
-                        pass
+            entered, release, threads = await _blocking_lane(pool)
+            first = asyncio.ensure_future(pool.long_read("SELECT hold()"))
+            await _until(entered)
+            with pytest.raises(PoolTimeout):  # the lane is lent to one read at a time
+                await pool.long_read("SELECT 1")
+            release.set()
+            assert await first == [(1,)]
             pool.recycle()  # after a writer restart: a fresh connection at the next use
-            async with pool.long_read() as conn:
-                assert list(await conn.execute_fetchall("SELECT count(*) FROM t")) == [(3,)]
+            assert await pool.long_read("SELECT count(*) FROM t") == [(3,)]
+            return threads
         finally:
             await pool.close()
 
-    run(go())
+    threads = run(go())
     assert threads and threads[0] != threading.main_thread().name
     assert not threads[0].startswith("sgp-reader")
 
@@ -161,26 +171,41 @@ def test_no_free_connection_in_time_is_a_pool_timeout(db: Path) -> None:
     run(go())
 
 
-def test_a_cancelled_long_read_leaves_the_lane_usable(db: Path) -> None:
+def test_a_long_read_cancelled_twice_mid_statement_leaves_the_lane_usable(db: Path) -> None:
     async def go() -> list[tuple[int]]:
-        pool = ReaderPool(db, acquire_timeout=1)
-        entered = asyncio.Event()
-
-        async def hold() -> None:
-            async with pool.long_read():
-                entered.set()
-                await asyncio.Event().wait()  # until cancelled (a feed client went away mid-replay)
-
+        pool = ReaderPool(db, acquire_timeout=5)
         try:
-            task = asyncio.ensure_future(hold())
-            await entered.wait()
+            entered, release, _ = await _blocking_lane(pool)
+            task = asyncio.ensure_future(pool.long_read("SELECT hold()"))  # a feed client went away mid-report
+            await _until(entered)
             task.cancel()
+            await asyncio.sleep(0)
+            task.cancel()  # cancelled again (shutdown, an anyio scope)
             with pytest.raises(asyncio.CancelledError):
                 await task
-            async with pool.long_read() as conn:
-                assert conn.in_transaction
-                return list(await conn.execute_fetchall("SELECT count(*) FROM t"))
+            release.set()  # the statement still finishes on aiosqlite's thread; the next read queues behind it
+            return await pool.long_read("SELECT count(*) FROM t")
         finally:
             await pool.close()
 
     assert run(go()) == [(3,)]
+
+
+def test_closing_interrupts_the_running_long_read_and_refuses_the_waiting_one(db: Path) -> None:
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+    async def go() -> None:
+        pool = ReaderPool(db, acquire_timeout=5)
+        running = asyncio.ensure_future(pool.long_read(endless))
+        await asyncio.sleep(0.2)  # the statement is under way (it never ends by itself)
+        waiting = asyncio.ensure_future(pool.long_read("SELECT 1"))
+        await asyncio.sleep(0)
+        await pool.close()
+        with pytest.raises(sqlite3.OperationalError, match="interrupt"):
+            await running
+        with pytest.raises(ReaderError):
+            await waiting
+        with pytest.raises(ReaderError):
+            await pool.long_read("SELECT 1")
+
+    run(go())

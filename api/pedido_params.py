@@ -11,12 +11,11 @@ from pydantic import BeforeValidator
 
 from core.domain import fold, normalize_status
 from core.pedido_ops import PEDIDO_ID_MAX
-from core.settings import Settings
 
 from .deps import principal_of
 from .errors import ApiError
 
-__all__ = ["ItemId", "PedidoId", "forbid_unless_admin", "list_filters", "page_size", "status_param"]
+__all__ = ["ItemId", "PedidoId", "forbid_unless_admin", "list_filters", "status_param"]
 
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
@@ -52,11 +51,6 @@ def status_param(value: str | None) -> str | None:
         return normalize_status(value)
     except ValueError as exc:
         raise ApiError(422, "validation_error", str(exc), field="status") from None
-
-
-def page_size(limit: int | None, settings: Settings) -> int:
-    """An omitted `limit` means every pedido (the client's performance panel), up to SGP_MAX_PEDIDOS_PAGE."""
-    return settings.max_pedidos_page if limit is None else limit
 
 
 def _date_param(value: str | None, field: str) -> date | None:

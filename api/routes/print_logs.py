@@ -22,7 +22,7 @@ from ipc.protocol import CreatePrintLog
 from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
-from ..errors import ApiError
+from ..page import page_limit
 from ..responses import Responses, body_spec, error_responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
@@ -43,9 +43,7 @@ async def _list(
     readers: ReaderDep, max_limit: int, printer_id: int | None, limit: int, offset: int,
     status_filter: str | None, data_inicio: date | None, data_fim: date | None,
 ) -> Response:  # fmt: skip
-    if limit > max_limit:
-        detail = f"limit deve ser no máximo {max_limit} (SGP_MAX_PRINT_LOGS)."
-        raise ApiError(422, "validation_error", detail, field="limit")
+    limit = page_limit(limit, max_limit, "SGP_MAX_PRINT_LOGS")
     f = PrintLogFilter(
         printer_id=printer_id,
         status=status_filter,

@@ -18,6 +18,7 @@ from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
+from ..page import page_limit
 from ..responses import Responses, body_spec, error_responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
@@ -42,11 +43,7 @@ async def list_reposicoes(
     limit: Annotated[int, Query(ge=1, description="No máximo SGP_MAX_PAGE_SIZE")] = 100,
 ) -> Response:
     """Newest first."""
-    if limit > settings.max_page_size:
-        raise ApiError(
-            422, "validation_error", f"limit deve ser no máximo {settings.max_page_size} (SGP_MAX_PAGE_SIZE).",
-            field="limit",
-        )  # fmt: skip
+    limit = page_limit(limit, settings.max_page_size, "SGP_MAX_PAGE_SIZE")
     docs = await list_reposicao_docs(readers, order_id=order_id, status=status, skip=skip, limit=limit)
     return json_response(json_array(docs))
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Request
-from pydantic import BeforeValidator
 
 from core.domain import fold, normalize_status
 from core.pedido_ops import PEDIDO_ID_MAX
@@ -17,23 +15,11 @@ from .errors import ApiError
 
 __all__ = ["ItemId", "PedidoId", "forbid_unless_admin", "list_filters", "status_param"]
 
-_DIGITS = re.compile(r"[0-9]{1,19}")
+# Paths declare these ids as `{pedido_id:int}` / `{item_id:int}`: only digits reach them
+# (`/pedidos/1.0` or `/pedidos/abc` match no route: 404), the bounds are checked here (422).
+PedidoId = Annotated[int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido")]
 
-
-def _digits_only(value: object) -> object:
-    # pydantic's lax int takes "1.0" and "1e0" for 1: `GET /pedidos/1.0` must not answer pedido 1.
-    if isinstance(value, str) and not _DIGITS.fullmatch(value):
-        raise ValueError("o id deve ser um número inteiro")
-    return value
-
-
-PedidoId = Annotated[int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido"), BeforeValidator(_digits_only)]
-
-ItemId = Annotated[
-    int,
-    Path(ge=0, le=PEDIDO_ID_MAX, description="Id do item, ou pedido.id*1000+posição"),
-    BeforeValidator(_digits_only),
-]
+ItemId = Annotated[int, Path(ge=0, le=PEDIDO_ID_MAX, description="Id do item, ou pedido.id*1000+posição")]
 
 
 def forbid_unless_admin(request: Request, detail: str, field: str) -> None:

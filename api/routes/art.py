@@ -75,7 +75,7 @@ async def _pedido_of(readers: ReaderDep, item_id: int) -> int:
 
 
 @router.patch(
-    "/designers/itens/{item_id}/status-arte",
+    "/designers/itens/{item_id:int}/status-arte",
     summary="Marcar arte do item",
     response_class=Response,
     openapi_extra=body_spec("ArtStatusPatch"),
@@ -92,7 +92,7 @@ async def set_status_arte(
 
 
 @router.post(
-    "/designers/itens/{item_id}/comentarios",
+    "/designers/itens/{item_id:int}/comentarios",
     summary="Comentar a arte do item",
     response_class=Response,
     openapi_extra=body_spec("ArtCommentCreate"),

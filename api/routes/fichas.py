@@ -98,9 +98,9 @@ async def list_fichas(
     return json_response(json_array(docs), headers={"X-Total-Count": str(total)})
 
 
-@router.head("/imagens/{ficha_id}", include_in_schema=False)
+@router.head("/imagens/{ficha_id:int}", include_in_schema=False)
 @router.get(
-    "/imagens/{ficha_id}",
+    "/imagens/{ficha_id:int}",
     summary="Imagem atual da ficha",
     response_class=Response,
     responses={
@@ -122,7 +122,7 @@ async def get_ficha_image(ficha_id: FichaId, request: Request, readers: ReaderDe
 
 
 @router.get(
-    "/{ficha_id}",
+    "/{ficha_id:int}",
     summary="Obter ficha",
     response_class=Response,
     responses={"200": json_content(ref("Ficha")), **_ERRORS},
@@ -136,7 +136,7 @@ async def get_ficha(ficha_id: FichaId, readers: ReaderDep) -> Response:
 
 
 @router.patch(
-    "/{ficha_id}",
+    "/{ficha_id:int}",
     summary="Atualizar ficha (parcial)",
     response_class=Response,
     openapi_extra=_body_spec("FichaPatch"),
@@ -157,7 +157,7 @@ async def patch_ficha(
 
 
 @router.delete(
-    "/{ficha_id}",
+    "/{ficha_id:int}",
     summary="Excluir ficha",
     response_class=Response,
     responses={"200": json_content(ref("FichaDeleted"), "Ficha excluída"), **_ERRORS},

@@ -1,9 +1,8 @@
 """/pedidos (and /api/v1/pedidos): reads from the reader pool, writes as commands to the writer.
 
-Fixed paths (`/status/...`, `/batch-status`, `/summary`, `/total`) are declared
-before `/{pedido_id}`: routes match in order, and `/summary` would otherwise be
-taken for an id and answered 422. Drafts, item patches and the admin resets
-live in their own routers, mounted before this one for the same reason.
+Ids are `{pedido_id:int}` in the paths: `/summary`, `/total` or `/rascunhos` never
+match an id route, so the order in which routes and routers are declared does not
+matter. Drafts, item patches and the admin resets live in their own routers.
 """
 
 from __future__ import annotations
@@ -244,7 +243,7 @@ async def summary(readers: ReaderDep) -> Response:
 
 
 @router.get(
-    "/{pedido_id}",
+    "/{pedido_id:int}",
     summary="Obter pedido",
     response_class=Response,
     responses={"200": {**json_content(ref("Pedido")), "headers": _ETAG_HEADERS}, **_NOT_FOUND},
@@ -256,7 +255,7 @@ async def get_pedido(pedido_id: PedidoId, request: Request) -> Response:
 
 
 @router.get(
-    "/{pedido_id}/json",
+    "/{pedido_id:int}/json",
     summary="JSON do pedido (para integrações)",
     response_class=Response,
     responses={"200": {**json_content(ref("Pedido")), "headers": _ETAG_HEADERS}, **_NOT_FOUND},
@@ -286,7 +285,7 @@ def _if_match(value: str | None) -> int | None:
 
 
 @router.patch(
-    "/{pedido_id}",
+    "/{pedido_id:int}",
     summary="Atualizar pedido (parcial)",
     response_class=Response,
     openapi_extra=_body_spec("PedidoPatch"),
@@ -320,7 +319,7 @@ async def patch_pedido(
 
 
 @router.delete(
-    "/{pedido_id}",
+    "/{pedido_id:int}",
     summary="Excluir pedido",
     response_class=Response,
     responses={

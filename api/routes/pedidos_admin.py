@@ -3,7 +3,7 @@
 The writer first copies the database and media (the same online backup as
 `POST /admin/backup`), then runs the reset only if nothing was committed
 since that copy, and the answer names the backup, so no shop loses its
-history to a click. Mounted before the pedidos router (`/all` is no id).
+history to a click.
 """
 
 from __future__ import annotations

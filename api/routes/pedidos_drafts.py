@@ -4,8 +4,7 @@ The desktop app saves its order form as a draft (and auto-saves it every 25 s
 with `PATCH /pedidos/{id}` and `rascunho: true`), lists drafts in a tab of its
 own, and publishes one with `promover` after a full edit. Draft items are the
 form's raw tabs, so a draft is loosely typed; it is validated like any new
-pedido only when promoted (422 naming the field). Mounted before the pedidos
-router: `/rascunhos` must not be taken for a pedido id.
+pedido only when promoted (422 naming the field).
 """
 
 from __future__ import annotations
@@ -114,7 +113,7 @@ def _create_body(doc: dict[str, Any]) -> bytes:
 
 
 @router.post(
-    "/{pedido_id}/promover",
+    "/{pedido_id:int}/promover",
     summary="Publicar um rascunho como pedido",
     response_class=Response,
     responses={

@@ -31,7 +31,7 @@ router = APIRouter(prefix="/pedidos", tags=["pedidos"])
 
 
 @router.patch(
-    "/pedido-itens/{item_id}",
+    "/pedido-itens/{item_id:int}",
     summary="Atualizar um item (dados de produção)",
     response_class=Response,
     responses={

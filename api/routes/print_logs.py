@@ -64,7 +64,7 @@ async def list_logs(
     return await _list(readers, settings.max_print_logs, None, limit, offset, status_filter, data_inicio, data_fim)
 
 
-@router.get("/printers/{printer_id}", summary="Impressões de uma máquina", response_class=Response, responses=_LIST)
+@router.get("/printers/{printer_id:int}", summary="Impressões de uma máquina", response_class=Response, responses=_LIST)
 async def list_printer_logs(
     printer_id: PrinterId, readers: ReaderDep, settings: SettingsDep, _: ReadAccess, limit: Limit = 100,
     offset: Offset = 0, status_filter: StatusFilter = None, data_inicio: Day = None, data_fim: Day = None,
@@ -76,7 +76,7 @@ async def list_printer_logs(
 
 
 @router.get(
-    "/stats/{printer_id}",
+    "/stats/{printer_id:int}",
     summary="Estatísticas de uma máquina",
     response_class=Response,
     responses={"200": json_content(ref("PrinterStats"))},

@@ -91,7 +91,7 @@ def record_router(fam: Family) -> APIRouter:
         return await page_of(readers, settings, {"ativo": ativo, "busca": busca, "skip": skip, "limit": limit})
 
     if fam.active_field is not None:
-        # Declared before /{record_id}: routes match in order.
+
         @router.get("/ativos", name=f"list_{fam.table}_ativos", summary=f"Ativos: {fam.description}",
                     response_class=Response, responses={**page, **_ERRORS})  # fmt: skip
         async def list_active(
@@ -109,7 +109,7 @@ def record_router(fam: Family) -> APIRouter:
         data = fam.decode_create(body)
         return _answer(await Caller.of(request, body).call(writer, CreateRecord(family=fam.name, data=data)))
 
-    @router.get("/{record_id}", name=f"get_{fam.table}", summary=f"Obter: {fam.description}",
+    @router.get("/{record_id:int}", name=f"get_{fam.table}", summary=f"Obter: {fam.description}",
                 response_class=Response, responses={"200": json_content(ref(base)), **not_found})  # fmt: skip
     async def get_record(record_id: record_id_param, readers: ReaderDep) -> Response:
         """One record."""
@@ -118,7 +118,7 @@ def record_router(fam: Family) -> APIRouter:
             raise ApiError(404, "not_found", fam.not_found(record_id))
         return json_response(doc)
 
-    @router.patch("/{record_id}", name=f"patch_{fam.table}", summary=f"Alterar: {fam.description}",
+    @router.patch("/{record_id:int}", name=f"patch_{fam.table}", summary=f"Alterar: {fam.description}",
                   response_class=Response, openapi_extra=body_spec(fam.patch.__name__),
                   responses={**written(200, "Alterado"), **not_found, **conflict, **_ERRORS})  # fmt: skip
     async def patch_record(record_id: record_id_param, request: Request, writer: WriterDep,
@@ -136,7 +136,7 @@ def record_router(fam: Family) -> APIRouter:
         else {"200": json_content({"type": "object", "properties": {"message": {"type": "string"}}}, "Excluído")}
     )
 
-    @router.delete("/{record_id}", name=f"delete_{fam.table}", summary=f"Excluir: {fam.description}",
+    @router.delete("/{record_id:int}", name=f"delete_{fam.table}", summary=f"Excluir: {fam.description}",
                    response_class=Response, status_code=204 if fam.delete_message is None else 200,
                    responses={**deleted, **not_found, **conflict, "503": _ERRORS["503"]})  # fmt: skip
     async def delete_record(record_id: record_id_param, request: Request, writer: WriterDep) -> Response:

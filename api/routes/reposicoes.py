@@ -59,7 +59,7 @@ async def create_reposicao(request: Request, writer: WriterDep, settings: Settin
     return await send(request, writer, CreateReposicao(decode_reposicao_create(body)), body)
 
 
-@router.get("/{reposicao_id}", summary="Obter reposição", response_class=Response, responses=_ONE)
+@router.get("/{reposicao_id:int}", summary="Obter reposição", response_class=Response, responses=_ONE)
 async def get_reposicao(reposicao_id: ReposicaoId, readers: ReaderDep, _: CurrentUser) -> Response:
     """One reposição."""
     doc = await get_reposicao_doc(readers, reposicao_id)
@@ -69,7 +69,7 @@ async def get_reposicao(reposicao_id: ReposicaoId, readers: ReaderDep, _: Curren
 
 
 @router.patch(
-    "/{reposicao_id}", summary="Atualizar reposição", response_class=Response,
+    "/{reposicao_id:int}", summary="Atualizar reposição", response_class=Response,
     openapi_extra=body_spec("ReposicaoPatch"), responses=_ONE,
 )  # fmt: skip
 async def patch_reposicao(
@@ -81,7 +81,7 @@ async def patch_reposicao(
 
 
 @router.delete(
-    "/{reposicao_id}", summary="Excluir reposição", response_class=Response,
+    "/{reposicao_id:int}", summary="Excluir reposição", response_class=Response,
     responses={"200": json_content(ref("ReposicaoDeleted")), **error_responses(404)},
 )  # fmt: skip
 async def delete_reposicao(reposicao_id: ReposicaoId, request: Request, writer: WriterDep, _: CurrentUser) -> Response:

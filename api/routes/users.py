@@ -122,7 +122,7 @@ async def create_user(request: Request, _: AdminUser, writer: WriterDep) -> Resp
 
 
 @router.patch(
-    "/{user_id}",
+    "/{user_id:int}",
     summary="Alterar usuário",
     response_class=Response,
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("UserUpdateIn")}}}},
@@ -152,7 +152,7 @@ async def update_user(user_id: UserId, request: Request, _: AdminUser, writer: W
 
 
 @router.delete(
-    "/{user_id}",
+    "/{user_id:int}",
     summary="Excluir usuário",
     status_code=204,
     response_class=Response,

@@ -8,7 +8,6 @@ core.domain, which uses the same translation.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -23,9 +22,15 @@ __all__ = ["decode_json", "decode_object"]
 _T = TypeVar("_T")
 
 
-@lru_cache(maxsize=64)
+# One decoder per (type, strictness), built on first use: a Decoder compiles its type once.
+_decoders: dict[tuple[Any, bool], msgspec.json.Decoder[Any]] = {}
+
+
 def _decoder(type_: Any, strict: bool) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(type_, strict=strict)
+    found = _decoders.get((type_, strict))
+    if found is None:
+        found = _decoders[type_, strict] = msgspec.json.Decoder(type_, strict=strict)
+    return found
 
 
 def decode_json(body: bytes, type_: type[_T], *, strict: bool = True, invalid: str | None = None) -> _T:

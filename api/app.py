@@ -218,6 +218,9 @@ def _document_errors(schema: dict[str, Any]) -> None:
             for status, (needs, description) in _COMMON_ERRORS.items():
                 if needs is None or needs in operation:
                     responses.setdefault(status, {"description": description, **error})
+            if any(parameter.get("in") == "path" for parameter in operation.get("parameters", ())):
+                # Integer ids are `{x:int}` in the paths: `/pedidos/abc` or `/pedidos/-1` match no route.
+                responses.setdefault("404", {"description": "Não encontrado, ou um id que não é inteiro", **error})
 
 
 def _install_openapi(app: FastAPI) -> None:

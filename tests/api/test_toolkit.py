@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from starlette.routing import compile_path
+
 import msgspec
 import pytest
 from fastapi import Request
@@ -145,3 +147,17 @@ def test_every_integer_id_in_a_path_is_an_int_convertor() -> None:
     }
     assert untyped == set(), "declare these ids as {name:int}"
     assert ("GET", "/pedidos/{pedido_id:int}") in app_routes() and ("GET", "/pedidos/summary") in app_routes()
+
+
+def test_no_fixed_path_is_taken_for_an_id_whatever_the_route_order() -> None:
+    routes = app_routes(aliases=True)
+    with_params = [(method, path, compile_path(path)[0]) for method, path in routes if "{" in path]
+    taken = {
+        (method, fixed, path)
+        for method, fixed in routes
+        if "{" not in fixed
+        for other, path, pattern in with_params
+        if other == method and pattern.match(fixed)
+    }
+    assert taken == set()
+    assert compile_path("/pedidos/{pedido_id:int}")[0].match("/pedidos/summary") is None

@@ -163,14 +163,12 @@ def create_app(settings: Settings) -> FastAPI:
     mount(app, health.router)
     mount(app, auth_routes.router)
     mount(app, users.router)
-    # Before pedidos: /pedidos/imagens/... must not be taken for a pedido id.
+    # Ids are {x:int} in the route paths: no fixed path is taken for an id, so this order does not matter.
     mount(app, media.router, dependencies=[Depends(pedidos_access)])
-    # Fixed paths (/rascunhos, /all, /pedido-itens/...) before /pedidos/{pedido_id}.
     mount(app, pedidos_drafts.router, dependencies=[Depends(pedidos_access)])
     mount(app, pedidos_items.router, dependencies=[Depends(pedidos_access)])
     mount(app, pedidos_admin.router, dependencies=[Depends(pedidos_access)])
     mount(app, pedidos.router, dependencies=[Depends(pedidos_access)])
-    # Before /fichas and the catalogs: /fichas/templates and /materiais/stats are not ids.
     mount(app, fichas_templates.router)
     mount(app, materiais_stats.router)
     mount(app, fichas.router, dependencies=[Depends(fichas_access)])
@@ -218,6 +216,9 @@ def _document_errors(schema: dict[str, Any]) -> None:
             for status, (needs, description) in _COMMON_ERRORS.items():
                 if needs is None or needs in operation:
                     responses.setdefault(status, {"description": description, **error})
+            if any(parameter.get("in") == "path" for parameter in operation.get("parameters", ())):
+                # Integer ids are `{x:int}` in the paths: `/pedidos/abc` or `/pedidos/-1` match no route.
+                responses.setdefault("404", {"description": "Não encontrado, ou um id que não é inteiro", **error})
 
 
 def _install_openapi(app: FastAPI) -> None:

@@ -7,6 +7,7 @@ import re
 
 from fastapi import Request
 
+from .drain import discard
 from .errors import ApiError
 
 __all__ = ["read_body", "idempotency", "IDEMPOTENCY_HEADER"]
@@ -30,17 +31,18 @@ def _too_large(limit: int, *, close: bool = False) -> ApiError:
 
 
 async def _drain(request: Request, already: int, limit: int) -> ApiError:
-    size = already
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > _DRAIN_FACTOR * limit:
-            return _too_large(limit, close=True)
-    return _too_large(limit)
+    ended = await discard(request.stream(), _DRAIN_FACTOR * limit - already)
+    return _too_large(limit, close=not ended)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refusing (413) as soon as it passes `limit` bytes; nothing is kept past it."""
+async def read_body(request: Request, limit: int, *, optional: bool = False) -> bytes:
+    """The whole body, refusing (413) as soon as it passes `limit` bytes; nothing is kept past it.
+
+    An empty body is 400, unless `optional` (then it is b"").
+    """
     declared = request.headers.get("content-length")
+    if optional and (declared is None or declared == "0") and "transfer-encoding" not in request.headers:
+        return b""
     if declared is not None:
         if not declared.isdigit():
             raise ApiError(400, "bad_content_length", "Cabeçalho Content-Length inválido.")
@@ -56,7 +58,7 @@ async def read_body(request: Request, limit: int) -> bytes:
             chunks.clear()
             raise await _drain(request, size, limit)
         chunks.append(chunk)
-    if size == 0:
+    if size == 0 and not optional:
         raise ApiError(400, "empty_body", "Corpo da requisição vazio; envie um objeto JSON.")
     return b"".join(chunks)
 

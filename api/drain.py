@@ -1,4 +1,9 @@
-"""Read what is left of a small request body before the last byte of an early answer.
+"""Reading and dropping the unread rest of a request body: `discard` (the one drain loop) and its middleware.
+
+`discard` serves a refused body (413 after the rest is read, so the client sees
+the answer) and the middleware below; both stop past a byte budget.
+
+The middleware reads what is left of a small request body before the last byte of an early answer.
 
 A route may answer before it reads the body (401 from auth, 422 on a bad path
 id). Hypercorn then closes the keep-alive connection unless the body had fully
@@ -12,12 +17,33 @@ from __future__ import annotations
 
 import asyncio
 
+from collections.abc import AsyncIterable, AsyncIterator
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["DrainUnreadBody"]
+__all__ = ["DrainUnreadBody", "discard"]
 
 _MAX_DRAIN_BYTES = 1024 * 1024
 _MAX_DRAIN_S = 2.0
+
+
+async def discard(chunks: AsyncIterable[bytes], budget: int) -> bool:
+    """Read and drop `chunks` to their end (True), or stop once they pass `budget` bytes (False)."""
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > budget:
+            return False
+    return True
+
+
+async def _bodies(receive: Receive) -> AsyncIterator[bytes]:
+    """The request's remaining body chunks, straight from ASGI `receive`."""
+    while True:
+        message = await receive()
+        yield message.get("body", b"")
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 class DrainUnreadBody:
@@ -56,13 +82,8 @@ class DrainUnreadBody:
 
     @staticmethod
     async def _drain(receive: Receive) -> None:
-        size = 0
         try:
             async with asyncio.timeout(_MAX_DRAIN_S):
-                while size <= _MAX_DRAIN_BYTES:
-                    message = await receive()
-                    size += len(message.get("body", b""))
-                    if message["type"] != "http.request" or not message.get("more_body", False):
-                        return
+                await discard(_bodies(receive), _MAX_DRAIN_BYTES)
         except TimeoutError:
             pass

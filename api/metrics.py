@@ -112,7 +112,7 @@ class RequestObserver:
 
     def _record(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-        route = getattr(scope.get("route"), "path", None) or _UNMATCHED
+        route = getattr(scope.get("route"), "path_format", None) or _UNMATCHED  # "{pedido_id}", not "{pedido_id:int}"
         key = (method, route, status_class(status))
         series = self._series.get(key)
         if series is None:

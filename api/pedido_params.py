@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Request
-from pydantic import BeforeValidator
 
 from core.domain import fold, normalize_status
 from core.pedido_ops import PEDIDO_ID_MAX
-from core.settings import Settings
 
 from .deps import principal_of
 from .errors import ApiError
 
-__all__ = ["ItemId", "PedidoId", "forbid_unless_admin", "list_filters", "page_size", "status_param"]
+__all__ = ["ItemId", "PedidoId", "forbid_unless_admin", "list_filters", "status_param"]
 
-_DIGITS = re.compile(r"[0-9]{1,19}")
+# Paths declare these ids as `{pedido_id:int}` / `{item_id:int}`: only digits reach them
+# (`/pedidos/1.0` or `/pedidos/abc` match no route: 404), the bounds are checked here (422).
+PedidoId = Annotated[int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido")]
 
-
-def _digits_only(value: object) -> object:
-    # pydantic's lax int takes "1.0" and "1e0" for 1: `GET /pedidos/1.0` must not answer pedido 1.
-    if isinstance(value, str) and not _DIGITS.fullmatch(value):
-        raise ValueError("o id deve ser um número inteiro")
-    return value
-
-
-PedidoId = Annotated[int, Path(ge=1, le=PEDIDO_ID_MAX, description="Id do pedido"), BeforeValidator(_digits_only)]
-
-ItemId = Annotated[
-    int,
-    Path(ge=0, le=PEDIDO_ID_MAX, description="Id do item, ou pedido.id*1000+posição"),
-    BeforeValidator(_digits_only),
-]
+ItemId = Annotated[int, Path(ge=0, le=PEDIDO_ID_MAX, description="Id do item, ou pedido.id*1000+posição")]
 
 
 def forbid_unless_admin(request: Request, detail: str, field: str) -> None:
@@ -52,11 +37,6 @@ def status_param(value: str | None) -> str | None:
         return normalize_status(value)
     except ValueError as exc:
         raise ApiError(422, "validation_error", str(exc), field="status") from None
-
-
-def page_size(limit: int | None, settings: Settings) -> int:
-    """An omitted `limit` means every pedido (the client's performance panel), up to SGP_MAX_PEDIDOS_PAGE."""
-    return settings.max_pedidos_page if limit is None else limit
 
 
 def _date_param(value: str | None, field: str) -> date | None:

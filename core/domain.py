@@ -1,32 +1,35 @@
-"""Pedido domain: wire structs, validation, totals and JSON codecs (pure, no I/O)."""
+"""Pedido domain: items, decoding, building and patching, totals and JSON codecs (pure, no I/O).
+
+The pedido structs themselves (create, patch, stored) are derived from one field definition in core.pedido_views.
+"""
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar, cast, get_args
+from typing import Annotated, Any, cast, get_args
 
 import msgspec
-from msgspec import UNSET, Meta, Struct, UnsetType
+from msgspec import UNSET, Meta, Struct
 
 from .money import format_money, parse_money
-from .pedido_fields import (
-    normalize_business_date,
-    normalize_cliente,
-    normalize_entrada,
-    normalize_moment,
-    normalize_money,
-    normalize_numero,
-    normalize_prioridade,
-    normalize_quantity,
-    normalize_tipo,
-    normalize_uf,
-    split_cidade,
-    today_utc,
-)
+from .pedido_fields import normalize_money, normalize_quantity, normalize_tipo, split_cidade, today_utc
 from .pedido_items import assign_item_ids, carry_art_fields
 from .pricing import COMPOSED_TYPES, composed_price, item_quantity, totals
 from .pedido_ops import BatchStatusRequest, BatchStatusResult, PedidoDeleted, PedidoSummary
+from .pedido_views import (
+    Int64,
+    LongText,
+    MoneyInput,
+    NormalizedCreate,
+    NormalizedPatch,
+    Pedido,
+    PedidoCreate,
+    PedidoPatch,
+    Prioridade,
+    Text,
+)
 from .status import STATUS_VALUES, Status, normalize_status
 from .text import fold
-from .validation import UNREADABLE_JSON, DomainError, from_validation_error, normalize_fields
+from .decoding import decode_body
+from .validation import DomainError, from_validation_error, normalize_fields
 
 __all__ = [
     "MAX_ITEMS",
@@ -65,21 +68,13 @@ MAX_ITEMS = 200
 MAX_ITEM_EXTRA_BYTES = 16_384
 MAX_ITEM_EXTRA_DEPTH = 16
 
-Prioridade = Literal["NORMAL", "ALTA"]
 PRIORIDADE_VALUES: tuple[Prioridade, ...] = get_args(Prioridade)
 # Known types; tipo_producao stays free text.
 PRODUCTION_TYPES = ("painel", "totem", "lona", "adesivo", "generica", "mesa_babado", "canga")
 
-Text = Annotated[str, Meta(max_length=2000)]
-LongText = Annotated[str, Meta(max_length=5000)]
-Name = Annotated[str, Meta(max_length=200)]
 # Quantities travel as strings ("2", "2,5", ""); kept as sent, parsed by core.pricing.
 QuantityInput = str | int | float | None
-# JSON allows any integer; msgpack (the writer channel) and most clients stop at 64 bits.
-Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 _INT64_RANGE = range(-(2**63), 2**63)
-# Anything parse_money accepts; __post_init__ turns it into a "0.00" string.
-MoneyInput = str | int | float | None
 
 
 # --- structs ---
@@ -140,145 +135,6 @@ _ITEM_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-class PedidoCreate(Struct, kw_only=True):
-    """POST body of an order; decode_create fills ``items`` with normalised item dicts."""
-
-    numero: str | int | None = None
-    data_entrada: str | None
-    data_entrega: str | None = None
-    observacao: LongText | None = None
-    prioridade: str = "NORMAL"
-    status: str = "pendente"
-    cliente: Name
-    telefone_cliente: Text | None = None
-    cidade_cliente: Text | None = None
-    estado_cliente: Text | None = None
-    tipo_pagamento: Text | None = None
-    obs_pagamento: LongText | None = None
-    forma_envio: Text | None = None
-    forma_envio_id: Int64 | None = None
-    valor_frete: MoneyInput = "0.00"
-    financeiro: bool = False
-    conferencia: bool = False
-    sublimacao: bool = False
-    costura: bool = False
-    expedicao: bool = False
-    pronto: bool = False
-    sublimacao_maquina: Text | None = None
-    sublimacao_data_impressao: Text | None = None
-    financeiro_liberado_em: Text | None = None
-    items: list[dict[str, Any]] = []
-
-    def __post_init__(self) -> None:
-        normalize_fields(self, _PEDIDO_NORMALIZERS)
-        self.cidade_cliente, self.estado_cliente = split_cidade(self.cidade_cliente, self.estado_cliente)
-        if not self.data_entrega:
-            self.data_entrega = self.data_entrada
-
-
-class PedidoPatch(Struct, kw_only=True):
-    """PATCH body: UNSET fields were not sent and stay; ``items``, when sent, replaces the list."""
-
-    numero: str | int | None | UnsetType = UNSET
-    data_entrada: str | None | UnsetType = UNSET
-    data_entrega: str | None | UnsetType = UNSET
-    observacao: LongText | None | UnsetType = UNSET
-    prioridade: str | UnsetType = UNSET
-    status: str | UnsetType = UNSET
-    cliente: Name | UnsetType = UNSET
-    telefone_cliente: Text | None | UnsetType = UNSET
-    cidade_cliente: Text | None | UnsetType = UNSET
-    estado_cliente: Text | None | UnsetType = UNSET
-    tipo_pagamento: Text | None | UnsetType = UNSET
-    obs_pagamento: LongText | None | UnsetType = UNSET
-    forma_envio: Text | None | UnsetType = UNSET
-    forma_envio_id: Int64 | None | UnsetType = UNSET
-    valor_frete: MoneyInput | UnsetType = UNSET
-    financeiro: bool | UnsetType = UNSET
-    conferencia: bool | UnsetType = UNSET
-    sublimacao: bool | UnsetType = UNSET
-    costura: bool | UnsetType = UNSET
-    expedicao: bool | UnsetType = UNSET
-    pronto: bool | UnsetType = UNSET
-    sublimacao_maquina: Text | None | UnsetType = UNSET
-    sublimacao_data_impressao: Text | None | UnsetType = UNSET
-    financeiro_liberado_em: Text | None | UnsetType = UNSET
-    items: list[dict[str, Any]] | UnsetType = UNSET
-
-    def __post_init__(self) -> None:
-        normalize_fields(self, _PEDIDO_NORMALIZERS)
-        if isinstance(self.cidade_cliente, str):
-            estado = self.estado_cliente if isinstance(self.estado_cliente, str) and self.estado_cliente else None
-            cidade, uf = split_cidade(self.cidade_cliente, estado)
-            self.cidade_cliente = cidade
-            if uf is not None:
-                self.estado_cliente = uf
-
-
-class NormalizedCreate(PedidoCreate):
-    """A PedidoCreate already normalised (by decode_create): decoding one, as the writer does, normalises nothing."""
-
-    def __post_init__(self) -> None:
-        """Nothing to do: the API worker normalised it (the writer used to redo it, ~23 µs per create)."""
-
-
-class NormalizedPatch(PedidoPatch):
-    """A PedidoPatch already normalised (by decode_patch): decoding one normalises nothing."""
-
-    def __post_init__(self) -> None:
-        """Nothing to do: the API worker normalised it."""
-
-
-_PEDIDO_NORMALIZERS: dict[str, Callable[[Any], Any]] = {
-    "numero": normalize_numero,
-    "data_entrada": normalize_entrada,
-    "data_entrega": normalize_business_date,
-    "prioridade": normalize_prioridade,
-    "status": normalize_status,
-    "cliente": normalize_cliente,
-    "estado_cliente": normalize_uf,
-    "valor_frete": normalize_money,
-    "financeiro_liberado_em": normalize_moment,
-}
-
-
-class Pedido(Struct, kw_only=True):
-    """An order as stored and served; msgspec.json encodes it as the wire JSON."""
-
-    id: int
-    numero: str
-    data_entrada: str
-    data_entrega: str | None = None
-    observacao: str | None = None
-    prioridade: Prioridade = "NORMAL"
-    status: Status = "pendente"
-    cliente: str
-    telefone_cliente: str | None = None
-    cidade_cliente: str | None = None
-    estado_cliente: str | None = None
-    valor_total: str = "0.00"
-    valor_frete: str = "0.00"
-    valor_itens: str = "0.00"
-    tipo_pagamento: str | None = None
-    obs_pagamento: str | None = None
-    forma_envio: str | None = None
-    forma_envio_id: int | None = 0
-    financeiro: bool = False
-    conferencia: bool = False
-    sublimacao: bool = False
-    costura: bool = False
-    expedicao: bool = False
-    pronto: bool = False
-    sublimacao_maquina: str | None = None
-    sublimacao_data_impressao: str | None = None
-    financeiro_liberado_em: str | None = None
-    items: list[dict[str, Any]] = []
-    data_criacao: str
-    ultima_atualizacao: str
-    version: int = 1
-    rascunho: bool = False
-
-
 # --- decoding ---
 
 _encoder = msgspec.json.Encoder()
@@ -286,12 +142,11 @@ _pedido_decoder = msgspec.json.Decoder(Pedido)
 # Lax mode: legacy clients send numbers and booleans as strings ("3", "true").
 _create_decoder = msgspec.json.Decoder(PedidoCreate, strict=False)
 _patch_decoder = msgspec.json.Decoder(PedidoPatch, strict=False)
-_T = TypeVar("_T", PedidoCreate, PedidoPatch)
 
 
 def decode_create(body: bytes, *, max_items: int = MAX_ITEMS) -> NormalizedCreate:
     """Validate a POST body into a PedidoCreate with normalised items, or raise DomainError."""
-    data = _decode(_create_decoder, body)
+    data = decode_body(_create_decoder, body)
     data.items = _normalize_items(data.items, max_items)
     # Same fields and layout; from now on it is known to be normalised (no copy).
     data.__class__ = NormalizedCreate
@@ -300,20 +155,11 @@ def decode_create(body: bytes, *, max_items: int = MAX_ITEMS) -> NormalizedCreat
 
 def decode_patch(body: bytes, *, max_items: int = MAX_ITEMS) -> NormalizedPatch:
     """Validate a PATCH body into a PedidoPatch with normalised items, or raise DomainError."""
-    data = _decode(_patch_decoder, body)
+    data = decode_body(_patch_decoder, body)
     if data.items is not UNSET:
         data.items = _normalize_items(data.items, max_items)
     data.__class__ = NormalizedPatch
     return cast(NormalizedPatch, data)
-
-
-def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
-    try:
-        return decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise from_validation_error(exc) from exc
-    except UNREADABLE_JSON as exc:
-        raise DomainError(None, "JSON inválido", "invalid_json") from exc
 
 
 def _normalize_items(items: list[dict[str, Any]], max_items: int) -> list[dict[str, Any]]:

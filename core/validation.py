@@ -15,6 +15,8 @@ UNREADABLE_JSON = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 _LOCATION = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"Object missing required field `(?P<field>[^`]+)`")
+_UNKNOWN = re.compile(r"Object contains unknown field `(?P<field>[^`]+)`")
+_ENUM = re.compile(r"Invalid enum value (?P<value>.+)")
 _WRONG_TYPE = re.compile(r"Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`")
 _BOUND = re.compile(r"Expected `[^`]+`(?P<length> of length)? (?P<op>[<>]=?) (?P<limit>\S+)")
 _TYPE_NAMES = {
@@ -79,6 +81,10 @@ def _translate(message: str) -> tuple[str | None, str]:
     """msgspec's English message -> (missing field, Portuguese message)."""
     if match := _MISSING.fullmatch(message):
         return match["field"], "campo obrigatório"
+    if match := _UNKNOWN.fullmatch(message):
+        return match["field"], "campo desconhecido"
+    if match := _ENUM.fullmatch(message):
+        return None, f"valor não aceito: {match['value']}"
     if match := _WRONG_TYPE.fullmatch(message):
         expected, got = (_type_names(match[group]) for group in ("expected", "got"))
         return None, f"tipo inválido: esperado {expected}, recebido {got}"

@@ -24,6 +24,7 @@ from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
+from ..page import page_limit
 from ..responses import body_spec, error_responses, json_content, json_response
 
 __all__ = ["router", "SCHEMAS"]
@@ -60,7 +61,7 @@ async def list_designer_items(
         fold(nome),
         start=start_date.isoformat() if start_date else None,
         end=end_date.isoformat() if end_date else None,
-        limit=min(max(limit, 1), MAX_PAGE),
+        limit=page_limit(limit, MAX_PAGE, clamp=True),
         offset=offset,
     )
     return json_response(_encoder.encode(items))
@@ -74,7 +75,7 @@ async def _pedido_of(readers: ReaderDep, item_id: int) -> int:
 
 
 @router.patch(
-    "/designers/itens/{item_id}/status-arte",
+    "/designers/itens/{item_id:int}/status-arte",
     summary="Marcar arte do item",
     response_class=Response,
     openapi_extra=body_spec("ArtStatusPatch"),
@@ -91,7 +92,7 @@ async def set_status_arte(
 
 
 @router.post(
-    "/designers/itens/{item_id}/comentarios",
+    "/designers/itens/{item_id:int}/comentarios",
     summary="Comentar a arte do item",
     response_class=Response,
     openapi_extra=body_spec("ArtCommentCreate"),

@@ -17,6 +17,7 @@ from readers.users import get_user, get_user_for_login
 from ipc.protocol import ChangePassword, RehashPassword, RevokeToken
 
 from ..body import read_body
+from ..commands import SYSTEM, Caller
 from ..deps import CurrentUser, ReaderDep, StateDep, WriterDep
 from ..errors import ApiError
 from ..json_body import decode_json
@@ -185,7 +186,7 @@ async def _rehash(state, user_id: int, password: str, stored: str) -> None:  # t
     """Best effort: a failed upgrade is retried at the next login, never fails this one."""
     try:
         new_hash = await asyncio.to_thread(hash_password, password)
-        await state.writer.call(RehashPassword(id=user_id, expected_hash=stored, password_hash=new_hash))
+        await SYSTEM.call(state.writer, RehashPassword(id=user_id, expected_hash=stored, password_hash=new_hash))
     except Exception as exc:  # noqa: BLE001 - the login itself succeeded
         log.warning("could not upgrade the password hash of user %d: %s", user_id, exc)
 
@@ -207,9 +208,10 @@ async def me(user: CurrentUser, readers: ReaderDep) -> Response:
     response_class=Response,
     responses={"200": json_content(ref("LogoutOut"))},
 )
-async def logout(user: CurrentUser, state: StateDep, writer: WriterDep) -> Response:
+async def logout(request: Request, user: CurrentUser, state: StateDep, writer: WriterDep) -> Response:
     """Revoke the token of this request in every worker (its feed sockets close with 1008 too)."""
-    await writer.call(RevokeToken(jti=user.jti, expires_at=float(user.expires_at), user_id=user.id), actor=user.actor)
+    command = RevokeToken(jti=user.jti, expires_at=float(user.expires_at), user_id=user.id)
+    await Caller.of(request, idempotent=False).call(writer, command)
     state.auth.revoked[user.jti] = float(user.expires_at)
     return json_response(_encoder.encode(LogoutOut(success=True, message="Logout realizado com sucesso")))
 
@@ -241,7 +243,8 @@ async def change_password(request: Request, user: CurrentUser, state: StateDep, 
     if not await asyncio.to_thread(verify_password, current[:_MAX_PASSWORD_CHECKED], stored):
         raise ApiError(400, "wrong_password", "Senha atual incorreta", field=field)
     new_hash = await asyncio.to_thread(hash_password, data.new_password)
-    await writer.call(ChangePassword(id=user.id, expected_hash=stored, password_hash=new_hash), actor=user.actor)
+    command = ChangePassword(id=user.id, expected_hash=stored, password_hash=new_hash)
+    await Caller.of(request, idempotent=False).call(writer, command)
     return json_response(session(state, row, "Senha alterada com sucesso"))
 
 

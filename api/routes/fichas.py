@@ -18,11 +18,13 @@ from readers.fichas import ficha_image, get_ficha_doc, list_ficha_docs
 from readers.pedidos import json_array
 from ipc.protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
 
-from ..body import idempotency, read_body
-from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
+from ..body import read_body
+from ..commands import Caller, send
+from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
 from ..images import as_ref, serve_image, take_image
-from ..responses import Responses, committed, json_content, json_response, ref
+from ..page import page_limit
+from ..responses import Responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
 
@@ -47,11 +49,6 @@ def _body_spec(schema: str) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref(schema)}}}}
 
 
-def _scope(request: Request) -> str:
-    principal = principal_of(request)  # set by the router's fichas_access dependency
-    return f"u{principal.id}" if principal is not None else "anon"
-
-
 def _not_found(ficha_id: int) -> ApiError:
     return ApiError(404, "not_found", f"Ficha {ficha_id} não encontrada.")
 
@@ -74,17 +71,10 @@ async def create_ficha(request: Request, writer: WriterDep, settings: SettingsDe
     """Create a ficha; its image (data URL or reference) is stored before the writer sees the command."""
     body = await read_body(request, settings.max_body_bytes)
     data = decode_ficha_create(body)
-    key, request_hash = idempotency(request, body, _scope(request))
+    caller = Caller.of(request, body)
     image = await _image(store, data.imagem_base64)
     data.imagem_base64 = None
-    principal = principal_of(request)
-    ok = await writer.call(
-        CreateFicha(data=data, image=image),
-        actor=principal.actor if principal else None,
-        idempotency_key=key,
-        request_hash=request_hash,
-    )
-    return committed(ok)
+    return await caller.send(writer, CreateFicha(data=data, image=image))
 
 
 @router.get(
@@ -103,19 +93,14 @@ async def list_fichas(
     ] = None,
 ) -> Response:
     """Fichas newest first, optionally of one client; total in `X-Total-Count`."""
-    limit = min(100, settings.max_page_size) if limit is None else limit  # the default page fits a smaller setting
-    if limit > settings.max_page_size:
-        raise ApiError(
-            422, "validation_error", f"limit deve ser no máximo {settings.max_page_size} (SGP_MAX_PAGE_SIZE).",
-            field="limit",
-        )  # fmt: skip
+    limit = page_limit(limit, settings.max_page_size, "SGP_MAX_PAGE_SIZE", default=100)
     docs, total = await list_ficha_docs(readers, client_id=client_id, skip=skip, limit=limit)
     return json_response(json_array(docs), headers={"X-Total-Count": str(total)})
 
 
-@router.head("/imagens/{ficha_id}", include_in_schema=False)
+@router.head("/imagens/{ficha_id:int}", include_in_schema=False)
 @router.get(
-    "/imagens/{ficha_id}",
+    "/imagens/{ficha_id:int}",
     summary="Imagem atual da ficha",
     response_class=Response,
     responses={
@@ -137,7 +122,7 @@ async def get_ficha_image(ficha_id: FichaId, request: Request, readers: ReaderDe
 
 
 @router.get(
-    "/{ficha_id}",
+    "/{ficha_id:int}",
     summary="Obter ficha",
     response_class=Response,
     responses={"200": json_content(ref("Ficha")), **_ERRORS},
@@ -151,7 +136,7 @@ async def get_ficha(ficha_id: FichaId, readers: ReaderDep) -> Response:
 
 
 @router.patch(
-    "/{ficha_id}",
+    "/{ficha_id:int}",
     summary="Atualizar ficha (parcial)",
     response_class=Response,
     openapi_extra=_body_spec("FichaPatch"),
@@ -163,35 +148,20 @@ async def patch_ficha(
     """Change the fields sent; a new `imagem_base64` replaces the image, `null` removes it."""
     body = await read_body(request, settings.max_body_bytes)
     patch = decode_ficha_patch(body)
-    key, request_hash = idempotency(request, body, _scope(request))
+    caller = Caller.of(request, body)
     image: ImageRef | None | UnsetType = UNSET
     if patch.imagem_base64 is not UNSET:
         image = await _image(store, patch.imagem_base64)
         patch.imagem_base64 = UNSET
-    principal = principal_of(request)
-    ok = await writer.call(
-        PatchFicha(id=ficha_id, patch=patch, image=image),
-        actor=principal.actor if principal else None,
-        idempotency_key=key,
-        request_hash=request_hash,
-    )
-    return committed(ok)
+    return await caller.send(writer, PatchFicha(id=ficha_id, patch=patch, image=image))
 
 
 @router.delete(
-    "/{ficha_id}",
+    "/{ficha_id:int}",
     summary="Excluir ficha",
     response_class=Response,
     responses={"200": json_content(ref("FichaDeleted"), "Ficha excluída"), **_ERRORS},
 )
 async def delete_ficha(ficha_id: FichaId, request: Request, writer: WriterDep) -> Response:
     """Delete a ficha (admins); a second delete is 404."""
-    key, request_hash = idempotency(request, b"", _scope(request))
-    principal = principal_of(request)
-    ok = await writer.call(
-        DeleteFicha(id=ficha_id),
-        actor=principal.actor if principal else None,
-        idempotency_key=key,
-        request_hash=request_hash,
-    )
-    return committed(ok)
+    return await send(request, writer, DeleteFicha(id=ficha_id))

@@ -23,6 +23,7 @@ from ipc.protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
 
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
+from ..page import page_limit
 from ..responses import Responses, error_responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
@@ -57,7 +58,7 @@ async def designer_notifications(
     limit: Annotated[int, Query(ge=1, description="Quantas (limitado a SGP_MAX_NOTIFICACOES)")] = 50,
 ) -> Response:
     """The caller's notifications, newest first; unread only unless `include_read=true`."""
-    limit = min(limit, settings.max_notificacoes)
+    limit = page_limit(limit, settings.max_notificacoes, clamp=True)
     return json_response(await list_notificacoes(readers, user.id, include_read=include_read, limit=limit))
 
 

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from core.prometheus import CONTENT_TYPE
-from ipc.errors import CommandError
 from ipc.protocol import Backup
 
 from ..body import read_body
 from ..deps import AdminUser, OpsAccess, WriterDep
-from ..errors import ApiError, command_error
+from ..commands import Caller
+from ..json_body import decode_json
 from ..metrics import WorkerMetrics
 from ..responses import json_content, json_response, ref
 
@@ -70,20 +70,10 @@ async def metrics(request: Request, _: OpsAccess) -> Response:
         503: json_content(ref("Error"), "Escritor indisponível"),
     },
 )
-async def backup(request: Request, writer: WriterDep, admin: AdminUser) -> Response:
+async def backup(request: Request, writer: WriterDep, _: AdminUser) -> Response:
     """Ask the writer for a consistent copy (database + media) while writes go on; answers when verified."""
-    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
-    body = await read_body(request, _MAX_BODY_BYTES) if has_body else b""
-    try:
-        path = msgspec.json.decode(body, type=BackupRequest).path if body.strip() else None
-    except msgspec.ValidationError as exc:
-        raise ApiError(422, "validation_error", f"Corpo inválido: {exc}", field="path") from None
-    except msgspec.DecodeError:
-        raise ApiError(400, "invalid_json", "Corpo da requisição não é JSON válido.") from None
-    try:
-        ok = await writer.call(Backup(path=path), actor=admin.actor, deadline_s=_BACKUP_TIMEOUT_S)
-    except CommandError as exc:
-        if exc.code in _BACKUP_STATUS:
-            raise ApiError(_BACKUP_STATUS[exc.code], exc.code, exc.message, field=exc.field) from None
-        raise command_error(exc) from None
+    body = await read_body(request, _MAX_BODY_BYTES, optional=True)
+    path = decode_json(body, BackupRequest).path if body.strip() else None
+    caller = Caller.of(request, idempotent=False)
+    ok = await caller.call(writer, Backup(path=path), deadline_s=_BACKUP_TIMEOUT_S, statuses=_BACKUP_STATUS)
     return json_response(ok.body)

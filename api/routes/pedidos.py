@@ -1,9 +1,8 @@
 """/pedidos (and /api/v1/pedidos): reads from the reader pool, writes as commands to the writer.
 
-Fixed paths (`/status/...`, `/batch-status`, `/summary`, `/total`) are declared
-before `/{pedido_id}`: routes match in order, and `/summary` would otherwise be
-taken for an id and answered 422. Drafts, item patches and the admin resets
-live in their own routers, mounted before this one for the same reason.
+Ids are `{pedido_id:int}` in the paths: `/summary`, `/total` or `/rascunhos` never
+match an id route, so the order in which routes and routers are declared does not
+matter. Drafts, item patches and the admin resets live in their own routers.
 """
 
 from __future__ import annotations
@@ -28,15 +27,17 @@ from readers.pedidos import (
 )
 from readers.pedidos_summary import DashboardSummary, dashboard_summary
 from readers.pool import ReaderPool
-from ipc.protocol import Actor, BatchStatus, CreatePedido, DeletePedido, PatchPedido
+from ipc.protocol import BatchStatus, CreatePedido, DeletePedido, PatchPedido
 
-from ..body import idempotency, read_body
-from ..deps import ReaderDep, SettingsDep, WriterDep, principal_of
+from ..body import read_body
+from ..commands import Caller, send
+from ..deps import ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
 from ..images import take_item_images
 from ..list_cache import accepts_gzip, etag_for, gzip_etag, gzipped, matches
-from ..pedido_params import PedidoId, forbid_unless_admin, list_filters, page_size, status_param
-from ..responses import Responses, committed, json_content, json_response, ref
+from ..page import page_limit
+from ..pedido_params import PedidoId, forbid_unless_admin, list_filters, status_param
+from ..responses import Responses, json_content, json_response, ref
 from ..state import WorkerState
 from .pedidos_drafts import save_draft
 
@@ -91,10 +92,9 @@ def _state(request: Request) -> WorkerState:
     return state
 
 
-def _caller(request: Request) -> tuple[Actor | None, str]:
-    """Who writes (recorded in the event) and the idempotency scope: keys are per user."""
-    principal = principal_of(request)  # set by the router's pedidos_access dependency
-    return (principal.actor, f"u{principal.id}") if principal is not None else (None, "anon")
+def _page_size(request: Request, limit: int | None) -> int:
+    """An omitted `limit` means every pedido (the client's performance panel), up to SGP_MAX_PEDIDOS_PAGE."""
+    return page_limit(limit, _state(request).settings.max_pedidos_page, "SGP_MAX_PEDIDOS_PAGE")
 
 
 def _forbid_financeiro_unless_admin(request: Request, sets_financeiro: bool) -> None:
@@ -121,13 +121,6 @@ async def _page(request: Request, filters: PedidoFilter) -> Response:
     """
     state = _state(request)
     settings = state.settings
-    if filters.limit > settings.max_pedidos_page:
-        raise ApiError(
-            422,
-            "validation_error",
-            f"limit deve ser no máximo {settings.max_pedidos_page} (SGP_MAX_PEDIDOS_PAGE).",
-            field="limit",
-        )
     readers, cache = state.readers, state.lists
     if_none_match = request.headers.get("if-none-match")
     answer = None
@@ -168,14 +161,10 @@ async def create_pedido(request: Request) -> Response:
     data = decode_create(body, max_items=settings.max_items)
     _forbid_financeiro_unless_admin(request, data.financeiro or data.financeiro_liberado_em is not None)
     _forbid_numero_unless_admin(request, data.numero is not None)
-    actor, scope = _caller(request)
-    key, request_hash = idempotency(request, body, scope)
+    caller = Caller.of(request, body)
     del body  # may hold megabytes of base64; the items now hold it until stored
     images = await take_item_images(state.media, data.items)
-    ok = await writer.call(
-        CreatePedido(data=data, images=images), actor=actor, idempotency_key=key, request_hash=request_hash
-    )
-    return committed(ok)
+    return await caller.send(writer, CreatePedido(data=data, images=images))
 
 
 @router.get("", summary="Listar pedidos", response_class=Response, responses={**_PAGE, **_ERRORS})
@@ -195,7 +184,7 @@ async def list_pedidos(
         **list_filters(status, cliente, data_inicio, data_fim, date_mode),
         is_pronto=is_pronto,
         skip=skip,
-        limit=page_size(limit, _state(request).settings),
+        limit=_page_size(request, limit),
     )
     return await _page(request, filters)
 
@@ -224,7 +213,7 @@ async def list_by_status(
     limit: Limit = None,
 ) -> Response:
     """Pedidos of one status, paginated like the list; total in `X-Total-Count`."""
-    filters = PedidoFilter(status=status_param(status), skip=skip, limit=page_size(limit, _state(request).settings))
+    filters = PedidoFilter(status=status_param(status), skip=skip, limit=_page_size(request, limit))
     return await _page(request, filters)
 
 
@@ -239,15 +228,7 @@ async def batch_status(request: Request, writer: WriterDep, settings: SettingsDe
     """Set one status on many pedidos in one transaction; answers the count and the ids not found."""
     body = await read_body(request, settings.max_body_bytes)
     data = decode_batch_status(body)
-    actor, scope = _caller(request)
-    key, request_hash = idempotency(request, body, scope)
-    ok = await writer.call(
-        BatchStatus(ids=data.id_pedidos, status=data.status),
-        actor=actor,
-        idempotency_key=key,
-        request_hash=request_hash,
-    )
-    return committed(ok)
+    return await send(request, writer, BatchStatus(ids=data.id_pedidos, status=data.status), body)
 
 
 @router.get(
@@ -262,7 +243,7 @@ async def summary(readers: ReaderDep) -> Response:
 
 
 @router.get(
-    "/{pedido_id}",
+    "/{pedido_id:int}",
     summary="Obter pedido",
     response_class=Response,
     responses={"200": {**json_content(ref("Pedido")), "headers": _ETAG_HEADERS}, **_NOT_FOUND},
@@ -274,7 +255,7 @@ async def get_pedido(pedido_id: PedidoId, request: Request) -> Response:
 
 
 @router.get(
-    "/{pedido_id}/json",
+    "/{pedido_id:int}/json",
     summary="JSON do pedido (para integrações)",
     response_class=Response,
     responses={"200": {**json_content(ref("Pedido")), "headers": _ETAG_HEADERS}, **_NOT_FOUND},
@@ -304,7 +285,7 @@ def _if_match(value: str | None) -> int | None:
 
 
 @router.patch(
-    "/{pedido_id}",
+    "/{pedido_id:int}",
     summary="Atualizar pedido (parcial)",
     response_class=Response,
     openapi_extra=_body_spec("PedidoPatch"),
@@ -330,22 +311,15 @@ async def patch_pedido(
     patch = decode_patch(body, max_items=settings.max_items)
     _forbid_financeiro_unless_admin(request, patch.financeiro is not UNSET or patch.financeiro_liberado_em is not UNSET)
     _forbid_numero_unless_admin(request, patch.numero is not UNSET and patch.numero is not None)
-    actor, scope = _caller(request)
-    key, request_hash = idempotency(request, body, scope)
+    caller = Caller.of(request, body)
     if_version = _if_match(if_match)
     del body
     images = await take_item_images(store, patch.items) if patch.items is not UNSET else []
-    ok = await writer.call(
-        PatchPedido(id=pedido_id, patch=patch, if_version=if_version, images=images),
-        actor=actor,
-        idempotency_key=key,
-        request_hash=request_hash,
-    )
-    return committed(ok)
+    return await caller.send(writer, PatchPedido(id=pedido_id, patch=patch, if_version=if_version, images=images))
 
 
 @router.delete(
-    "/{pedido_id}",
+    "/{pedido_id:int}",
     summary="Excluir pedido",
     response_class=Response,
     responses={
@@ -357,7 +331,4 @@ async def patch_pedido(
 )
 async def delete_pedido(pedido_id: PedidoId, request: Request, writer: WriterDep) -> Response:
     """Delete a pedido and its image references; a second delete is 404."""
-    actor, scope = _caller(request)
-    key, request_hash = idempotency(request, b"", scope)
-    ok = await writer.call(DeletePedido(id=pedido_id), actor=actor, idempotency_key=key, request_hash=request_hash)
-    return committed(ok)
+    return await send(request, writer, DeletePedido(id=pedido_id))

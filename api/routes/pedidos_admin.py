@@ -3,7 +3,7 @@
 The writer first copies the database and media (the same online backup as
 `POST /admin/backup`), then runs the reset only if nothing was committed
 since that copy, and the answer names the backup, so no shop loses its
-history to a click. Mounted before the pedidos router (`/all` is no id).
+history to a click.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from __future__ import annotations
 import time
 
 import msgspec
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ipc.errors import CommandError
 from ipc.protocol import Backup, DeleteAllPedidos, ResetIds
 
+from ..commands import Caller
 from ..deps import AdminUser, WriterDep
-from ..errors import ApiError, command_error
 from ..responses import Responses, committed, json_content, ref
 
 __all__ = ["router"]
@@ -35,18 +34,15 @@ class _BackupDone(msgspec.Struct):
 
 
 async def _reset(
-    writer: WriterDep, admin: AdminUser, what: str, make: type[DeleteAllPedidos] | type[ResetIds]
+    request: Request, writer: WriterDep, what: str, make: type[DeleteAllPedidos] | type[ResetIds]
 ) -> Response:
     # Named after the reset and the instant, under <data dir>/backups/: never an existing directory.
     target = f"antes-de-{what}-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
-    try:
-        ok = await writer.call(Backup(path=target), actor=admin.actor, deadline_s=_BACKUP_TIMEOUT_S)
-        done = msgspec.json.decode(ok.body, type=_BackupDone)
-        return committed(await writer.call(make(backup=done.path, backup_seq=done.last_seq), actor=admin.actor))
-    except CommandError as exc:
-        if exc.code in _STATUS:
-            raise ApiError(_STATUS[exc.code], exc.code, exc.message, field=exc.field) from None
-        raise command_error(exc) from None
+    caller = Caller.of(request, idempotent=False)
+    ok = await caller.call(writer, Backup(path=target), deadline_s=_BACKUP_TIMEOUT_S, statuses=_STATUS)
+    done = msgspec.json.decode(ok.body, type=_BackupDone)
+    reset = make(backup=done.path, backup_seq=done.last_seq)
+    return committed(await caller.call(writer, reset, statuses=_STATUS))
 
 
 _ANSWERS: Responses = {
@@ -61,9 +57,9 @@ _ANSWERS: Responses = {
     response_class=Response,
     responses=_ANSWERS,
 )
-async def delete_all(writer: WriterDep, admin: AdminUser) -> Response:
+async def delete_all(request: Request, writer: WriterDep, _: AdminUser) -> Response:
     """Back up, then delete every pedido and draft; the answer names the backup directory."""
-    return await _reset(writer, admin, "apagar-pedidos", DeleteAllPedidos)
+    return await _reset(request, writer, "apagar-pedidos", DeleteAllPedidos)
 
 
 @router.post(
@@ -72,6 +68,6 @@ async def delete_all(writer: WriterDep, admin: AdminUser) -> Response:
     response_class=Response,
     responses=_ANSWERS,
 )
-async def reset_ids(writer: WriterDep, admin: AdminUser) -> Response:
+async def reset_ids(request: Request, writer: WriterDep, _: AdminUser) -> Response:
     """Back up, then restart ids and numeros after the highest ones still stored (existing pedidos keep theirs)."""
-    return await _reset(writer, admin, "reiniciar-ids", ResetIds)
+    return await _reset(request, writer, "reiniciar-ids", ResetIds)

@@ -4,8 +4,7 @@ The desktop app saves its order form as a draft (and auto-saves it every 25 s
 with `PATCH /pedidos/{id}` and `rascunho: true`), lists drafts in a tab of its
 own, and publishes one with `promover` after a full edit. Draft items are the
 form's raw tabs, so a draft is loosely typed; it is validated like any new
-pedido only when promoted (422 naming the field). Mounted before the pedidos
-router: `/rascunhos` must not be taken for a pedido id.
+pedido only when promoted (422 naming the field).
 """
 
 from __future__ import annotations
@@ -22,19 +21,21 @@ from readers.pedidos import get_draft_doc, json_array, list_draft_docs
 from ipc.client import WriterClient
 from ipc.protocol import PromoverRascunho, SaveRascunho
 
-from ..body import idempotency, read_body
-from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep, principal_of
+from ..body import read_body
+from ..commands import Caller
+from ..deps import MediaDep, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
 from ..images import take_item_images
+from ..json_body import decode_object
 from ..pedido_params import PedidoId
-from ..responses import committed, json_content, json_response, ref
+from ..responses import json_content, json_response, ref
 from media import MediaStore
 
 __all__ = ["router", "save_draft"]
 
 router = APIRouter(prefix="/pedidos", tags=["rascunhos"])
 
-_decode_object = msgspec.json.Decoder(dict[str, Any])
+_DOC = msgspec.json.Decoder(dict[str, Any])  # a stored draft, written by the writer
 _encode = msgspec.json.Encoder()
 # Keys of a stored draft that are not part of a create body.
 _NOT_CREATE = (
@@ -51,12 +52,7 @@ _NOT_CREATE = (
 
 def _draft_fields(body: bytes, max_items: int) -> dict[str, Any]:
     """A draft body: any JSON object; `items`, when sent, a list of objects (no other check: drafts are loose)."""
-    try:
-        fields = _decode_object.decode(body)
-    except msgspec.ValidationError:
-        raise ApiError(422, "validation_error", "O rascunho deve ser um objeto JSON.") from None
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        raise ApiError(400, "invalid_json", "JSON inválido") from None
+    fields = decode_object(body, "O rascunho")
     items = fields.get("items")
     if "items" in fields:
         if items is None:
@@ -72,23 +68,16 @@ def _draft_fields(body: bytes, max_items: int) -> dict[str, Any]:
     return fields
 
 
-def _caller(request: Request) -> tuple[Any, str]:
-    principal = principal_of(request)
-    return (principal.actor, f"u{principal.id}") if principal is not None else (None, "anon")
-
-
 async def save_draft(
     request: Request, writer: WriterClient, settings: Settings, store: MediaStore, draft_id: int | None
 ) -> Response:
     """Create a draft (`draft_id` None) or merge the body over one; images are stored first."""
     body = await read_body(request, settings.max_body_bytes)
     fields = _draft_fields(body, settings.max_items)
-    actor, scope = _caller(request)
-    key, request_hash = idempotency(request, body, scope)
+    caller = Caller.of(request, body)
     del body
     images = await take_item_images(store, fields["items"]) if "items" in fields else []
-    command = SaveRascunho(fields=fields, id=draft_id, images=images)
-    return committed(await writer.call(command, actor=actor, idempotency_key=key, request_hash=request_hash))
+    return await caller.send(writer, SaveRascunho(fields=fields, id=draft_id, images=images))
 
 
 @router.post(
@@ -124,7 +113,7 @@ def _create_body(doc: dict[str, Any]) -> bytes:
 
 
 @router.post(
-    "/{pedido_id}/promover",
+    "/{pedido_id:int}/promover",
     summary="Publicar um rascunho como pedido",
     response_class=Response,
     responses={
@@ -142,11 +131,9 @@ async def promote_draft(
         raise ApiError(404, "not_found", f"Rascunho {pedido_id} não encontrado.")
     doc, version = found
     try:
-        data = decode_create(_create_body(_decode_object.decode(doc)), max_items=settings.max_items)
+        data = decode_create(_create_body(_DOC.decode(doc)), max_items=settings.max_items)
     except DomainError as exc:
         raise ApiError(422, exc.code, f"Rascunho incompleto: {exc.detail}", field=exc.field) from None
-    actor, scope = _caller(request)
-    key, request_hash = idempotency(request, b"", scope)
+    caller = Caller.of(request)
     images = await take_item_images(store, data.items)
-    command = PromoverRascunho(id=pedido_id, data=data, if_version=version, images=images)
-    return committed(await writer.call(command, actor=actor, idempotency_key=key, request_hash=request_hash))
+    return await caller.send(writer, PromoverRascunho(id=pedido_id, data=data, if_version=version, images=images))

@@ -9,9 +9,6 @@ painel's extras.
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -19,22 +16,22 @@ from core.domain import DomainError, normalize_item
 from core.pedido_ops import PEDIDO_ID_MAX
 from ipc.protocol import PatchPedidoItem
 
-from ..body import idempotency, read_body
-from ..deps import MediaDep, SettingsDep, WriterDep, principal_of
+from ..body import read_body
+from ..commands import send
+from ..deps import MediaDep, SettingsDep, WriterDep
 from ..errors import ApiError
 from ..images import take_item_images
+from ..json_body import decode_object
 from ..pedido_params import ItemId
-from ..responses import committed, json_content, ref
+from ..responses import json_content, ref
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/pedidos", tags=["pedidos"])
 
-_decode_object = msgspec.json.Decoder(dict[str, Any])
-
 
 @router.patch(
-    "/pedido-itens/{item_id}",
+    "/pedido-itens/{item_id:int}",
     summary="Atualizar um item (dados de produção)",
     response_class=Response,
     responses={
@@ -47,12 +44,7 @@ async def patch_item(
 ) -> Response:
     """Merge the body over the item (found by id or synthetic id, inside `pedido_id` when sent)."""
     body = await read_body(request, settings.max_body_bytes)
-    try:
-        fields = _decode_object.decode(body)
-    except msgspec.ValidationError:
-        raise ApiError(422, "validation_error", "O item deve ser um objeto JSON.") from None
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        raise ApiError(400, "invalid_json", "JSON inválido") from None
+    fields = decode_object(body, "O item")
     pedido_id = fields.pop("pedido_id", None)
     if pedido_id is not None and (
         isinstance(pedido_id, bool) or not isinstance(pedido_id, int) or not 1 <= pedido_id <= PEDIDO_ID_MAX
@@ -67,8 +59,5 @@ async def patch_item(
     if "imagem" in fields:
         images = await take_item_images(store, [fields])
         image = images[0].image if images else None
-    principal = principal_of(request)
-    key, request_hash = idempotency(request, body, f"u{principal.id}" if principal else "anon")
     command = PatchPedidoItem(item_id=item_id, fields=fields, pedido_id=pedido_id, image=image)
-    actor = principal.actor if principal else None
-    return committed(await writer.call(command, actor=actor, idempotency_key=key, request_hash=request_hash))
+    return await send(request, writer, command, body)

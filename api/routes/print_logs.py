@@ -22,7 +22,7 @@ from ipc.protocol import CreatePrintLog
 from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep
-from ..errors import ApiError
+from ..page import page_limit
 from ..responses import Responses, body_spec, error_responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
@@ -43,9 +43,7 @@ async def _list(
     readers: ReaderDep, max_limit: int, printer_id: int | None, limit: int, offset: int,
     status_filter: str | None, data_inicio: date | None, data_fim: date | None,
 ) -> Response:  # fmt: skip
-    if limit > max_limit:
-        detail = f"limit deve ser no máximo {max_limit} (SGP_MAX_PRINT_LOGS)."
-        raise ApiError(422, "validation_error", detail, field="limit")
+    limit = page_limit(limit, max_limit, "SGP_MAX_PRINT_LOGS")
     f = PrintLogFilter(
         printer_id=printer_id,
         status=status_filter,
@@ -66,7 +64,7 @@ async def list_logs(
     return await _list(readers, settings.max_print_logs, None, limit, offset, status_filter, data_inicio, data_fim)
 
 
-@router.get("/printers/{printer_id}", summary="Impressões de uma máquina", response_class=Response, responses=_LIST)
+@router.get("/printers/{printer_id:int}", summary="Impressões de uma máquina", response_class=Response, responses=_LIST)
 async def list_printer_logs(
     printer_id: PrinterId, readers: ReaderDep, settings: SettingsDep, _: ReadAccess, limit: Limit = 100,
     offset: Offset = 0, status_filter: StatusFilter = None, data_inicio: Day = None, data_fim: Day = None,
@@ -78,7 +76,7 @@ async def list_printer_logs(
 
 
 @router.get(
-    "/stats/{printer_id}",
+    "/stats/{printer_id:int}",
     summary="Estatísticas de uma máquina",
     response_class=Response,
     responses={"200": json_content(ref("PrinterStats"))},

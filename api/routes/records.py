@@ -23,11 +23,13 @@ from starlette.responses import Response
 from core.catalogs import FAMILIES
 from core.records import Family
 from readers.records import RecordFilter, get_record_doc, list_record_docs
-from ipc.protocol import Actor, CreateRecord, DeleteRecord, Ok, PatchRecord
+from ipc.protocol import CreateRecord, DeleteRecord, Ok, PatchRecord
 
-from ..body import idempotency, read_body
-from ..deps import ReaderDep, SettingsDep, WriterDep, principal_of
+from ..body import read_body
+from ..commands import Caller
+from ..deps import ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
+from ..page import page_limit
 from ..responses import Responses, committed, json_content, json_response, ref
 
 __all__ = ["record_router", "routers", "SCHEMAS"]
@@ -40,12 +42,6 @@ _ERRORS: Responses = {
 }
 _WRITE_HEADERS = {"X-SGP-Seq": {"description": "Número do evento gravado", "schema": {"type": "integer"}}}
 _PAGE_HEADERS = {"X-Total-Count": {"description": "Total de registros do filtro", "schema": {"type": "integer"}}}
-
-
-def _caller(request: Request) -> tuple[Actor | None, str]:
-    """Who writes (recorded in the event) and the idempotency scope: keys are per user."""
-    principal = principal_of(request)  # set by the router-wide records_access dependency
-    return (principal.actor, f"u{principal.id}") if principal is not None else (None, "anon")
 
 
 def _answer(ok: Ok) -> Response:
@@ -72,13 +68,8 @@ def record_router(fam: Family) -> APIRouter:
         return {str(status): {**json_content(ref(base), description), "headers": _WRITE_HEADERS}}
 
     async def page_of(readers: ReaderDep, settings: SettingsDep, filters: dict[str, Any]) -> Response:
-        limit = filters.pop("limit")
-        if limit is not None and limit > settings.max_catalog_rows:
-            raise ApiError(
-                422, "validation_error", f"limit deve ser no máximo {settings.max_catalog_rows} (SGP_MAX_CATALOG_ROWS).",
-                field="limit",
-            )  # fmt: skip
-        query = RecordFilter(limit=limit or settings.max_catalog_rows, **filters)
+        limit = page_limit(filters.pop("limit"), settings.max_catalog_rows, "SGP_MAX_CATALOG_ROWS")
+        query = RecordFilter(limit=limit, **filters)
         docs, total = await list_record_docs(readers, fam, query)
         return json_response(b"[" + b",".join(docs) + b"]", headers={"X-Total-Count": str(total)})
 
@@ -100,7 +91,7 @@ def record_router(fam: Family) -> APIRouter:
         return await page_of(readers, settings, {"ativo": ativo, "busca": busca, "skip": skip, "limit": limit})
 
     if fam.active_field is not None:
-        # Declared before /{record_id}: routes match in order.
+
         @router.get("/ativos", name=f"list_{fam.table}_ativos", summary=f"Ativos: {fam.description}",
                     response_class=Response, responses={**page, **_ERRORS})  # fmt: skip
         async def list_active(
@@ -116,14 +107,9 @@ def record_router(fam: Family) -> APIRouter:
         """Create a record from the client's payload."""
         body = await read_body(request, settings.max_body_bytes)
         data = fam.decode_create(body)
-        actor, scope = _caller(request)
-        key, request_hash = idempotency(request, body, scope)
-        ok = await writer.call(
-            CreateRecord(family=fam.name, data=data), actor=actor, idempotency_key=key, request_hash=request_hash
-        )
-        return _answer(ok)
+        return _answer(await Caller.of(request, body).call(writer, CreateRecord(family=fam.name, data=data)))
 
-    @router.get("/{record_id}", name=f"get_{fam.table}", summary=f"Obter: {fam.description}",
+    @router.get("/{record_id:int}", name=f"get_{fam.table}", summary=f"Obter: {fam.description}",
                 response_class=Response, responses={"200": json_content(ref(base)), **not_found})  # fmt: skip
     async def get_record(record_id: record_id_param, readers: ReaderDep) -> Response:
         """One record."""
@@ -132,7 +118,7 @@ def record_router(fam: Family) -> APIRouter:
             raise ApiError(404, "not_found", fam.not_found(record_id))
         return json_response(doc)
 
-    @router.patch("/{record_id}", name=f"patch_{fam.table}", summary=f"Alterar: {fam.description}",
+    @router.patch("/{record_id:int}", name=f"patch_{fam.table}", summary=f"Alterar: {fam.description}",
                   response_class=Response, openapi_extra=body_spec(fam.patch.__name__),
                   responses={**written(200, "Alterado"), **not_found, **conflict, **_ERRORS})  # fmt: skip
     async def patch_record(record_id: record_id_param, request: Request, writer: WriterDep,
@@ -140,13 +126,9 @@ def record_router(fam: Family) -> APIRouter:
         """Change the fields sent; the others stay as stored (an `id` in the body is ignored)."""
         body = await read_body(request, settings.max_body_bytes)
         data = fam.decode_patch(body)
-        actor, scope = _caller(request)
-        key, request_hash = idempotency(request, body, scope)
-        ok = await writer.call(
-            PatchRecord(family=fam.name, id=record_id, data=data),
-            actor=actor, idempotency_key=key, request_hash=request_hash,
-        )  # fmt: skip
-        return _answer(ok)
+        return _answer(
+            await Caller.of(request, body).call(writer, PatchRecord(family=fam.name, id=record_id, data=data))
+        )
 
     deleted: Responses = (
         {"204": {"description": "Excluído", "headers": _WRITE_HEADERS}}
@@ -154,17 +136,12 @@ def record_router(fam: Family) -> APIRouter:
         else {"200": json_content({"type": "object", "properties": {"message": {"type": "string"}}}, "Excluído")}
     )
 
-    @router.delete("/{record_id}", name=f"delete_{fam.table}", summary=f"Excluir: {fam.description}",
+    @router.delete("/{record_id:int}", name=f"delete_{fam.table}", summary=f"Excluir: {fam.description}",
                    response_class=Response, status_code=204 if fam.delete_message is None else 200,
                    responses={**deleted, **not_found, **conflict, "503": _ERRORS["503"]})  # fmt: skip
     async def delete_record(record_id: record_id_param, request: Request, writer: WriterDep) -> Response:
         """Delete a record; 409 when its family's rule finds it in use, a second delete is 404."""
-        actor, scope = _caller(request)
-        key, request_hash = idempotency(request, b"", scope)
-        ok = await writer.call(
-            DeleteRecord(family=fam.name, id=record_id), actor=actor, idempotency_key=key, request_hash=request_hash
-        )
-        return _answer(ok)
+        return _answer(await Caller.of(request).call(writer, DeleteRecord(family=fam.name, id=record_id)))
 
     return router
 

@@ -18,6 +18,7 @@ from ..body import read_body
 from ..commands import send
 from ..deps import CurrentUser, ReaderDep, SettingsDep, WriterDep
 from ..errors import ApiError
+from ..page import page_limit
 from ..responses import Responses, body_spec, error_responses, json_content, json_response, ref
 
 __all__ = ["router", "SCHEMAS"]
@@ -42,11 +43,7 @@ async def list_reposicoes(
     limit: Annotated[int, Query(ge=1, description="No máximo SGP_MAX_PAGE_SIZE")] = 100,
 ) -> Response:
     """Newest first."""
-    if limit > settings.max_page_size:
-        raise ApiError(
-            422, "validation_error", f"limit deve ser no máximo {settings.max_page_size} (SGP_MAX_PAGE_SIZE).",
-            field="limit",
-        )  # fmt: skip
+    limit = page_limit(limit, settings.max_page_size, "SGP_MAX_PAGE_SIZE")
     docs = await list_reposicao_docs(readers, order_id=order_id, status=status, skip=skip, limit=limit)
     return json_response(json_array(docs))
 
@@ -62,7 +59,7 @@ async def create_reposicao(request: Request, writer: WriterDep, settings: Settin
     return await send(request, writer, CreateReposicao(decode_reposicao_create(body)), body)
 
 
-@router.get("/{reposicao_id}", summary="Obter reposição", response_class=Response, responses=_ONE)
+@router.get("/{reposicao_id:int}", summary="Obter reposição", response_class=Response, responses=_ONE)
 async def get_reposicao(reposicao_id: ReposicaoId, readers: ReaderDep, _: CurrentUser) -> Response:
     """One reposição."""
     doc = await get_reposicao_doc(readers, reposicao_id)
@@ -72,7 +69,7 @@ async def get_reposicao(reposicao_id: ReposicaoId, readers: ReaderDep, _: Curren
 
 
 @router.patch(
-    "/{reposicao_id}", summary="Atualizar reposição", response_class=Response,
+    "/{reposicao_id:int}", summary="Atualizar reposição", response_class=Response,
     openapi_extra=body_spec("ReposicaoPatch"), responses=_ONE,
 )  # fmt: skip
 async def patch_reposicao(
@@ -84,7 +81,7 @@ async def patch_reposicao(
 
 
 @router.delete(
-    "/{reposicao_id}", summary="Excluir reposição", response_class=Response,
+    "/{reposicao_id:int}", summary="Excluir reposição", response_class=Response,
     responses={"200": json_content(ref("ReposicaoDeleted")), **error_responses(404)},
 )  # fmt: skip
 async def delete_reposicao(reposicao_id: ReposicaoId, request: Request, writer: WriterDep, _: CurrentUser) -> Response:

@@ -20,11 +20,12 @@ from core.passwords import hash_password, validate_new_password
 from readers.users import list_users
 from ipc.protocol import CreateUser, UpdateUser
 
-from ..body import idempotency, read_body
+from ..body import read_body
+from ..commands import Caller
 from ..deps import AdminUser, ReaderDep, WriterDep
 from ..errors import ApiError
 from ..json_body import decode_json
-from ..responses import committed, json_content, json_response, ref
+from ..responses import json_content, json_response, ref
 
 __all__ = ["router", "UserCreateIn", "UserUpdateIn", "SCHEMAS"]
 
@@ -105,32 +106,23 @@ async def get_users(_: AdminUser, readers: ReaderDep) -> Response:
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("UserCreateIn")}}}},
     responses={"201": json_content(ref("UserPublic")), "409": json_content(ref("Error"))},
 )
-async def create_user(request: Request, admin: AdminUser, writer: WriterDep) -> Response:
+async def create_user(request: Request, _: AdminUser, writer: WriterDep) -> Response:
     """Add a user; the username is unique regardless of case."""
     body = await read_body(request, _MAX_BODY)
     data = decode_json(body, UserCreateIn)
     _check_username(data.username)
     setor = _check_setor(data.setor)
     _check_password(data.password)
-    key, request_hash = idempotency(request, body, f"u{admin.id}")
+    caller = Caller.of(request, body)
     password_hash = await asyncio.to_thread(hash_password, data.password)
-    ok = await writer.call(
-        CreateUser(
-            username=data.username,
-            password_hash=password_hash,
-            is_admin=data.is_admin,
-            setor=setor,
-            active=data.is_active,
-        ),
-        actor=admin.actor,
-        idempotency_key=key,
-        request_hash=request_hash,
+    command = CreateUser(
+        username=data.username, password_hash=password_hash, is_admin=data.is_admin, setor=setor, active=data.is_active
     )
-    return committed(ok)
+    return await caller.send(writer, command)
 
 
 @router.patch(
-    "/{user_id}",
+    "/{user_id:int}",
     summary="Alterar usuário",
     response_class=Response,
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": ref("UserUpdateIn")}}}},
@@ -140,7 +132,7 @@ async def create_user(request: Request, admin: AdminUser, writer: WriterDep) -> 
         "409": json_content(ref("Error")),
     },
 )
-async def update_user(user_id: UserId, request: Request, admin: AdminUser, writer: WriterDep) -> Response:
+async def update_user(user_id: UserId, request: Request, _: AdminUser, writer: WriterDep) -> Response:
     """Change name, admin flag, activation, setor or reset the password (the last three end sessions)."""
     body = await read_body(request, _MAX_BODY)
     data = decode_json(body, UserUpdateIn)
@@ -152,22 +144,15 @@ async def update_user(user_id: UserId, request: Request, admin: AdminUser, write
     if data.password:
         _check_password(data.password)
         password_hash = await asyncio.to_thread(hash_password, data.password)
-    ok = await writer.call(
-        UpdateUser(
-            id=user_id,
-            username=username,
-            is_admin=data.is_admin,
-            active=active,
-            setor=setor,
-            password_hash=password_hash,
-        ),
-        actor=admin.actor,
+    command = UpdateUser(
+        id=user_id, username=username, is_admin=data.is_admin, active=active, setor=setor, password_hash=password_hash
     )
-    return committed(ok)
+    # No Idempotency-Key here (as before): a repeated change is harmless.
+    return await Caller.of(request, idempotent=False).send(writer, command)
 
 
 @router.delete(
-    "/{user_id}",
+    "/{user_id:int}",
     summary="Excluir usuário",
     status_code=204,
     response_class=Response,
@@ -177,9 +162,9 @@ async def update_user(user_id: UserId, request: Request, admin: AdminUser, write
         "409": json_content(ref("Error")),
     },
 )
-async def delete_user(user_id: UserId, admin: AdminUser, writer: WriterDep) -> Response:
+async def delete_user(user_id: UserId, request: Request, _: AdminUser, writer: WriterDep) -> Response:
     """Delete: sessions end at once, the name is free again; the row is kept for history."""
-    await writer.call(UpdateUser(id=user_id, deleted=True), actor=admin.actor)
+    await Caller.of(request, idempotent=False).call(writer, UpdateUser(id=user_id, deleted=True))
     return Response(status_code=204)
 
 

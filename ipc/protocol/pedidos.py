@@ -8,7 +8,7 @@ import msgspec
 
 # Normalised* types: the API worker already validated and normalised these; the writer
 # decodes them without running the normalisers again.
-from core.domain import NormalizedCreate, NormalizedPatch
+from core.pedido_views import NormalizedCreate, NormalizedPatch
 
 from .base import ImageRef, ItemImage
 

@@ -130,7 +130,8 @@ def test_pedido_itens_by_synthetic_id_keeps_prices(app: Tauri) -> None:
     item = stored["items"][1]
     assert (item["machine_id"], item["rip_maquina"], item["perfil_cor"]) == (2, "RIP-A", "FOGRA39")
     assert item["valor_unitario"] == "1035.00" and stored["valor_total"] == created["valor_total"]
-    assert app("PATCH", f"/pedidos/pedido-itens/{synthetic}.0", json={"perfil_cor": "x"}).status_code == 422
+    # `{item_id:int}` in the path: "7001.0" matches no route (404; it was 422), never item 7001.
+    assert app("PATCH", f"/pedidos/pedido-itens/{synthetic}.0", json={"perfil_cor": "x"}).status_code == 404
     missing = app("PATCH", f"/pedidos/pedido-itens/{created['id'] * 1000 + 9}", json={"pedido_id": created["id"]})
     assert missing.status_code == 404 and isinstance(missing.json()["detail"], str)
     # Without pedido_id the synthetic id still finds its pedido.

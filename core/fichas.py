@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from .images import ficha_image_url, image_url
-from .validation import UNREADABLE_JSON, DomainError, from_validation_error, normalize_fields
+from .decoding import decode_body
+from .validation import normalize_fields
 
 __all__ = [
     "FICHA_COLUMNS",
@@ -112,7 +113,6 @@ _encoder = msgspec.json.Encoder()
 # Lax mode, as for pedidos: legacy clients send numbers as strings ("12").
 _create_decoder = msgspec.json.Decoder(FichaCreate, strict=False)
 _patch_decoder = msgspec.json.Decoder(FichaPatch, strict=False)
-_T = TypeVar("_T", FichaCreate, FichaPatch)
 
 
 def ficha_to_json(ficha: Ficha) -> bytes:
@@ -122,18 +122,9 @@ def ficha_to_json(ficha: Ficha) -> bytes:
 
 def decode_ficha_create(body: bytes) -> FichaCreate:
     """Validate a POST body, or raise DomainError naming the field."""
-    return _decode(_create_decoder, body)
+    return decode_body(_create_decoder, body)
 
 
 def decode_ficha_patch(body: bytes) -> FichaPatch:
     """Validate a PATCH body, or raise DomainError naming the field."""
-    return _decode(_patch_decoder, body)
-
-
-def _decode(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
-    try:
-        return decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise from_validation_error(exc) from exc
-    except UNREADABLE_JSON as exc:
-        raise DomainError(None, "JSON inválido", "invalid_json") from exc
+    return decode_body(_patch_decoder, body)

@@ -6,7 +6,8 @@ import msgspec
 from msgspec import Meta, Struct
 
 from .status import Status, normalize_status
-from .validation import UNREADABLE_JSON, DomainError, from_validation_error, normalize_fields
+from .decoding import decode_body
+from .validation import normalize_fields
 
 __all__ = [
     "MAX_BATCH_IDS",
@@ -95,9 +96,4 @@ _batch_decoder = msgspec.json.Decoder(BatchStatusRequest, strict=False)  # lax: 
 
 def decode_batch_status(body: bytes) -> BatchStatusRequest:
     """Validate a POST /batch-status body, or raise DomainError naming the field."""
-    try:
-        return _batch_decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise from_validation_error(exc) from exc
-    except UNREADABLE_JSON as exc:
-        raise DomainError(None, "JSON inválido", "invalid_json") from exc
+    return decode_body(_batch_decoder, body)

@@ -19,7 +19,8 @@ import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
 from .text import fold
-from .validation import UNREADABLE_JSON, DomainError, from_validation_error
+from .decoding import decode_body
+from .validation import DomainError, from_validation_error
 
 __all__ = ["Family", "DeleteRule", "RecordRow", "RECORD_COLUMNS", "record_row", "decode_json"]
 
@@ -104,11 +105,11 @@ class Family:
 
     def decode_create(self, body: bytes) -> dict[str, Any]:
         """A POST body as a dict of every field (defaults filled in), or DomainError naming the field."""
-        return self.check_create(_decode(self._create_decoder, body))
+        return self.check_create(decode_body(self._create_decoder, body))
 
     def decode_patch(self, body: bytes) -> dict[str, Any]:
         """A PATCH body as a dict of the fields sent, or DomainError naming the field."""
-        return self.check_patch(_decode(self._patch_decoder, body))
+        return self.check_patch(decode_body(self._patch_decoder, body))
 
     def check_create(self, data: Any) -> dict[str, Any]:
         """Validate create data (a struct or a mapping, e.g. an old row) and normalise it."""
@@ -175,12 +176,3 @@ def _convert(values: Any, type_: type[Struct]) -> Struct:
         return msgspec.convert(values, type_, strict=False)
     except msgspec.ValidationError as exc:
         raise from_validation_error(exc) from exc
-
-
-def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
-    try:
-        return decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise from_validation_error(exc) from exc
-    except UNREADABLE_JSON as exc:
-        raise DomainError(None, "JSON inválido", "invalid_json") from exc

@@ -19,6 +19,7 @@ from core.images import image_url
 from media import MediaError, MediaStore, StoredMedia
 
 from ..deps import MediaDep
+from ..drain import discard
 from ..errors import ApiError
 from ..images import image_error, serve_image
 from ..multipart import FilePartReader, MultipartError, multipart_boundary
@@ -72,13 +73,9 @@ def _uploaded(media: StoredMedia) -> UploadedImage:
 
 async def _discard_rest(body: AsyncIterator[bytes], error: ApiError, limit: int) -> ApiError:
     """Read the rest of a refused upload (bounded), then return `error`, closing when the client sends too much."""
-    received = 0
     try:
-        async for chunk in body:
-            received += len(chunk)
-            if received > _DRAIN_FACTOR * limit:
-                error.headers["Connection"] = "close"
-                break
+        if not await discard(body, _DRAIN_FACTOR * limit):
+            error.headers["Connection"] = "close"
     except ClientDisconnect:
         pass  # the client gave up; the answer goes nowhere either way
     return error

@@ -33,8 +33,8 @@ import httpx
 from bench.server import BenchServer
 from core.domain import decode_create
 from writer import schema
-from writer.handlers import Context, Sequences, create_pedido
-from writer.print_logs import insert_print_log
+from writer.commands import Context, Sequences, create_pedido
+from writer.commands.print_logs import insert_print_log
 from ipc.protocol import CreatePedido
 
 __all__ = ["seed", "main"]
@@ -95,7 +95,7 @@ def seed(db_path: Path, pedidos: int, seed_value: int = 7) -> float:
             ctx = Context(
                 conn=conn, now=now.isoformat(timespec="milliseconds"), now_ts=now.timestamp(), actor=None, seqs=seqs
             )
-            create_pedido(conn, CreatePedido(data=decode_create(json.dumps(body).encode())), ctx)
+            create_pedido(ctx, CreatePedido(data=decode_create(json.dumps(body).encode())))
             insert_print_log(
                 conn, printer_id=rng.randint(0, 3), pedido_id=seqs.last_pedido_id, item_id=None,
                 status=rng.choice(("success", "success", "reprint", "error")), error_message=None,

@@ -4,7 +4,7 @@ A `Family` names its URL segment and table, the struct a client creates it
 with, the field holding its name and its active flag, what `busca` searches,
 which fields must be unique together and a short delete rule. From the create
 struct the toolkit derives the PATCH struct (every field optional) and the
-answer (`id`, the fields, `created_at`, `updated_at`). `writer/records.py`
+answer (`id`, the fields, `created_at`, `updated_at`). `writer/commands/records.py`
 stores it, `readers/records.py` reads it, `api/routes/records.py` routes it.
 """
 

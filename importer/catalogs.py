@@ -14,7 +14,7 @@ from core.catalogs import FAMILIES
 from core.records import Family
 from ipc.errors import CommandError
 from writer import schema
-from writer.records import insert_record
+from writer.commands.records import insert_record
 
 from .mappers import moment
 from .report import ImportReport

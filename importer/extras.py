@@ -17,9 +17,9 @@ import msgspec
 
 from core.reposicoes import ReposicaoCreate
 from core.templates import HTML_MAX_CHARS, FichaTemplate, RelatorioTemplate
-from writer.print_logs import insert_print_log
-from writer.reposicoes import insert_reposicao
-from writer.templates import store_template
+from writer.commands.print_logs import insert_print_log
+from writer.commands.reposicoes import insert_reposicao
+from writer.commands.templates import store_template
 
 from .mappers import moment
 from .report import ImportReport

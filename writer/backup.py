@@ -25,6 +25,8 @@ import msgspec
 
 from ipc.errors import CommandError
 
+from . import event_log
+
 __all__ = [
     "BackupResult",
     "IntegrityResult",
@@ -170,7 +172,7 @@ def _copy_database(db_path: Path, partial: Path) -> int:
         # BEGIN is deferred: the first read below takes the snapshot every step then copies.
         source.execute("BEGIN")
         try:
-            last_seq = source.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            last_seq = event_log.last_seq(source)
         except sqlite3.OperationalError:
             source.execute("SELECT count(*) FROM sqlite_master").fetchone()
             last_seq = 0

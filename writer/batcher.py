@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ipc.errors import CommandError
-from .handlers import Context, Outcome, Sequences, execute
+from .commands import Context, Outcome, Sequences, execute
 from ipc.protocol import AuthChanged, Call, Event, Fail, Ok
 
 __all__ = ["Batcher", "WriterStats", "BatchAborted"]

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 
 from core.domain import Pedido, pedido_to_json
 
-from .pedidos import _PEDIDO_COLUMNS, _row
+from .commands.pedidos import _PEDIDO_COLUMNS, _row
 from ipc.protocol import ItemImage
-from .users import INACTIVE
+from .commands.users import INACTIVE
 
 __all__ = ["insert_pedido", "insert_user", "insert_ficha", "target_counts", "finish"]
 

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from core.settings import Settings
 
+from . import event_log
 from .batcher import Batcher
 from .schema import db_files_size
 from .wal_guard import WalGuard
@@ -97,13 +98,8 @@ class Maintenance:
 
         def prune(conn: sqlite3.Connection) -> tuple[int, int, int]:
             keys = conn.execute("DELETE FROM idempotency WHERE created_at < ?", (now - ttl,)).rowcount
-            # Events go when both old and beyond the count always kept; feed clients asking
-            # for pruned history get a reset.
-            # At most 10,000 a round, so one prune never holds the write lock for long.
-            events = conn.execute(
-                "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= ? AND at < ? ORDER BY seq LIMIT 10000)",
-                (keep_after_seq, events_before),
-            ).rowcount
+            # Events go when both old and beyond the count always kept (one bounded round).
+            events = event_log.prune(conn, keep_after_seq=keep_after_seq, older_than=events_before)
             tokens = conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (now,)).rowcount
             return keys, events, tokens
 

@@ -17,9 +17,11 @@ import msgspec
 from core.passwords import hash_password
 from core.settings import Settings
 
-from . import schema, users
+from . import event_log
+from . import schema
+from .commands import users
 from .batcher import Batcher
-from .handlers import Sequences
+from .commands import Sequences
 from .maintenance import Maintenance
 from .ops import OPS_COMMANDS, WriterOps
 from ipc.protocol import AuthChanged, Broadcast, Call, Event, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
@@ -93,7 +95,7 @@ class WriterServer:
         _bootstrap_admin(conn, s)
         self.wal_guard.arm()
         self.epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
-        last_seq = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+        last_seq = event_log.last_seq(conn)
         row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pedidos'").fetchone()
         # Drafts take their ids from the same sequence (the client edits one at /pedidos/{id}).
         last_id = max(
@@ -300,16 +302,13 @@ class WriterServer:
     def _event_bounds(self) -> tuple[int, int]:
         """First retained and last committed seq; an empty log starts right after the counter."""
         assert self._conn is not None and self.batcher is not None
-        first = self._conn.execute("SELECT min(seq) FROM events").fetchone()[0]
+        first = event_log.first_seq(self._conn)
         last = self.batcher.last_seq
         return (first if first is not None else last + 1), last
 
     def _events_after(self, seq: int, limit: int) -> list[Event]:
         assert self._conn is not None
-        rows = self._conn.execute(
-            "SELECT seq, type, order_id, payload FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
-        ).fetchall()
-        return [Event(seq=r[0], type=r[1], order_id=r[2], payload=r[3]) for r in rows]
+        return event_log.page_after(self._conn, seq, limit)
 
     async def _stats(self) -> WriterHealth:
         return await writer_stats(self)

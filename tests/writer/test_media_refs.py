@@ -14,7 +14,7 @@ from writer import schema
 from ipc.errors import CommandError
 from media.sweep import SweepThread
 from readers.media_refs import read_referenced_shas
-from writer.media_refs import check_item_images, record_pedido_images
+from writer.commands.media_refs import check_item_images, record_pedido_images
 from ipc.protocol import ImageRef, ItemImage
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64

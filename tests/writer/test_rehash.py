@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from writer import schema
-from writer.handlers import Context, Sequences, execute
+from writer.commands import Context, Sequences, execute
 from ipc.protocol import CreateUser, RehashPassword
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.domain import decode_create, decode_patch
 from writer import schema
-from writer.handlers import Context, Sequences, create_pedido, delete_pedido, patch_pedido
+from writer.commands import Context, Sequences, create_pedido, delete_pedido, patch_pedido
 from ipc.protocol import CreatePedido, DeletePedido, PatchPedido
 
 ITEMS = [
@@ -27,7 +27,7 @@ def _ctx(conn: sqlite3.Connection, seqs: Sequences) -> Context:
 
 def _create(conn: sqlite3.Connection, seqs: Sequences, **fields: object) -> int:
     body = {"cliente": "Loja", "data_entrada": "2025-05-10", "valor_frete": "15.00", "items": ITEMS, **fields}
-    create_pedido(conn, CreatePedido(data=decode_create(json.dumps(body).encode())), _ctx(conn, seqs))
+    create_pedido(_ctx(conn, seqs), CreatePedido(data=decode_create(json.dumps(body).encode())))
     return seqs.last_pedido_id
 
 
@@ -55,10 +55,10 @@ def test_triggers_follow_create_patch_and_delete(tmp_path: Path) -> None:
         (pedido_id, 1, None, None, None, 15075, 9.0, 0, 0, 0, 0),  # 1,5 x 2 m² x 3 (its first positive quantity)
     ]
     patch = decode_patch(json.dumps({"status": "pronto", "items": ITEMS[:1]}).encode())
-    patch_pedido(conn, PatchPedido(id=pedido_id, patch=patch), _ctx(conn, seqs))
+    patch_pedido(_ctx(conn, seqs), PatchPedido(id=pedido_id, patch=patch))
     pedidos, itens = _rows(conn)
     assert pedidos == [(pedido_id, "pronto", 21500, 1500, 20000, 1)] and len(itens) == 1
-    delete_pedido(conn, DeletePedido(id=pedido_id), _ctx(conn, seqs))
+    delete_pedido(_ctx(conn, seqs), DeletePedido(id=pedido_id))
     assert _rows(conn) == ([], [])
 
 

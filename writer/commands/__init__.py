@@ -1,4 +1,7 @@
-"""Command handlers: each takes a connection, a command and a context, runs SQL, returns an Outcome.
+"""The writer's commands: the command type -> handler table, one handler module per family.
+
+Every handler has one signature, `(ctx: Context, cmd) -> Outcome`: it runs SQL
+on `ctx.conn`, emits events through `ctx`, and returns the answer.
 
 Handlers run inside the batch transaction, under a SAVEPOINT the batcher
 owns; raising CommandError rolls back that one command. They know nothing of
@@ -67,8 +70,8 @@ from ipc.protocol import (
     UpdateUser,
 )
 
-# Context/Sequences/Outcome live in writer/context.py and the pedido handlers in writer/pedidos.py;
-# both are re-exported so `from writer.handlers import ...` keeps working.
+# Context/Sequences/Outcome live in writer/commands/context.py; the pedido storage helpers the
+# importer, benchmarks and tests use are re-exported from writer/commands/pedidos.py.
 __all__ = [
     "Sequences",
     "Context",
@@ -88,10 +91,10 @@ Handler = Callable[[Context, Any], Outcome]
 
 # Command type -> its handler; one dict lookup per command instead of a chain of isinstance checks.
 _HANDLERS: dict[type, Handler] = {
-    CreatePedido: lambda ctx, cmd: pedidos.create_pedido(ctx.conn, cmd, ctx),
-    PatchPedido: lambda ctx, cmd: pedidos.patch_pedido(ctx.conn, cmd, ctx),
-    DeletePedido: lambda ctx, cmd: pedidos.delete_pedido(ctx.conn, cmd, ctx),
-    BatchStatus: lambda ctx, cmd: pedidos.batch_status(ctx.conn, cmd, ctx),
+    CreatePedido: pedidos.create_pedido,
+    PatchPedido: pedidos.patch_pedido,
+    DeletePedido: pedidos.delete_pedido,
+    BatchStatus: pedidos.batch_status,
     SaveRascunho: rascunhos.save_rascunho,
     PromoverRascunho: rascunhos.promover_rascunho,
     PatchPedidoItem: pedido_items.patch_pedido_item,

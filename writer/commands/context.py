@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from .. import event_log
 from ipc.protocol import Actor, Event, RevokedToken, UserValidity
 
 __all__ = ["Sequences", "Context", "Outcome"]
@@ -99,10 +100,7 @@ class Context:
                 record=msgspec.Raw(record_json) if record_json is not None else None,
             )
         )
-        self.conn.execute(
-            "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
-            (seq, type_, order_id, self.now_ts, payload),
-        )
+        event_log.append(self.conn, seq, type_, order_id, self.now_ts, payload)
         self.seqs.last_seq = seq
         self.events.append(Event(seq=seq, type=type_, order_id=order_id, payload=payload))
         return seq
@@ -112,10 +110,7 @@ class Context:
         seq = self.seqs.last_seq + 1
         message = {**fields, "type": type_, "seq": seq, "order_id": order_id, "at": self.now}
         payload = _json.encode(message)
-        self.conn.execute(
-            "INSERT INTO events (seq, type, order_id, at, payload) VALUES (?, ?, ?, ?, ?)",
-            (seq, type_, order_id, self.now_ts, payload),
-        )
+        event_log.append(self.conn, seq, type_, order_id, self.now_ts, payload)
         self.seqs.last_seq = seq
         self.events.append(Event(seq=seq, type=type_, order_id=order_id, payload=payload))
         return seq

@@ -130,8 +130,9 @@ def store_update(conn: sqlite3.Connection, new: Pedido) -> bytes:
     return doc
 
 
-def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> Outcome:
+def create_pedido(ctx: Context, cmd: CreatePedido) -> Outcome:
     """Insert a pedido with its image references, assigning the next numero when none was given."""
+    conn = ctx.conn
     data = cmd.data
     media_refs.check_item_images(data.items, cmd.images)
     numero = str(data.numero) if data.numero else next_numero(conn)  # decoding normalised it to str
@@ -145,8 +146,9 @@ def create_pedido(conn: sqlite3.Connection, cmd: CreatePedido, ctx: Context) -> 
     return Outcome(200, doc, seq)
 
 
-def patch_pedido(conn: sqlite3.Connection, cmd: PatchPedido, ctx: Context) -> Outcome:
+def patch_pedido(ctx: Context, cmd: PatchPedido) -> Outcome:
     """Apply a partial update; a stale `if_version` fails with version_conflict."""
+    conn = ctx.conn
     current = _load(conn, cmd.id)
     if cmd.if_version is not None and cmd.if_version != current.version:
         raise CommandError(
@@ -178,8 +180,9 @@ def _status_changed(old: Pedido, new: Pedido) -> bool:
     return any(getattr(old, name) != getattr(new, name) for name in _STATUS_FIELDS)
 
 
-def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> Outcome:
+def delete_pedido(ctx: Context, cmd: DeletePedido) -> Outcome:
     """Delete a pedido (or a draft: they share ids) and its image references; a missing one is not_found."""
+    conn = ctx.conn
     media_refs.delete_pedido_images(conn, cmd.id)
     if conn.execute("DELETE FROM pedidos WHERE id = ?", (cmd.id,)).rowcount == 0:
         # Drafts share the pedidos' ids (the client deletes one at /pedidos/{id}); its image rows cascade.
@@ -191,8 +194,9 @@ def delete_pedido(conn: sqlite3.Connection, cmd: DeletePedido, ctx: Context) -> 
     return Outcome(200, _json.encode(PedidoDeleted(id=cmd.id, deleted=True, seq=seq)), seq)
 
 
-def batch_status(conn: sqlite3.Connection, cmd: BatchStatus, ctx: Context) -> Outcome:
+def batch_status(ctx: Context, cmd: BatchStatus) -> Outcome:
     """Set one status on many pedidos; reports the ids that do not exist."""
+    conn = ctx.conn
     status = normalize_status(cmd.status)  # the API sends it normalised; other callers may not
     patch = PedidoPatch(status=status)
     updated: list[int] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import msgspec
 
 from ipc.errors import CommandError
+from .. import event_log
 from .context import Context, Outcome
 from ipc.protocol import DeleteAllPedidos, ResetIds
 
@@ -19,7 +20,7 @@ _json = msgspec.json.Encoder()
 
 
 def _check_backup_current(ctx: Context, backup_seq: int) -> None:
-    last = ctx.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+    last = event_log.last_seq(ctx.conn)
     if last != backup_seq:
         raise CommandError(
             "changed_during_backup",

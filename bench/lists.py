@@ -3,7 +3,7 @@
     python -m bench.lists --pedidos 50000 --requests 30 --workers 2
 
 Seeds the database directly (schema and rows exactly as the writer builds
-them: core.domain.build_pedido, writer.handlers.insert_pedido) before the
+them: core.domain.build_pedido, writer.commands.insert_pedido) before the
 server starts, then times `GET /pedidos/` with the app's parameter sets: the
 default tab (`limit=10001&is_pronto=false`, target p50 < 200 ms), the "all"
 tab (`limit=10001`) and no limit (the performance panel). Then the same lists

@@ -1,7 +1,7 @@
 """The sweep's read snapshot: every sha256 a pedido item, a draft or a ficha references.
 
 The writer records references in the same transaction as the change
-(writer/media_refs.py); the sweep (media/sweep.py, run by the supervisor)
+(writer/commands/media_refs.py); the sweep (media/sweep.py, run by the supervisor)
 reads them here on its own read-only connection, never through the writer.
 """
 

@@ -35,7 +35,7 @@ from core.domain import PedidoPatch, apply_patch, build_pedido, decode_create, p
 from writer.pedidos import insert_pedido, load_pedido, store_update
 from writer.schema import migrate, open_write_connection
 
-_TRIGGERS = ("report_pedidos_insert", "report_pedidos_update", "report_pedidos_delete")
+_TRIGGERS = ("report_pedidos_insert", "report_pedidos_update", "report_pedidos_update_columns", "report_pedidos_delete")
 
 
 def _cell(root: Path, triggers: bool, bodies: list[bytes], synchronous: str) -> dict[str, float]:

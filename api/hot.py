@@ -21,6 +21,8 @@ module declines:
 
 from __future__ import annotations
 
+import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -37,6 +39,8 @@ from .routes import pedidos
 from .state import WorkerState
 
 __all__ = ["HotRoutes", "match"]
+
+log = logging.getLogger("sgp.api")
 
 _Call = Callable[[Request, int | None, dict[str, Any]], Awaitable[Response]]
 
@@ -125,6 +129,25 @@ _ROUTES: dict[str, tuple[Callable[..., Any], _Call]] = {
     "get": (pedidos.get_pedido, _get),
     "patch": (pedidos.patch_pedido, _patch),
 }
+# The parameters our calls pass, in order: a route whose signature changed is left to FastAPI.
+_SIGNATURES = {
+    "create": ("request",),
+    "list": ("request", *_LIST_TEXT, "is_pronto", "skip", "limit"),
+    "get": ("pedido_id", "request"),
+    "patch": ("pedido_id", "request", "if_match"),
+}
+
+
+def _callable_here(kind: str) -> bool:
+    """True while the route function takes exactly the arguments this module passes."""
+    found = tuple(inspect.signature(_ROUTES[kind][0]).parameters)
+    if found == _SIGNATURES[kind]:
+        return True
+    log.warning("api/hot.py: %s route takes %s now; FastAPI keeps answering it", kind, found)
+    return False
+
+
+_USABLE = {kind: _callable_here(kind) for kind in _ROUTES}
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -185,7 +208,7 @@ class HotRoutes:
         """Let FastAPI answer, and remember its route if it chose the function this module would call."""
         await self.app(scope, receive, send)
         route = scope.get("route")
-        if route is not None and getattr(route, "endpoint", None) is _ROUTES[key[0]][0]:
+        if _USABLE[key[0]] and route is not None and getattr(route, "endpoint", None) is _ROUTES[key[0]][0]:
             self._routes[key] = route
 
 

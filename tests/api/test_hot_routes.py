@@ -178,3 +178,10 @@ def test_match_takes_the_plain_forms(method: str, path: str, query: bytes, expec
 )
 def test_match_declines_everything_else(method: str, path: str, query: bytes) -> None:
     assert match(method, path, query) is None
+
+
+def test_every_route_signature_matches_the_calls() -> None:
+    # A route whose parameters change is left to FastAPI (a warning), never called wrongly.
+    from api import hot
+
+    assert all(hot._USABLE.values()), hot._USABLE

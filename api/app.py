@@ -22,6 +22,7 @@ from ipc.protocol import Welcome
 
 from .drain import DrainUnreadBody
 from .guard import RequestGuard
+from .hot import HotRoutes
 from .cors import CORS_EXPOSE, CORS_HEADERS, CORS_METHODS, cors_origins
 from .paths import StripTrailingSlash, mount
 from .errors import install_error_handlers
@@ -141,7 +142,9 @@ def create_app(settings: Settings) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
-    # Added first, so innermost: routing sees `/pedidos` for `/pedidos/`.
+    # Innermost: the hot pedido routes skip routing and dependency solving (api/hot.py).
+    app.add_middleware(HotRoutes)
+    # Added early, so inner: routing (and HotRoutes) see `/pedidos` for `/pedidos/`.
     app.add_middleware(StripTrailingSlash)
     app.add_middleware(
         CORSMiddleware,

@@ -32,6 +32,7 @@ import psutil
 
 from bench.httpclient import HttpConnection, Response
 from bench.server import REPO_ROOT, BenchServer, ServerError
+from bench.trivial import TrivialServer
 
 HOST = "127.0.0.1"
 PEDIDOS = "/api/v1/pedidos/"
@@ -202,19 +203,27 @@ async def run_phase(
     }
 
 
-async def health_client(index: int, conn: HttpConnection, rec: Recorder, deadline: float, budget: int) -> None:
-    """Ceiling load: GET /health back to back."""
-    for _ in range(budget):
-        if time.perf_counter() >= deadline:
-            return
-        began = time.perf_counter()
-        try:
-            error = _outcome(await conn.request("GET", "/health"))
-        except Exception as exc:
-            error = type(exc).__name__
-        rec.record("health", began, time.perf_counter(), error)
-        if error is not None:
-            await asyncio.sleep(ERROR_PAUSE_S)
+def get_loop(op: str, path: str) -> Client:
+    """Ceiling load: GET `path` back to back, recorded as `op`."""
+
+    async def client(index: int, conn: HttpConnection, rec: Recorder, deadline: float, budget: int) -> None:
+        for _ in range(budget):
+            if time.perf_counter() >= deadline:
+                return
+            began = time.perf_counter()
+            try:
+                error = _outcome(await conn.request("GET", path))
+            except Exception as exc:
+                error = type(exc).__name__
+            rec.record(op, began, time.perf_counter(), error)
+            if error is not None:
+                await asyncio.sleep(ERROR_PAUSE_S)
+
+    return client
+
+
+health_client = get_loop("health", "/health")
+trivial_client = get_loop("trivial", "/trivial")
 
 
 def money(rng: random.Random, low: int, high: int) -> str:
@@ -445,6 +454,16 @@ async def bench_clients(server: BenchServer, clients: int, args: argparse.Namesp
     return {"clients": clients, "auth": token is not None, "ceiling": ceiling, "mixed": mixed, "consistency": check}
 
 
+def trivial_phase(clients: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Issue #16's ceiling: bench/trivial.py's one-route FastAPI app, same hypercorn and workers, same clients."""
+    server = TrivialServer(workers=args.workers)
+    try:
+        server.start(timeout=60.0)
+        return asyncio.run(run_phase(server, clients, ("trivial",), trivial_client, args, {}))
+    finally:
+        server.stop()
+
+
 # --- output ----------------------------------------------------------------------
 
 _ROW = "{:>7}  {:<14} {:>7} {:>8} {:>7} {:>7} {:>8} {:>8}  {}"
@@ -470,11 +489,16 @@ def format_run(run: dict[str, Any]) -> str:
     if "error" in run:
         return f"{run['clients']:>7}  FAILED: {run['error'].splitlines()[0]}"
     ceiling, mixed, check = run["ceiling"], run["mixed"], run["consistency"]
-    lines = [_op_row(run["clients"], "ceiling health", ceiling["ops"]["health"])]
+    trivial = run.get("trivial")
+    lines = [_op_row(run["clients"], "trivial", trivial["ops"]["trivial"])] if trivial else []
+    lines.append(_op_row(run["clients"], "ceiling health", ceiling["ops"]["health"]))
     lines += [_op_row(run["clients"], f"mixed {op}", stats) for op, stats in mixed["ops"].items()]
     ratio = f"= {mixed['ratio_to_ceiling']} × ceiling"
+    if trivial:
+        ratio += f", {mixed['ratio_to_trivial']} × trivial (goal ≥ 0.6)"
     lines.append(_ROW.format("", "mixed total", mixed["ok"], mixed["ok_per_s"], "", "", "", "", ratio))
-    lines += [_cpu_line("ceiling", ceiling), _cpu_line("mixed", mixed)]
+    lines += [_cpu_line("trivial", trivial)] if trivial else []
+    lines += [_cpu_line("ceiling", ceiling), _cpu_line("mixed", mixed) + " (goal ≤ 1.3 ms/ok)"]
     verdict = "OK"
     if not check["ok"]:
         verdict = f"FAILED ({check['problem_count']} problems: {'; '.join(check['problems'][:3])})"
@@ -522,6 +546,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default=None, help="default: $SGP_ADMIN_PASSWORD, else a random one")
     parser.add_argument("--out", type=Path, help="JSON report (default bench/out/mixed-<timestamp>.json)")
+    parser.add_argument(
+        "--no-trivial", dest="trivial", action="store_false", help="skip the trivial FastAPI ceiling (bench/trivial.py)"
+    )
     args = parser.parse_args(argv)
     if min(args.clients) < 1 or args.duration <= 0 or args.warmup < 0:
         parser.error("--clients must be >= 1, --duration > 0, --warmup >= 0")
@@ -550,6 +577,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(_ROW.format("clients", "phase op", "ok", "ok/s", "p50", "p90", "p99", "max", "errors"))
     for clients in args.clients:
+        trivial = None
+        if args.trivial:
+            try:
+                trivial = trivial_phase(clients, args)
+            except ServerError as exc:  # the mixed load still runs; its ratio to /health stays
+                print(f"trivial ceiling failed: {exc}", file=sys.stderr)
         server = BenchServer(workers=args.workers, env={"SGP_ADMIN_PASSWORD": args.password})
         try:
             server.start(timeout=60.0)
@@ -561,6 +594,9 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         if "error" in run:
             run["server_log_tail"] = run_log
+        elif trivial is not None:
+            run["trivial"] = trivial
+            run["mixed"]["ratio_to_trivial"] = round(run["mixed"]["ok_per_s"] / max(trivial["ok_per_s"], 1e-9), 3)
         report["runs"].append(run)
         print(format_run(run), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)

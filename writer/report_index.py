@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from core.report_sql import cents, consumption_m2, item_quantity
 
-__all__ = ["REPORT_INDEX_DDL", "REPORT_INDEXES"]
+__all__ = ["REPORT_INDEX_DDL", "REPORT_INDEX_UPDATE_DDL", "REPORT_INDEXES"]
 
 
 def _fill(ref: str, where: str = "") -> str:
@@ -108,6 +108,44 @@ REPORT_INDEX_DDL = f"""
 
     CREATE TRIGGER report_pedidos_delete AFTER DELETE ON pedidos BEGIN
     {_CLEAR}END;
+"""
+
+# What of a pedido's document its report rows use, as one JSON array (one json_extract per document).
+_DOC_VALUES = (
+    "json_extract(CAST({}.doc AS TEXT), '$.items', '$.valor_total', '$.valor_frete', '$.valor_itens', '$.forma_envio')"
+)
+
+# Everything of the pedido's rows that comes from its document is unchanged: the same items
+# (json_extract gives them back minified, so equal text means equal item values), the same
+# money fields and shipping method, and the same key. True for status changes, production
+# flags, notes: most patches and every batch status change.
+_DOC_UNCHANGED = f"NEW.id IS OLD.id AND NEW.data_entrada IS OLD.data_entrada AND {_DOC_VALUES.format('NEW')} IS {_DOC_VALUES.format('OLD')}"
+_KEY = "data_entrada = OLD.data_entrada AND pedido_id = OLD.id"
+
+
+def _set_if_changed(table: str, *columns: str) -> str:
+    """An UPDATE of `columns` that does nothing (and touches no index) unless one of them changed."""
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in columns)
+    assignments = ", ".join(f"{c} = NEW.{c}" for c in columns)
+    return f"UPDATE {table} SET {assignments} WHERE {_KEY} AND ({changed});\n"
+
+
+# Migration #7: an update that leaves the document's report values alone rewrites only the
+# row columns that changed (status, delivery date, names) in place; any other update rebuilds
+# the rows as before. Measured with bench/report_triggers.py: the rebuild (delete, re-extract
+# every item field, reinsert into six indexes) was most of a patch's SQL time. Same rows either way.
+REPORT_INDEX_UPDATE_DDL = f"""
+    DROP TRIGGER report_pedidos_update;
+
+    CREATE TRIGGER report_pedidos_update AFTER UPDATE ON pedidos WHEN NOT ({_DOC_UNCHANGED}) BEGIN
+    {_CLEAR}{_fill("NEW")}END;
+
+    CREATE TRIGGER report_pedidos_update_columns AFTER UPDATE ON pedidos WHEN {_DOC_UNCHANGED} BEGIN
+    {_set_if_changed("report_pedidos", "status")}{_set_if_changed("report_pedidos", "data_entrega")}{
+    _set_if_changed("report_pedidos", "numero", "cliente", "cliente_busca")
+}{_set_if_changed("report_itens", "status")}{_set_if_changed("report_itens", "data_entrega")}{
+    _set_if_changed("report_itens", "cliente_busca")
+}END;
 """
 
 REPORT_INDEXES: dict[str, str] = {

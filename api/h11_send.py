@@ -1,6 +1,6 @@
 """One send() per small HTTP/1.1 response: hypercorn's h11 path writes the head and the body separately.
 
-hypercorn 0.18 (pinned in constraints.txt) turns a response into three h11
+hypercorn 0.18 (pinned in requirements/*.lock) turns a response into three h11
 events and writes each with its own `transport.write` + `drain`: the head, the
 body, and the end of the message (empty with Content-Length). On loopback and
 LAN every write is a send() syscall: a py-spy profile of a worker under the

@@ -43,7 +43,7 @@ def refuse_obsolete_line_folding() -> None:
     RFC 9112 section 5.2 lets a server reject obs-fold; a proxy in front that does
     not unfold would see different headers than we do (request smuggling). h11
     0.16 has no switch for it, so its folding helper is replaced; pinned in
-    constraints.txt, and tests/security/test_http_hardening.py fails if h11 moves it.
+    requirements/*.lock, and tests/security/test_http_hardening.py fails if h11 moves it.
     """
     import h11._readers as readers
     from h11._util import LocalProtocolError

@@ -32,7 +32,7 @@ import msgspec
 
 from bench.mixed import make_pedido
 from core.domain import PedidoPatch, apply_patch, build_pedido, decode_create, pedido_to_json
-from writer.pedidos import insert_pedido, load_pedido, store_update
+from writer.commands.pedidos import insert_pedido, load_pedido, store_update
 from writer.schema import migrate, open_write_connection
 
 _TRIGGERS = ("report_pedidos_insert", "report_pedidos_update", "report_pedidos_update_columns", "report_pedidos_delete")

@@ -16,7 +16,7 @@ import pytest
 from core.domain import decode_patch
 from ipc.protocol import BatchStatus, PatchPedido
 from writer import schema
-from writer.handlers import Sequences, batch_status, patch_pedido
+from writer.commands import Sequences, batch_status, patch_pedido
 from writer.report_index import _fill
 
 from .test_report_index import ITEMS, _create, _ctx
@@ -76,9 +76,9 @@ def test_every_update_leaves_the_rows_the_backfill_builds(conn: sqlite3.Connecti
     assert before == _rebuilt(conn) and before[1]
     for change in PATCHES:
         patch = decode_patch(json.dumps(change).encode())
-        patch_pedido(conn, PatchPedido(id=ids[0], patch=patch), _ctx(conn, seqs))
+        patch_pedido(_ctx(conn, seqs), PatchPedido(id=ids[0], patch=patch))
         assert _snapshot(conn) == _rebuilt(conn), change
-    batch_status(conn, BatchStatus(ids=ids, status="entregue"), _ctx(conn, seqs))
+    batch_status(_ctx(conn, seqs), BatchStatus(ids=ids, status="entregue"))
     after = _snapshot(conn)
     assert after == _rebuilt(conn)
     assert {row[3] for row in after[0]} == {"entregue"}  # status column of report_pedidos

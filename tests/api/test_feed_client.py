@@ -224,7 +224,9 @@ def messages_of(stream: bytes) -> list[str]:
     return out
 
 
-def sink_client(hub: FeedHub, principal: Principal = PRINCIPAL, max_bytes: int = 1 << 20) -> tuple[FeedClient, MemorySink]:
+def sink_client(
+    hub: FeedHub, principal: Principal = PRINCIPAL, max_bytes: int = 1 << 20
+) -> tuple[FeedClient, MemorySink]:
     sink = MemorySink()
     client = FeedClient(max_bytes, principal, sink)  # type: ignore[arg-type]
     hub.add(client)

@@ -103,7 +103,7 @@ def expose_ws_transport() -> bool:
             # Nested in "extensions": shallow copies of the scope down the middleware share it.
             self.scope["extensions"][EXTENSION] = sink
 
-    WSStream._accept = accept
+    WSStream._accept = accept  # type: ignore[method-assign]
     _patched = True
     return True
 

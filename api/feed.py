@@ -104,6 +104,10 @@ class FeedClient:
     def _account(self, size: int) -> bool:
         self.buffered += size
         used = self.buffered + self._backlog
+        if used > self.max_bytes and self.sink is not None:
+            # The backlog seen at the last flush may have drained since: look again before closing.
+            self._backlog = self.sink.backlog()
+            used = self.buffered + self._backlog
         if used > self.max_bytes:
             self.close(CLOSE_SLOW_CONSUMER, "slow consumer")
             return False

@@ -344,3 +344,18 @@ def test_text_frames_parse_back_to_the_same_text_at_every_length_boundary(size: 
 
     text = "é" * (size // 2) + "x" * (size % 2)
     assert messages_of(text_frame(text)) == ([text] if text else [""])
+
+
+def test_a_sink_backlog_that_drained_since_the_last_flush_does_not_close_the_client() -> None:
+    async def go() -> FeedClient:
+        hub = FeedHub()
+        client, sink = sink_client(hub, max_bytes=10_000)
+        sink.extra_backlog = 8_000
+        client.push_event(*event(1, size=10))
+        await asyncio.sleep(0)  # flushed: 8 000 B + this event still unsent
+        sink.extra_backlog = 0  # then the client read everything
+        client.push_event(*event(2, size=3_000))
+        return client
+
+    client = asyncio.run(go())
+    assert client.closing is None

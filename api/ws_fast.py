@@ -46,7 +46,10 @@ class RawSink:
         """Queue whole frames on the socket (sent at once when the kernel takes them); False once it is gone."""
         if self.transport.is_closing():
             return False
-        self.transport.write(data)
+        try:
+            self.transport.write(data)
+        except RuntimeError:  # hypercorn already wrote EOF: the connection is ending
+            return False
         return True
 
     def backlog(self) -> int:

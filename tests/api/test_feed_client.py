@@ -359,3 +359,30 @@ def test_a_sink_backlog_that_drained_since_the_last_flush_does_not_close_the_cli
 
     client = asyncio.run(go())
     assert client.closing is None
+
+
+def test_raw_sink_writes_whole_frames_and_refuses_once_the_connection_ends() -> None:
+    import socket
+
+    from api.feed_wire import text_frame
+    from api.ws_fast import RawSink
+
+    async def go() -> tuple[list[str], list[bool]]:
+        ours, theirs = socket.socketpair()
+        _, writer = await asyncio.open_connection(sock=ours)
+        sink = RawSink(writer)
+        results = [sink.write(text_frame("um") + text_frame('{"b":2}'))]
+        await writer.drain()
+        theirs.settimeout(5)
+        got = theirs.recv(1024)
+        writer.write_eof()
+        results.append(sink.write(text_frame("after eof")))
+        writer.close()
+        results.append(sink.write(text_frame("after close")))
+        await writer.wait_closed()
+        theirs.close()
+        return messages_of(got), results
+
+    messages, results = asyncio.run(go())
+    assert messages == ["um", '{"b":2}']
+    assert results == [True, False, False]

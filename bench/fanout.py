@@ -100,8 +100,10 @@ async def _listen(ws: Any, log: ListenerLog, at_by_seq: dict[int, str], ending: 
             log.close = f"closed {ws.close_code} {ws.close_reason}".strip()
 
 
-async def _listeners(conn: Connection, url: str, count: int, deflate: bool, open_timeout: float) -> None:
+async def _listeners(conn: Connection, url: str, count: int, deflate: bool, open_timeout: float, light: bool) -> None:
     from websockets.asyncio.client import connect  # imported here: only the listener process needs it
+
+    from bench.ws_light import light_connect
 
     logs = [ListenerLog() for _ in range(count)]
     at_by_seq: dict[int, str] = {}
@@ -114,10 +116,13 @@ async def _listeners(conn: Connection, url: str, count: int, deflate: bool, open
     async def open_one(log: ListenerLog) -> None:
         async with gate:
             try:
-                ws = await connect(
-                    url, open_timeout=open_timeout, close_timeout=2.0, ping_interval=None,
-                    compression="deflate" if deflate else None, max_size=2**22,
-                )  # fmt: skip
+                if light:
+                    ws = await light_connect(url, deflate=deflate, open_timeout=open_timeout)
+                else:
+                    ws = await connect(
+                        url, open_timeout=open_timeout, close_timeout=2.0, ping_interval=None,
+                        compression="deflate" if deflate else None, max_size=2**22,
+                    )  # fmt: skip
                 hello = _feed_decoder.decode(await asyncio.wait_for(ws.recv(), open_timeout))
             except Exception as exc:
                 failures[type(exc).__name__] += 1
@@ -154,10 +159,10 @@ def _log_tuple(log: ListenerLog) -> tuple[Any, ...]:
     return (log.worker, log.seqs, log.received_at, dict(log.other), log.close)
 
 
-def listener_main(conn: Connection, url: str, count: int, deflate: bool, open_timeout: float) -> None:
+def listener_main(conn: Connection, url: str, count: int, deflate: bool, open_timeout: float, light: bool) -> None:
     """Entry point of the listener process (spawned, so it also runs on Windows)."""
     try:
-        asyncio.run(_listeners(conn, url, count, deflate, open_timeout))
+        asyncio.run(_listeners(conn, url, count, deflate, open_timeout, light))
     except Exception as exc:
         try:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -170,11 +175,14 @@ def listener_main(conn: Connection, url: str, count: int, deflate: bool, open_ti
 class ListenerProcess:
     """The spawned listener process and its end of the pipe."""
 
-    def __init__(self, url: str, count: int, deflate: bool, open_timeout: float) -> None:
+    def __init__(self, url: str, count: int, deflate: bool, open_timeout: float, light: bool = False) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=listener_main, args=(child, url, count, deflate, open_timeout), daemon=True, name="sgp-listeners"
+            target=listener_main,
+            args=(child, url, count, deflate, open_timeout, light),
+            daemon=True,
+            name="sgp-listeners",
         )
         self.process.start()
         child.close()
@@ -361,7 +369,7 @@ async def run(server: BenchServer, args: argparse.Namespace, listener_count: int
     listeners = None
     if listener_count:
         url = f"ws://{HOST}:{server.port}/ws/orders?token={token}"
-        listeners = ListenerProcess(url, listener_count, args.deflate, args.open_timeout)
+        listeners = ListenerProcess(url, listener_count, args.deflate, args.open_timeout, args.light_listeners)
     conns: list[HttpConnection] = []
     tasks: list[asyncio.Task[None]] = []
     by_worker: dict[int, int] = {}
@@ -521,6 +529,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--baseline", action="store_true", help="first run the same load without listeners")
     parser.add_argument("--idle-wait", type=float, default=0.0, help="max seconds to wait for an idle machine first")
     parser.add_argument("--deflate", action="store_true", help="listeners offer permessage-deflate, as browsers do")
+    parser.add_argument(
+        "--light-listeners", action="store_true",
+        help="listeners use bench/ws_light.py (a minimal client, far less CPU than `websockets` on a shared box)",
+    )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout, seconds")
     parser.add_argument("--open-timeout", type=float, default=10.0, help="WebSocket handshake timeout, seconds")
     parser.add_argument("--drain-timeout", type=float, default=30.0, help="max wait for the last events after the load")

@@ -6,6 +6,12 @@ resumes, and pushes each to its clients through a bounded per-client buffer:
 a client that does not read is closed (4008) instead of slowing anyone else.
 A client whose session ends (logout, password change, deactivation, expiry) is
 closed at once with 1008 and the reason.
+
+Where hypercorn offers the connection's transport (api/ws_fast.py), a client has a
+sink: each event is framed once per worker, the frames queue on the client, and
+one flush per event-loop turn writes every client's backlog with one write (no
+task per socket). The bound is then the sink's backlog plus what waits to be
+flushed. Elsewhere a sender task per socket sends through ASGI, as before.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Callable
 from itertools import islice
@@ -20,7 +27,8 @@ from itertools import islice
 from ipc.protocol import Broadcast, Events, Reset, Welcome
 
 from .auth import Principal
-from .feed_wire import PING_MESSAGE, PONG_MESSAGE, RESET_MESSAGE, addressee, wire_messages
+from .feed_wire import PING_MESSAGE, PONG_MESSAGE, RESET_MESSAGE, addressee, frames_of, text_frame, wire_messages
+from .ws_fast import RawSink
 
 __all__ = [
     "FeedHub",
@@ -44,6 +52,8 @@ CLOSE_TIMEOUT = 4000
 _RING_SIZE = 10_000
 
 WireEvent = tuple[int, tuple[str, ...]]
+# A live event held behind a replay: seq, texts, and their frames once framed (sink clients).
+_Held = tuple[int, tuple[str, ...], bytes | None]
 
 
 class FeedClosed(Exception):
@@ -56,9 +66,9 @@ class FeedClosed(Exception):
 
 
 class FeedClient:
-    """One WebSocket's outgoing queue, bounded in bytes (queued plus held-back events)."""
+    """One WebSocket's outgoing queue, bounded in bytes (queued plus held-back events, plus the sink's backlog)."""
 
-    def __init__(self, max_bytes: int, principal: Principal) -> None:
+    def __init__(self, max_bytes: int, principal: Principal, sink: RawSink | None = None) -> None:
         self.max_bytes = max_bytes
         self.principal = principal
         self.user_id = principal.id
@@ -69,9 +79,15 @@ class FeedClient:
         self.last_seq = 0
         # While a resume replays history, live events wait here (in order) so nothing interleaves.
         self.replaying = False
-        self.held: list[WireEvent] = []
+        self.held: list[_Held] = []
         self._room = asyncio.Event()
         self._room.set()
+        # With a sink: frames waiting for the next flush, and who to tell when the first one arrives.
+        self.sink = sink
+        self.pending: list[bytes] = []
+        self.dirty = False
+        self.on_dirty: Callable[[FeedClient], None] | None = None
+        self._backlog = 0  # the sink's backlog at the last flush
 
     @property
     def overflowed(self) -> bool:
@@ -87,52 +103,95 @@ class FeedClient:
 
     def _account(self, size: int) -> bool:
         self.buffered += size
-        if self.buffered > self.max_bytes:
+        used = self.buffered + self._backlog
+        if used > self.max_bytes and self.sink is not None:
+            # The backlog seen at the last flush may have drained since: look again before closing.
+            self._backlog = self.sink.backlog()
+            used = self.buffered + self._backlog
+        if used > self.max_bytes:
             self.close(CLOSE_SLOW_CONSUMER, "slow consumer")
             return False
-        if self.buffered > self.max_bytes // 2:
+        if used > self.max_bytes // 2:
             self._room.clear()
         return True
 
+    def _size(self, texts: tuple[str, ...], frames: bytes | None) -> int:
+        return len(frames) if frames is not None else sum(map(len, texts))
+
+    def _deliver(self, texts: tuple[str, ...], frames: bytes | None) -> None:
+        if frames is None:
+            for text in texts:
+                self.queue.put_nowait(text)
+        elif frames:
+            self.pending.append(frames)
+            if not self.dirty:
+                self.dirty = True
+                if self.on_dirty is not None:
+                    self.on_dirty(self)
+
     def push(self, text: str) -> None:
         """Queue a message that is not an event (ping, pong, broadcast, reset)."""
-        if self.closing is None and self._account(len(text)):
-            self.queue.put_nowait(text)
+        frames = text_frame(text) if self.sink is not None else None
+        if self.closing is None and self._account(self._size((text,), frames)):
+            self._deliver((text,), frames)
 
-    def push_event(self, seq: int, texts: tuple[str, ...], *, replay: bool = False) -> None:
-        """Queue an event's message(s) once, in seq order; live ones wait while a replay runs."""
+    def push_event(
+        self, seq: int, texts: tuple[str, ...], *, replay: bool = False, frames: bytes | None = None
+    ) -> None:
+        """Queue an event's message(s) once, in seq order; live ones wait while a replay runs.
+
+        `frames` is `frames_of(texts)` when the caller framed them once for every client.
+        """
         if texts and (to := addressee(texts[0])) is not None and to != self.user_id:
             # Another user's notification: the seq is consumed, nothing is sent (every other
             # desktop would take its order_id for an order change and toast it).
-            texts = ()
+            texts, frames = (), b""
         if self.closing is not None or seq <= self.last_seq:
             return  # closing, or already sent by the replay
+        if self.sink is None:
+            frames = None
+        elif frames is None:
+            frames = frames_of(texts)
         if self.replaying and not replay:
-            if seq > (self.held[-1][0] if self.held else 0) and self._account(sum(map(len, texts))):
-                self.held.append((seq, texts))
+            if seq > (self.held[-1][0] if self.held else 0) and self._account(self._size(texts, frames)):
+                self.held.append((seq, texts, frames))
             return
-        if not self._account(sum(map(len, texts))):
+        if not self._account(self._size(texts, frames)):
             return
         self.last_seq = seq
-        for text in texts:
-            self.queue.put_nowait(text)
+        self._deliver(texts, frames)
 
     def finish_replay(self) -> None:
         """The replay is over: send the live events held back meanwhile (already counted)."""
         self.replaying = False
         held, self.held = self.held, []
-        for seq, texts in held:
+        for seq, texts, frames in held:
             if self.closing is None and seq > self.last_seq:
                 self.last_seq = seq
-                for text in texts:
-                    self.queue.put_nowait(text)
+                self._deliver(texts, frames)
             else:
-                self.buffered -= sum(map(len, texts))
+                self.buffered -= self._size(texts, frames)
+
+    def flush(self) -> None:
+        """Write the frames waiting for this sink client in one write; close it if its backlog overflows."""
+        self.dirty = False
+        if not self.pending or self.sink is None:
+            return
+        data = self.pending[0] if len(self.pending) == 1 else b"".join(self.pending)
+        self.pending.clear()
+        self.buffered -= len(data)
+        if self.closing is not None or not self.sink.write(data):
+            return  # closing: the rest is dropped, as a queue is (the client resumes by seq)
+        self._backlog = self.sink.backlog()
+        if self._backlog + self.buffered > self.max_bytes:
+            self.close(CLOSE_SLOW_CONSUMER, "slow consumer")
+        elif self._backlog + self.buffered <= self.max_bytes // 2:
+            self._room.set()
 
     def reset(self, last_seq: int) -> None:
         """The history this client relies on is gone: tell it, and go live from `last_seq`."""
-        for _, texts in self.held:
-            self.buffered -= sum(map(len, texts))
+        for _, texts, frames in self.held:
+            self.buffered -= self._size(texts, frames)
         self.held = []
         self.replaying = False
         self.push(RESET_MESSAGE)
@@ -141,16 +200,32 @@ class FeedClient:
     @property
     def has_room(self) -> bool:
         """True while at most half the buffer is used."""
+        if self.sink is not None:
+            return self.buffered + self.sink.backlog() <= self.max_bytes // 2
         return self._room.is_set()
 
     async def wait_room(self, timeout: float) -> None:
         """Wait until at most half the buffer is used; FeedClosed when closing or not read in time."""
         try:
-            await asyncio.wait_for(self._room.wait(), timeout)
+            if self.sink is None:
+                await asyncio.wait_for(self._room.wait(), timeout)
+            else:
+                await self._wait_sink(timeout)
         except TimeoutError:
             self.close(CLOSE_SLOW_CONSUMER, "slow consumer")
+        except ConnectionError:
+            self.close(CLOSE_SLOW_CONSUMER, "gone")
         if self.closing is not None:
             raise self.closing
+
+    async def _wait_sink(self, timeout: float) -> None:
+        assert self.sink is not None
+        deadline = time.monotonic() + timeout
+        while self.closing is None and not self.has_room:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            await self.sink.writable(remaining)
 
     async def next(self) -> str:
         """The next message to send; raises FeedClosed once the client is being closed."""
@@ -179,6 +254,8 @@ class FeedHub:
         self.send_broadcast: Callable[[Broadcast], object] | None = None
         self._on_clients = on_clients
         self.worker = os.getpid()
+        self._dirty: list[FeedClient] = []
+        self._flush_scheduled = False
 
     # From the writer -----------------------------------------------------------
 
@@ -193,15 +270,29 @@ class FeedHub:
         return self.last_seq
 
     def on_events(self, message: Events) -> None:
-        """Fan committed events out to every client of this worker."""
+        """Fan committed events out to every client of this worker (framed once for every sink client)."""
         for event in message.events:
             if event.seq <= self.last_seq:
                 continue
             texts = wire_messages(event.payload)
+            frames = frames_of(texts)
             self.last_seq = event.seq
             self._remember(event.seq, texts)
             for client in self.clients:
-                client.push_event(event.seq, texts)
+                client.push_event(event.seq, texts, frames=frames)
+
+    def _mark_dirty(self, client: FeedClient) -> None:
+        self._dirty.append(client)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write every sink client's waiting frames: once per event-loop turn, whatever arrived in it."""
+        self._flush_scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for client in dirty:
+            client.flush()
 
     def _remember(self, seq: int, texts: tuple[str, ...]) -> None:
         self.ring.append((seq, texts))
@@ -243,6 +334,8 @@ class FeedHub:
     def add(self, client: FeedClient) -> int:
         """Register a client; returns the seq where its live stream starts."""
         client.last_seq = self.last_seq
+        if client.sink is not None:
+            client.on_dirty = self._mark_dirty
         self.clients.add(client)
         self._count()
         return self.last_seq

@@ -16,6 +16,8 @@ import msgspec
 
 __all__ = [
     "wire_messages",
+    "text_frame",
+    "frames_of",
     "addressee",
     "exceeds_depth",
     "sanitize_broadcast",
@@ -85,6 +87,22 @@ def wire_messages(payload: bytes) -> tuple[str, ...]:
         # The old server sent both; the client refetches on either and toasts the status on the second.
         return _text({**message, "type": "order_updated"}), _text({**message, "type": "order_status_updated"})
     return (_text(message),)
+
+
+def text_frame(text: str) -> bytes:
+    """`text` as one final, unmasked WebSocket text frame (RFC 6455 §5.2), as a server sends it."""
+    data = text.encode()
+    size = len(data)
+    if size < 126:
+        return bytes((0x81, size)) + data
+    if size < 1 << 16:
+        return bytes((0x81, 126)) + size.to_bytes(2, "big") + data
+    return bytes((0x81, 127)) + size.to_bytes(8, "big") + data
+
+
+def frames_of(texts: tuple[str, ...]) -> bytes:
+    """An event's message(s) framed back to back: each stays its own WebSocket message."""
+    return b"".join(map(text_frame, texts))
 
 
 def exceeds_depth(text: str, limit: int) -> bool:

@@ -1,6 +1,7 @@
 """Feed fan-out: how late order events reach WebSocket listeners on every worker during a mixed write load.
 
     python bench/fanout.py --listeners 200 --clients 50 --duration 10 --workers 2
+    python bench/fanout.py --goals     # issue #16's feed goals: five runs, each figure next to its goal
 
 One fresh server (bench/server.py); the listeners live in a process of their
 own so that the load generator cannot delay their receipt times. See bench/README.md.
@@ -99,8 +100,10 @@ async def _listen(ws: Any, log: ListenerLog, at_by_seq: dict[int, str], ending: 
             log.close = f"closed {ws.close_code} {ws.close_reason}".strip()
 
 
-async def _listeners(conn: Connection, url: str, count: int, deflate: bool, open_timeout: float) -> None:
+async def _listeners(conn: Connection, url: str, count: int, deflate: bool, open_timeout: float, light: bool) -> None:
     from websockets.asyncio.client import connect  # imported here: only the listener process needs it
+
+    from bench.ws_light import light_connect
 
     logs = [ListenerLog() for _ in range(count)]
     at_by_seq: dict[int, str] = {}
@@ -113,10 +116,13 @@ async def _listeners(conn: Connection, url: str, count: int, deflate: bool, open
     async def open_one(log: ListenerLog) -> None:
         async with gate:
             try:
-                ws = await connect(
-                    url, open_timeout=open_timeout, close_timeout=2.0, ping_interval=None,
-                    compression="deflate" if deflate else None, max_size=2**22,
-                )  # fmt: skip
+                if light:
+                    ws = await light_connect(url, deflate=deflate, open_timeout=open_timeout)
+                else:
+                    ws = await connect(
+                        url, open_timeout=open_timeout, close_timeout=2.0, ping_interval=None,
+                        compression="deflate" if deflate else None, max_size=2**22,
+                    )  # fmt: skip
                 hello = _feed_decoder.decode(await asyncio.wait_for(ws.recv(), open_timeout))
             except Exception as exc:
                 failures[type(exc).__name__] += 1
@@ -153,10 +159,10 @@ def _log_tuple(log: ListenerLog) -> tuple[Any, ...]:
     return (log.worker, log.seqs, log.received_at, dict(log.other), log.close)
 
 
-def listener_main(conn: Connection, url: str, count: int, deflate: bool, open_timeout: float) -> None:
+def listener_main(conn: Connection, url: str, count: int, deflate: bool, open_timeout: float, light: bool) -> None:
     """Entry point of the listener process (spawned, so it also runs on Windows)."""
     try:
-        asyncio.run(_listeners(conn, url, count, deflate, open_timeout))
+        asyncio.run(_listeners(conn, url, count, deflate, open_timeout, light))
     except Exception as exc:
         try:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -169,11 +175,14 @@ def listener_main(conn: Connection, url: str, count: int, deflate: bool, open_ti
 class ListenerProcess:
     """The spawned listener process and its end of the pipe."""
 
-    def __init__(self, url: str, count: int, deflate: bool, open_timeout: float) -> None:
+    def __init__(self, url: str, count: int, deflate: bool, open_timeout: float, light: bool = False) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(
-            target=listener_main, args=(child, url, count, deflate, open_timeout), daemon=True, name="sgp-listeners"
+            target=listener_main,
+            args=(child, url, count, deflate, open_timeout, light),
+            daemon=True,
+            name="sgp-listeners",
         )
         self.process.start()
         child.close()
@@ -360,7 +369,7 @@ async def run(server: BenchServer, args: argparse.Namespace, listener_count: int
     listeners = None
     if listener_count:
         url = f"ws://{HOST}:{server.port}/ws/orders?token={token}"
-        listeners = ListenerProcess(url, listener_count, args.deflate, args.open_timeout)
+        listeners = ListenerProcess(url, listener_count, args.deflate, args.open_timeout, args.light_listeners)
     conns: list[HttpConnection] = []
     tasks: list[asyncio.Task[None]] = []
     by_worker: dict[int, int] = {}
@@ -520,11 +529,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--baseline", action="store_true", help="first run the same load without listeners")
     parser.add_argument("--idle-wait", type=float, default=0.0, help="max seconds to wait for an idle machine first")
     parser.add_argument("--deflate", action="store_true", help="listeners offer permessage-deflate, as browsers do")
+    parser.add_argument(
+        "--light-listeners", action="store_true",
+        help="listeners use bench/ws_light.py (a minimal client, far less CPU than `websockets` on a shared box)",
+    )  # fmt: skip
     parser.add_argument("--timeout", type=float, default=30.0, help="per-request timeout, seconds")
     parser.add_argument("--open-timeout", type=float, default=10.0, help="WebSocket handshake timeout, seconds")
     parser.add_argument("--drain-timeout", type=float, default=30.0, help="max wait for the last events after the load")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap on requests of the load")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--goals", action="store_true",
+        help="issue #16: unpaced with and without listeners (--clients writers), then paced at --goal-rate"
+        " (--goal-clients) without listeners, with them, and with them offering deflate",
+    )  # fmt: skip
+    parser.add_argument("--goal-rate", type=float, default=50.0, help="paced requests/s of --goals (~32 writes/s)")
+    parser.add_argument("--goal-clients", type=int, default=50, help="HTTP clients of the paced --goals runs")
     parser.add_argument("--username", default="admin")
     parser.add_argument("--password", default=None, help="default: $SGP_ADMIN_PASSWORD, else a random one")
     parser.add_argument("--out", type=Path, help="JSON report (default bench/out/fanout-<timestamp>.json)")
@@ -555,9 +575,108 @@ def run_on_fresh_server(args: argparse.Namespace, listener_count: int) -> dict[s
         server.stop()
 
 
+# Issue #16's feed goals.
+GOAL_US_PER_DELIVERY = 10.0
+GOAL_THROUGHPUT_SHARE = 0.5
+GOAL_P99_MS = 100.0
+
+
+def _variant(args: argparse.Namespace, **changes: Any) -> argparse.Namespace:
+    return argparse.Namespace(**{**vars(args), **changes})
+
+
+def _goal_row(label: str, figure: str, goal: str, met: bool | None) -> str:
+    verdict = "n/a" if met is None else ("met" if met else "NOT met")
+    return f"{label:<58} {figure:>24}   {goal:<10} {verdict}"
+
+
+def run_goals(args: argparse.Namespace) -> dict[str, Any]:
+    """The five runs behind issue #16's feed goals, each on a fresh server; prints the goal table."""
+    unpaced = _variant(args, rate=0.0, deflate=False)
+    paced = _variant(args, rate=args.goal_rate, clients=args.goal_clients, deflate=False)
+    runs: dict[str, dict[str, Any]] = {}
+    for name, variant, listeners in (
+        ("unpaced_baseline", unpaced, 0), ("unpaced", unpaced, args.listeners),
+        ("paced_baseline", paced, 0), ("paced", paced, args.listeners),
+        ("paced_deflate", _variant(paced, deflate=True), args.listeners),
+    ):  # fmt: skip
+        runs[name] = run_on_fresh_server(variant, listeners)
+        print(f"-- {name}: " + (runs[name].get("error") or _load_line("load", runs[name])), flush=True)
+    failed = [name for name, r in runs.items() if "error" in r]
+    if failed:
+        for name in failed:
+            print(f"FAILED {name}: {runs[name]['error']}\n{runs[name]['server_log_tail']}")
+        return {"runs": runs, "ok": False}
+    for name, base in (
+        ("unpaced", "unpaced_baseline"),
+        ("paced", "paced_baseline"),
+        ("paced_deflate", "paced_baseline"),
+    ):
+        runs[name]["fanout_server_us_per_delivery"] = fanout_cost_us(runs[name], runs[base])
+    for name in ("unpaced", "paced", "paced_deflate"):
+        print(f"\n== {name}\n{format_run(runs[name])}")
+    us = {name: runs[name]["fanout_server_us_per_delivery"] for name in ("paced", "paced_deflate", "unpaced")}
+    share = runs["unpaced"]["requests_per_s"] / runs["unpaced_baseline"]["requests_per_s"]
+    p99 = runs["paced"]["commit_to_receipt"]["p99_ms"]
+    ok = {name: delivery_ok(runs[name]) for name in ("unpaced", "paced", "paced_deflate")}
+    L, W = args.listeners, runs["paced"]["writes_per_s"]  # noqa: N806 - the goal's own letters
+    print(
+        f"\nissue #16 feed goals ({args.workers} workers; server CPU from psutil, over the same load without listeners)"
+    )
+    print(_goal_row("goal", "figure", "goal", None).replace("n/a", "verdict"))
+    for label, key in (
+        (f"server CPU per delivery, {W} writes/s to {L} listeners", "paced"),
+        (f"server CPU per delivery, {W} writes/s to {L}, deflate offered", "paced_deflate"),
+        (f"server CPU per delivery, unpaced, {args.clients} writers, {L} listeners", "unpaced"),
+    ):
+        value = us[key]
+        shown = "n/a" if value is None else f"{value} µs"
+        print(
+            _goal_row(
+                label, shown, f"≤ {GOAL_US_PER_DELIVERY:g} µs", None if value is None else value <= GOAL_US_PER_DELIVERY
+            )
+        )
+    base_rps, with_rps = runs["unpaced_baseline"]["requests_per_s"], runs["unpaced"]["requests_per_s"]
+    print(_goal_row(f"throughput, {L} listeners + {args.clients} writers vs none", f"{share:.0%} ({with_rps}/{base_rps} req/s)",
+                    f"≥ {GOAL_THROUGHPUT_SHARE:.0%}", share >= GOAL_THROUGHPUT_SHARE))  # fmt: skip
+    print(
+        _goal_row(
+            f"commit → receipt p99 at {W} writes/s, {L} listeners",
+            f"{p99} ms",
+            f"< {GOAL_P99_MS:g} ms",
+            p99 < GOAL_P99_MS,
+        )
+    )
+    deflate_p99 = runs["paced_deflate"]["commit_to_receipt"]["p99_ms"]
+    print(_goal_row("  same, deflate offered", f"{deflate_p99} ms", f"< {GOAL_P99_MS:g} ms", deflate_p99 < GOAL_P99_MS))
+    print(
+        _goal_row(
+            "100 % delivery in order (every run)",
+            "OK" if all(ok.values()) else f"FAILED {ok}",
+            "100 %",
+            all(ok.values()),
+        )
+    )
+    others = ", ".join(f"{name} {r['other_cores']}" for name, r in runs.items())
+    print(f"other processes' cores during each run (a busy box slows every figure): {others}")
+    return {"runs": runs, "ok": all(ok.values()), "share": round(share, 3), "us_per_delivery": us, "p99_ms": p99}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Optionally a baseline without listeners, then the run with listeners; print the report, write the JSON."""
     args = parse_args(argv)
+    if args.goals:
+        report_goals: dict[str, Any] = {
+            "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": [Path(sys.argv[0]).name, *sys.argv[1:]] if argv is None else argv,
+            "settings": {k: v for k, v in vars(args).items() if k not in ("password", "out")},
+            "machine": machine_facts(),
+            "goals": run_goals(args),
+        }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(msgspec.json.format(msgspec.json.encode(report_goals), indent=2))
+        print(f"report: {args.out}")
+        return 0 if report_goals["goals"]["ok"] else 1
     report: dict[str, Any] = {
         "started_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]] if argv is None else argv,

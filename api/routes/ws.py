@@ -20,6 +20,7 @@ from ..auth import TOKEN_LEEWAY_S, Principal
 from ..errors import ApiError
 from ..feed import CLOSE_POLICY, CLOSE_TIMEOUT, FeedClient, FeedClosed
 from ..feed_wire import PING_MESSAGE, PONG_MESSAGE, exceeds_depth, sanitize_broadcast, wire_messages
+from ..ws_fast import expose_ws_transport, raw_sink
 
 __all__ = ["router"]
 
@@ -73,6 +74,7 @@ async def _resume(ws: WebSocket, client: FeedClient, since: int, until: int, sta
 
 
 async def _sender(ws: WebSocket, client: FeedClient) -> None:
+    # With a sink the hub's flush writes the frames: this only waits for the close (next() raises).
     while True:
         await ws.send_text(await client.next())
 
@@ -161,6 +163,7 @@ async def orders_feed(
 ) -> None:
     """Every committed order change, in seq order; `since=SEQ` resumes without gaps."""
     state = ws.app.state.sgp
+    expose_ws_transport()  # once per process: hypercorn then leaves the socket's sink in the scope
     raw_token = _token(ws, token) or ""
     try:
         principal = state.auth.authenticate(raw_token)
@@ -171,15 +174,18 @@ async def orders_feed(
         return
     await ws.accept()
     hub, settings = state.hub, state.settings
-    client = FeedClient(settings.ws_buffer_bytes, principal)
+    client = FeedClient(settings.ws_buffer_bytes, principal, raw_sink(ws.scope))
     resuming = since is not None
     client.replaying = resuming
     # Registered before the replay: live events are held behind it, none lost, none twice.
     boundary = hub.add(client)
     tasks: list[asyncio.Task[None]] = []
     try:
-        hello = {"type": "hello", "epoch": hub.epoch, "seq": boundary, "worker": hub.worker}
-        await ws.send_text(_encode(hello).decode())
+        hello = _encode({"type": "hello", "epoch": hub.epoch, "seq": boundary, "worker": hub.worker}).decode()
+        if client.sink is not None:
+            client.push(hello)  # first in its frames, before any event (no await since hub.add)
+        else:
+            await ws.send_text(hello)
         seen = [time.monotonic()]
         tasks = [
             asyncio.create_task(_sender(ws, client)),

@@ -250,3 +250,122 @@ def test_writer_kill_loses_no_event_of_an_acknowledged_write(tmp_path: Path) -> 
             assert set(acked) <= got, sorted(set(acked) - got)[:10]
     finally:
         proc.stop()
+
+
+def logged_messages(server: ServerProcess, seqs: list[int]) -> dict[int, tuple[str, ...]]:
+    """The texts the per-message path sent for these seqs: `wire_messages` of the logged payloads."""
+    import sqlite3
+
+    from api.feed_wire import wire_messages
+
+    db = sqlite3.connect(f"file:{server.data_dir / 'sgp.sqlite3'}?mode=ro", uri=True)
+    try:
+        marks = ",".join("?" * len(seqs))
+        rows = db.execute(f"SELECT seq, payload FROM events WHERE seq IN ({marks})", seqs).fetchall()
+    finally:
+        db.close()
+    return {seq: wire_messages(bytes(payload)) for seq, payload in rows}
+
+
+def test_batched_fan_out_under_load_is_complete_in_order_and_byte_identical(server: ServerProcess) -> None:
+    """12 listeners on both workers, 8 concurrent writers (creates, and status patches = two messages per seq).
+
+    Every listener gets every acknowledged seq exactly once, in order, and every message is the same
+    text the per-message path sent (one WebSocket message per message, however the frames were written).
+    """
+
+    async def go():
+        listeners = await open_listeners(server, 12)
+        acked: list[int] = []
+        async with server.async_client() as client:
+
+            async def writer(tag: str) -> None:
+                mine: list[int] = []
+                for i in range(25):
+                    if mine and i % 3 == 0:
+                        r = await client.patch(f"/api/v1/pedidos/{mine[-1]}", json={"status": "em_producao"})
+                    else:
+                        r = await client.post("/api/v1/pedidos/", json=pedido(f"B{tag}{i}"))
+                        mine.append(r.json()["id"])
+                    assert r.status_code == 200, r.text
+                    acked.append(int(r.headers["x-sgp-seq"]))
+
+            await asyncio.gather(*(writer(str(w)) for w in range(8)))
+        first = min(acked)
+        expected = logged_messages(server, list(range(first, max(acked) + 1)))
+        want = [text for seq in sorted(expected) for text in expected[seq]]
+
+        async def collect(ws) -> list[str]:
+            texts: list[str] = []
+            async with asyncio.timeout(60):
+                while len(texts) < len(want):
+                    text = await ws.recv()
+                    if json.loads(text)["type"].startswith("order_"):
+                        texts.append(text)
+                await ws.send("ping")  # answered after anything already queued: a late extra shows up here
+                while (text := await ws.recv()) != '{"type":"pong"}':
+                    texts.append(text)
+            return texts
+
+        received = await asyncio.gather(*(collect(ws) for ws, _ in listeners))
+        for ws, _ in listeners:
+            await ws.close()
+        return acked, received, {hello["seq"] for _, hello in listeners}, expected, want
+
+    acked, received, starts, expected, want = run(go())
+    assert len(acked) == 200 == len(set(acked))
+    first = min(acked)
+    assert max(starts) < first  # every listener was live before the first write
+    assert set(expected) == set(range(first, max(acked) + 1)) and set(acked) <= set(expected)
+    assert any(len(texts) == 2 for texts in expected.values())  # status changes: the pair, one seq
+    for texts in received:
+        assert texts == want  # every seq once, in order, each message byte-identical
+
+
+def test_feed_frames_are_plain_text_frames_with_the_handshake_unchanged(server: ServerProcess) -> None:
+    """A client offering permessage-deflate still gets it negotiated; the feed's frames are whole,
+    final, unmasked text frames, one message each (RSV1 clear: uncompressed, RFC 7692 §6)."""
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=15)
+    try:
+        raw.sendall(
+            f"GET /ws/orders?token={server.token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n".encode()
+        )
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += raw.recv(65536)
+        head, _, data = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101") and b"permessage-deflate" in head.lower()
+
+        def frame() -> tuple[int, bytes]:
+            nonlocal data
+            while True:
+                if len(data) >= 2:
+                    size, at = data[1] & 0x7F, 2
+                    if size == 126:
+                        size, at = int.from_bytes(data[2:4], "big"), 4
+                    elif size == 127:
+                        size, at = int.from_bytes(data[2:10], "big"), 10
+                    if len(data) >= at + size:
+                        first, payload, data = data[0], data[at : at + size], data[at + size :]
+                        return first, payload
+                data += raw.recv(65536)
+
+        first, payload = frame()
+        assert first == 0x81 and json.loads(payload)["type"] == "hello"  # FIN, RSV1-3 clear, text
+        with server.client() as client:
+            r = client.post("/api/v1/pedidos/", json=pedido("frames"))
+            assert r.status_code == 200
+            oid, seq = r.json()["id"], int(r.headers["x-sgp-seq"])
+            assert client.patch(f"/api/v1/pedidos/{oid}", json={"status": "em_producao"}).status_code == 200
+        got = []
+        while len(got) < 3:
+            first, payload = frame()
+            message = json.loads(payload)
+            if message["type"] != "ping":
+                assert first == 0x81, hex(first)
+                got.append((message["type"], message["seq"]))
+        assert got == [("order_created", seq), ("order_updated", seq + 1), ("order_status_updated", seq + 1)]
+    finally:
+        raw.close()

@@ -52,7 +52,7 @@ def _text(message: dict[str, Any]) -> str:
 _STATUS_TYPES = frozenset({"order_status_updated", "order_status_changed"})
 
 
-# A message for one user only (writer/notificacoes.py): its text starts with this, then the user's id,
+# A message for one user only (writer/commands/notificacoes.py): its text starts with this, then the user's id,
 # so each client tells its own in O(1) instead of parsing every event.
 _ADDRESSED_PREFIX = '{"type":"designer_art_ready","user_id":'
 

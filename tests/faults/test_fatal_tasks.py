@@ -16,7 +16,7 @@ from core.domain import decode_create
 from core.metrics import Family, Snapshot
 from core.settings import Settings
 from tests.support import WriterProcess, run, wait_until
-from writer import probe
+from ipc import probe
 from writer.batcher import Batcher
 from ipc.client import WriterClient
 from ipc.errors import WriterClientError, WriterOverloaded

@@ -1,4 +1,4 @@
-"""Suite-wide test tiers: fault-injection and end-to-end tests are marked `slow`.
+"""Suite-wide test tiers: fault-injection, end-to-end and the schemathesis sweep are marked `slow`.
 
 `python bootstrap.py test -m "not slow"` is the fast tier for the edit-test loop; CI and the
 README command run everything.
@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-# Whole directories and single modules that kill processes, fill disks or drive run_server.py end to end.
-SLOW = (HERE / "faults", HERE / "e2e", HERE / "ops" / "test_ops_e2e.py", HERE / "security" / "test_ipc_flood.py")
+# Whole directories and single modules that kill processes, fill disks or drive run_server.py end to end,
+# and the schemathesis sweep (~60 requests for each of 116 operations: a quarter of the fast tier's CPU).
+SLOW = (
+    HERE / "faults",
+    HERE / "e2e",
+    HERE / "ops" / "test_ops_e2e.py",
+    HERE / "security" / "test_ipc_flood.py",
+    HERE / "security" / "test_openapi_fuzz.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

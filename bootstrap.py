@@ -1,7 +1,7 @@
 """Set up a virtual environment from the hash-pinned lock files, then serve or test.
 
     python bootstrap.py serve [run_server.py flags...]   # the service, data in ./data (runtime lock only)
-    python bootstrap.py test  [pytest args...]           # the whole test suite (runtime + test lock)
+    python bootstrap.py test  [pytest args...]           # the whole suite, in parallel (-n 0: serially)
     python bootstrap.py lint                             # ruff, import-linter contracts, mypy --strict
     python bootstrap.py bench [bench/mixed.py args...]   # the load benchmark
     python bootstrap.py lock  [uv pip compile flags...]  # refresh requirements/*.lock (e.g. --upgrade)
@@ -123,6 +123,20 @@ def lint(python: Path) -> int:
     return 1 if failed else 0
 
 
+# Test processes by default: the suite mostly waits on servers it started, so two pytest
+# processes pay even on 2 cores; more than 4 would only add server start-ups per process.
+MAX_TEST_WORKERS = 4
+
+
+def _parallel(rest: list[str]) -> list[str]:
+    """pytest-xdist options unless the caller chose (`-n 0` runs serially); loadfile keeps a module in one process."""
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in rest)
+    workers = min(MAX_TEST_WORKERS, os.cpu_count() or 1)
+    if chosen or workers < 2:
+        return []
+    return ["-n", str(workers), "--dist", "loadfile"]
+
+
 def main(argv: list[str]) -> int:
     """Dispatch `serve`, `test`, `lint`, `bench` or `lock`."""
     if not argv or argv[0] not in {"serve", "test", "lint", "bench", "lock"}:
@@ -138,7 +152,7 @@ def main(argv: list[str]) -> int:
     if command == "serve":
         args = [str(python), str(ROOT / "run_server.py"), *rest]
     elif command == "test":
-        args = [str(python), "-m", "pytest", *rest]
+        args = [str(python), "-m", "pytest", *_parallel(rest), *rest]
     else:
         args = [str(python), str(ROOT / "bench" / "mixed.py"), *rest]
     try:

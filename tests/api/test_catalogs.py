@@ -67,19 +67,6 @@ NAME = {"maquinas": "name", "producoes": "name"}
 ACTIVE = {"maquinas": "active", "producoes": "active", "clientes": None}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    proc = ServerProcess(tmp_path_factory.mktemp("catalogs") / "data", workers=2).start()
-    yield proc
-    assert proc.stop() == 0, proc.log()
-
-
-@pytest.fixture(scope="module")
-def client(server: ServerProcess):
-    with server.client() as http:
-        yield http
-
-
 def state(server: ServerProcess, table: str) -> tuple[int, int]:
     """(rows of the family's table, last event seq): any write changes one of them."""
     with closing(read_only(server)) as conn:

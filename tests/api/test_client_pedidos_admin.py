@@ -13,6 +13,9 @@ from tests.support import ServerProcess
 
 from .tauri import Tauri, create_payload, login_user
 
+# DELETE /pedidos/all and reset-ids erase every pedido: never on the shared server (tests/api/conftest.py).
+pytestmark = pytest.mark.own_server
+
 
 @pytest.fixture(scope="module")
 def app(server: ServerProcess) -> Iterator[Tauri]:

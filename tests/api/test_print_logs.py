@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -15,6 +16,16 @@ LOG_FIELDS = (
     "id", "printer_id", "printer_name", "pedido_id", "pedido_numero", "cliente", "item_id", "item_descricao",
     "item_imagem", "item_medidas", "item_material", "status", "error_message", "created_at",
 )  # fmt: skip
+
+
+# Printer ids no machine of the shared server's catalog has and no other test logs to:
+# catalog ids count up from 1, so these name no machine ("Desconhecida") and their lists hold only this test's logs.
+_unknown_printers = itertools.count(1_000_000 + int(datetime.now(UTC).timestamp()) % 1_000_000)
+
+
+def unknown_printer() -> int:
+    """A printer id with no machine in the catalog, used by one test only."""
+    return next(_unknown_printers)
 
 
 def create(client: httpx.Client, cliente: str) -> dict:
@@ -45,13 +56,16 @@ def test_a_print_without_a_machine_is_logged(client: httpx.Client) -> None:
 def test_item_logs_carry_item_details_and_are_updated_not_duplicated(client: httpx.Client) -> None:
     pedido = create(client, "Item impresso")
     item_id = pedido["id"] * 1000 + 1  # synthetic id of the second item
-    first = log(client, printer_id=7, pedido_id=pedido["id"], item_id=item_id).json()
-    assert first["printer_name"] == "Desconhecida"  # no machine 7 in this database
+    printer = unknown_printer()
+    first = log(client, printer_id=printer, pedido_id=pedido["id"], item_id=item_id).json()
+    assert first["printer_name"] == "Desconhecida"  # no machine with that id
     assert (first["item_descricao"], first["item_medidas"], first["item_material"]) == ("Lona", "3,00x2,00", "Oxford")
-    again = log(client, printer_id=7, pedido_id=pedido["id"], item_id=item_id, status="reprint").json()
+    again = log(client, printer_id=printer, pedido_id=pedido["id"], item_id=item_id, status="reprint").json()
     assert again["id"] == first["id"] and again["status"] == "reprint"
     mine = [
-        entry for entry in client.get("/print-logs/printers/7?limit=50").json() if entry["pedido_id"] == pedido["id"]
+        entry
+        for entry in client.get(f"/print-logs/printers/{printer}?limit=50").json()
+        if entry["pedido_id"] == pedido["id"]
     ]
     assert [(entry["id"], entry["status"], entry["item_descricao"]) for entry in mine] == [
         (first["id"], "reprint", "Lona")
@@ -72,11 +86,12 @@ def test_logs_name_the_machine_from_the_catalog(client: httpx.Client) -> None:
 
 def test_list_filters_newest_first_and_stats(client: httpx.Client) -> None:
     pedido = create(client, "Filtros")
+    printer = unknown_printer()
     ids = [
-        log(client, printer_id=3, pedido_id=pedido["id"], status=s).json()["id"]
+        log(client, printer_id=printer, pedido_id=pedido["id"], status=s).json()["id"]
         for s in ("success", "error", "success")
     ]
-    assert [e["id"] for e in client.get("/print-logs/printers/3", params={"limit": 10}).json()] == ids[::-1]
+    assert [e["id"] for e in client.get(f"/print-logs/printers/{printer}", params={"limit": 10}).json()] == ids[::-1]
     errors = client.get("/print-logs/", params={"limit": 1000, "status_filter": "error"}).json()
     assert ids[1] in [e["id"] for e in errors] and all(e["status"] == "error" for e in errors)
     today = datetime.now(UTC).date()
@@ -84,11 +99,11 @@ def test_list_filters_newest_first_and_stats(client: httpx.Client) -> None:
     assert set(ids) <= {e["id"] for e in within.json()}
     before = client.get("/print-logs/", params={"data_fim": str(today - timedelta(days=1)), "limit": 1000})
     assert before.json() == []
-    paged = client.get("/print-logs/printers/3", params={"limit": 1, "offset": 1}).json()
+    paged = client.get(f"/print-logs/printers/{printer}", params={"limit": 1, "offset": 1}).json()
     assert [e["id"] for e in paged] == [ids[1]]
-    stats = client.get("/print-logs/stats/3").json()
+    stats = client.get(f"/print-logs/stats/{printer}").json()
     assert stats == {
-        "printer_id": 3, "printer_name": "Desconhecida", "total_prints": 3, "successful": 2, "errors": 1,
+        "printer_id": printer, "printer_name": "Desconhecida", "total_prints": 3, "successful": 2, "errors": 1,
         "reprints": 0, "success_rate": 66.67,
     }  # fmt: skip
 

@@ -17,6 +17,8 @@ from .client_payloads import client_item, client_pedido
 
 MARCH = {"start_date": "2025-03-01", "end_date": "2025-03-31"}
 SEMANAL = "/relatorios-fechamentos/pedidos/relatorio-semanal"
+# Exact totals over every pedido of a month: a database only this module writes to (tests/api/conftest.py).
+pytestmark = pytest.mark.own_server
 
 
 def item(**fields: Any) -> dict[str, Any]:

@@ -1,0 +1,195 @@
+"""The report index rows of a pedido, written by the writer from the Pedido it stores (migration #8).
+
+Migrations 6 and 7 kept `report_pedidos` / `report_itens` with triggers that
+parsed each stored document again with ~20 `json_extract` calls per item
+(+450 µs of writer CPU per create, bench/report_triggers.py). The writer
+already holds the pedido as a struct, so it binds each value the triggers
+extracted (as `json_extract` would return it) to the very same SQL
+expressions (core.report_sql, with each `json_extract(item, '$.f')` replaced
+by a parameter `:f`): the same rows, computed by the same SQL, without parsing
+JSON. On an update only the rows and columns whose inputs changed are written.
+Deletes keep migration 6's `report_pedidos_delete` trigger (no JSON in it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from core.domain import Pedido
+from core.report_sql import cents, consumption_m2, item_quantity
+
+__all__ = ["insert_report_rows", "update_report_rows", "delete_report_rows"]
+
+_encode = msgspec.json.Encoder().encode
+_ITEM = "ITEM"
+_PATH = re.compile(r"json_extract\(ITEM, '\$\.([a-z_]+(?:\.[a-z_]+)?)'\)")
+_CASE_PATH = re.compile(r"json_extract\(ITEM, (CASE :tipo_producao [^()]*? END)\)")
+
+
+def _bind(expr: str) -> str:
+    """The trigger's expression over item JSON, reading parameters instead (`:acabamento_ilhos` for its path)."""
+    expr = _PATH.sub(lambda m: ":" + m[1].replace(".", "_"), expr)
+    # item_quantity reads a path chosen by the item's type: choose the parameter instead.
+    expr = _CASE_PATH.sub(lambda m: "(" + re.sub(r"'\$\.([a-z_]+)'", r":\1", m[1]) + ")", expr)
+    if "json_extract" in expr or _ITEM in expr:
+        raise RuntimeError(f"report expression left unbound: {expr[:80]}")
+    return expr
+
+
+def _x(field: str) -> str:
+    return f"json_extract({_ITEM}, '$.{field}')"
+
+
+def _text(field: str) -> str:
+    return f"nullif(trim({_x(field)}), '')"
+
+
+def _flag(field: str) -> str:
+    return f"coalesce({_x('acabamento.' + field)}, 0) = 1"
+
+
+_SHARED = ("data_entrega", "status", "cliente_busca")  # columns every item row copies from its pedido
+# Column -> SQL over parameters, exactly as migration 6's _fill (writer/report_index.py) computes it.
+_ITEM_EXPR: dict[str, str] = {name: f":{name}" for name in _SHARED} | {
+    name: _bind(expr)
+    for name, expr in {
+        **{f: _text(f) for f in ("tipo_producao", "designer", "vendedor", "tecido", "descricao")},
+        "valor_cents": f"{cents(_x('valor_unitario'))} * {item_quantity(_ITEM)}",
+        "consumo_m2": consumption_m2(_ITEM),
+        **{f: _flag(f) for f in ("overloque", "elastico", "ilhos")},
+        "emenda": f"coalesce({_x('emenda')}, '') NOT IN ('', 'sem-emenda')",
+        "qtd_ilhos": f"max(coalesce(CAST({_x('quantidade_ilhos')} AS INTEGER), 0), 0)",
+    }.items()
+}
+_PEDIDO_EXPR: dict[str, str] = {name: f":{name}" for name in (*_SHARED, "numero", "cliente", "n_itens")} | {
+    "forma_envio": "nullif(trim(:forma_envio), '')",
+    "total_cents": cents(":valor_total"),
+    "frete_cents": cents(":valor_frete"),
+    "itens_cents": cents(":valor_itens"),
+}
+_PARAM = re.compile(r":([a-z_]+)")
+# Parameter -> the item path it stands for.
+_ITEM_PATHS: dict[str, tuple[str, ...]] = {
+    name: tuple(name.split("_", 1)) if name.startswith("acabamento_") else (name,)
+    for expr in _ITEM_EXPR.values()
+    for name in _PARAM.findall(expr)
+    if name not in _SHARED
+}
+# Column -> the parameters it reads: an update rewrites a column only when one of them changed.
+_ITEM_USES = {column: frozenset(_PARAM.findall(expr)) for column, expr in _ITEM_EXPR.items()}
+_PEDIDO_USES = {column: frozenset(_PARAM.findall(expr)) for column, expr in _PEDIDO_EXPR.items()}
+
+
+def _insert(table: str, exprs: Mapping[str, str], key: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join((*key, *exprs))}) VALUES ({', '.join(f':{k}' for k in key)}, {', '.join(exprs.values())})"
+
+
+_INSERT_PEDIDO = _insert("report_pedidos", _PEDIDO_EXPR, ("data_entrada", "pedido_id"))
+_INSERT_ITEM = _insert("report_itens", _ITEM_EXPR, ("data_entrada", "pedido_id", "idx"))
+_KEY = "data_entrada = :data_entrada AND pedido_id = :pedido_id"
+_INT64 = range(-(2**63), 2**63)
+
+
+def _sql_value(value: Any) -> Any:
+    """What `json_extract` returns for this JSON value: booleans as 0/1, objects and arrays as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value if value in _INT64 else float(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None  # the JSON encoder writes NaN and infinities as null
+    return _encode(value).decode()
+
+
+def _get(item: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(item, dict):
+            return None
+        item = item.get(part)
+    return _sql_value(item)
+
+
+def _inputs(p: Pedido, columns: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Parameters of the pedido's row and of each item row; `columns` are its `pedidos` columns as stored."""
+    head = {"pedido_id": p.id, **{name: columns[name] for name in ("data_entrada", *_SHARED)}}
+    pedido = head | {
+        "numero": columns["numero"],
+        "cliente": columns["cliente"],
+        "n_itens": len(p.items),
+        "forma_envio": _sql_value(p.forma_envio),
+        "valor_total": _sql_value(p.valor_total),
+        "valor_frete": _sql_value(p.valor_frete),
+        "valor_itens": _sql_value(p.valor_itens),
+    }
+    items = [
+        head | {"idx": idx} | {name: _get(item, path) for name, path in _ITEM_PATHS.items()}
+        for idx, item in enumerate(p.items)
+    ]
+    return pedido, items
+
+
+def insert_report_rows(conn: sqlite3.Connection, p: Pedido, columns: Mapping[str, Any]) -> None:
+    """Write a new pedido's report rows (`columns`: its `pedidos` row, column name -> value)."""
+    pedido, items = _inputs(p, columns)
+    conn.execute(_INSERT_PEDIDO, pedido)
+    conn.executemany(_INSERT_ITEM, items)
+
+
+def delete_report_rows(conn: sqlite3.Connection, pedido_id: int, data_entrada: str) -> None:
+    """Remove a pedido's report rows (by their key: the `data_entrada` column they were written with)."""
+    key = {"data_entrada": data_entrada, "pedido_id": pedido_id}
+    conn.execute(f"DELETE FROM report_itens WHERE {_KEY}", key)
+    conn.execute(f"DELETE FROM report_pedidos WHERE {_KEY}", key)
+
+
+def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
+    # By type too: 1, 1.0, True and "1" are different SQL values.
+    return {k for k, v in new.items() if type(v) is not type(old.get(k)) or v != old.get(k)}
+
+
+_UPDATES: dict[tuple[str, tuple[str, ...], str], str] = {}
+
+
+def _update(conn: sqlite3.Connection, table: str, columns: tuple[str, ...], where: str, params: Any) -> None:
+    """UPDATE only `columns`: an unchanged column touches none of the table's indexes."""
+    sql = _UPDATES.get((table, columns, where))
+    if sql is None:
+        exprs = _ITEM_EXPR if table == "report_itens" else _PEDIDO_EXPR
+        sets = ", ".join(f"{c} = {exprs[c]}" for c in columns)
+        sql = _UPDATES.setdefault((table, columns, where), f"UPDATE {table} SET {sets} WHERE {where}")
+    conn.execute(sql, params)
+
+
+def update_report_rows(
+    conn: sqlite3.Connection, old: Pedido, old_columns: Mapping[str, Any], new: Pedido, columns: Mapping[str, Any]
+) -> None:
+    """Bring the report rows of `old` (as stored) to `new`, writing only what changed."""
+    old_pedido, old_items = _inputs(old, old_columns)
+    pedido, items = _inputs(new, columns)
+    if (old_pedido["data_entrada"], old_pedido["pedido_id"]) != (pedido["data_entrada"], pedido["pedido_id"]):
+        delete_report_rows(conn, old_pedido["pedido_id"], old_pedido["data_entrada"])
+        conn.execute(_INSERT_PEDIDO, pedido)
+        conn.executemany(_INSERT_ITEM, items)
+        return
+    changed = _changed(old_pedido, pedido)
+    if cols := tuple(c for c, uses in _PEDIDO_USES.items() if uses & changed):
+        _update(conn, "report_pedidos", cols, _KEY, pedido)
+    # The pedido's own columns on every item row: one statement for all of them.
+    if shared := tuple(c for c in _SHARED if c in changed):
+        _update(conn, "report_itens", shared, _KEY, pedido)
+    for before, after in zip(old_items, items, strict=False):
+        own = _changed(before, after).difference(_SHARED)
+        if cols := tuple(c for c, uses in _ITEM_USES.items() if uses & own):
+            _update(conn, "report_itens", cols, f"{_KEY} AND idx = :idx", after)
+    if len(items) > len(old_items):
+        conn.executemany(_INSERT_ITEM, items[len(old_items) :])
+    elif len(items) < len(old_items):
+        conn.execute(f"DELETE FROM report_itens WHERE {_KEY} AND idx >= :n_itens", pedido)

@@ -109,18 +109,33 @@ def _sql_value(value: Any) -> Any:
     return _encode(value).decode()
 
 
-def _get(item: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        if not isinstance(item, dict):
-            return None
-        item = item.get(part)
-    return _sql_value(item)
+_TOP = tuple(name for name, path in _ITEM_PATHS.items() if len(path) == 1)
+_ACABAMENTO = tuple((name, path[1]) for name, path in _ITEM_PATHS.items() if path[0] == "acabamento")
 
 
-def _inputs(p: Pedido, columns: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Parameters of the pedido's row and of each item row; `columns` are its `pedidos` columns as stored."""
-    head = {"pedido_id": p.id, **{name: columns[name] for name in ("data_entrada", *_SHARED)}}
-    pedido = head | {
+def _item(head: dict[str, Any], idx: int, item: Any) -> dict[str, Any]:
+    """Parameters of one item row: the pedido's own columns, its index and each path's value."""
+    params = head | {"idx": idx}
+    if item.__class__ is not dict:  # json_extract finds no path in a non-object
+        return params | dict.fromkeys(_ITEM_PATHS)
+    get = item.get
+    for name in _TOP:
+        value = get(name)
+        params[name] = value if value is None or value.__class__ is str else _sql_value(value)
+    acabamento = get("acabamento")
+    for name, key in _ACABAMENTO:
+        params[name] = _sql_value(acabamento.get(key)) if acabamento.__class__ is dict else None
+    return params
+
+
+def _head(p: Pedido, columns: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters of the pedido's row; `columns` are its `pedidos` columns as stored."""
+    return {
+        "pedido_id": p.id,
+        "data_entrada": columns["data_entrada"],
+        "data_entrega": columns["data_entrega"],
+        "status": columns["status"],
+        "cliente_busca": columns["cliente_busca"],
         "numero": columns["numero"],
         "cliente": columns["cliente"],
         "n_itens": len(p.items),
@@ -129,18 +144,17 @@ def _inputs(p: Pedido, columns: Mapping[str, Any]) -> tuple[dict[str, Any], list
         "valor_frete": _sql_value(p.valor_frete),
         "valor_itens": _sql_value(p.valor_itens),
     }
-    items = [
-        head | {"idx": idx} | {name: _get(item, path) for name, path in _ITEM_PATHS.items()}
-        for idx, item in enumerate(p.items)
-    ]
-    return pedido, items
+
+
+def _insert_rows(conn: sqlite3.Connection, head: dict[str, Any], items: list[Any], first: int = 0) -> None:
+    conn.executemany(_INSERT_ITEM, [_item(head, idx, item) for idx, item in enumerate(items[first:], first)])
 
 
 def insert_report_rows(conn: sqlite3.Connection, p: Pedido, columns: Mapping[str, Any]) -> None:
     """Write a new pedido's report rows (`columns`: its `pedidos` row, column name -> value)."""
-    pedido, items = _inputs(p, columns)
-    conn.execute(_INSERT_PEDIDO, pedido)
-    conn.executemany(_INSERT_ITEM, items)
+    head = _head(p, columns)
+    conn.execute(_INSERT_PEDIDO, head)
+    _insert_rows(conn, head, p.items)
 
 
 def delete_report_rows(conn: sqlite3.Connection, pedido_id: int, data_entrada: str) -> None:
@@ -153,6 +167,11 @@ def delete_report_rows(conn: sqlite3.Connection, pedido_id: int, data_entrada: s
 def _changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> set[str]:
     # By type too: 1, 1.0, True and "1" are different SQL values.
     return {k for k, v in new.items() if type(v) is not type(old.get(k)) or v != old.get(k)}
+
+
+def _same_json(old: Any, new: Any) -> bool:
+    """Equal JSON: every value the rows read from it is the same (1, 1.0 and true differ here too)."""
+    return old is new or _encode(old) == _encode(new)
 
 
 _UPDATES: dict[tuple[str, tuple[str, ...], str], str] = {}
@@ -172,24 +191,27 @@ def update_report_rows(
     conn: sqlite3.Connection, old: Pedido, old_columns: Mapping[str, Any], new: Pedido, columns: Mapping[str, Any]
 ) -> None:
     """Bring the report rows of `old` (as stored) to `new`, writing only what changed."""
-    old_pedido, old_items = _inputs(old, old_columns)
-    pedido, items = _inputs(new, columns)
-    if (old_pedido["data_entrada"], old_pedido["pedido_id"]) != (pedido["data_entrada"], pedido["pedido_id"]):
-        delete_report_rows(conn, old_pedido["pedido_id"], old_pedido["data_entrada"])
-        conn.execute(_INSERT_PEDIDO, pedido)
-        conn.executemany(_INSERT_ITEM, items)
+    old_head, head = _head(old, old_columns), _head(new, columns)
+    if (old_head["data_entrada"], old_head["pedido_id"]) != (head["data_entrada"], head["pedido_id"]):
+        delete_report_rows(conn, old_head["pedido_id"], old_head["data_entrada"])
+        insert_report_rows(conn, new, columns)
         return
-    changed = _changed(old_pedido, pedido)
+    changed = _changed(old_head, head)
     if cols := tuple(c for c, uses in _PEDIDO_USES.items() if uses & changed):
-        _update(conn, "report_pedidos", cols, _KEY, pedido)
+        _update(conn, "report_pedidos", cols, _KEY, head)
     # The pedido's own columns on every item row: one statement for all of them.
     if shared := tuple(c for c in _SHARED if c in changed):
-        _update(conn, "report_itens", shared, _KEY, pedido)
-    for before, after in zip(old_items, items, strict=False):
-        own = _changed(before, after).difference(_SHARED)
+        _update(conn, "report_itens", shared, _KEY, head)
+    if _same_json(old.items, new.items):  # most patches: status, flags, notes
+        return
+    for idx, (before, after) in enumerate(zip(old.items, new.items, strict=False)):
+        if _same_json(before, after):
+            continue
+        new_params = _item(head, idx, after)
+        own = _changed(_item(head, idx, before), new_params)  # the same head: only the item's own paths
         if cols := tuple(c for c, uses in _ITEM_USES.items() if uses & own):
-            _update(conn, "report_itens", cols, f"{_KEY} AND idx = :idx", after)
-    if len(items) > len(old_items):
-        conn.executemany(_INSERT_ITEM, items[len(old_items) :])
-    elif len(items) < len(old_items):
-        conn.execute(f"DELETE FROM report_itens WHERE {_KEY} AND idx >= :n_itens", pedido)
+            _update(conn, "report_itens", cols, f"{_KEY} AND idx = :idx", new_params)
+    if len(new.items) > len(old.items):
+        _insert_rows(conn, head, new.items, len(old.items))
+    elif len(new.items) < len(old.items):
+        conn.execute(f"DELETE FROM report_itens WHERE {_KEY} AND idx >= :n_itens", head)

@@ -113,6 +113,98 @@ _TOP = tuple(name for name, path in _ITEM_PATHS.items() if len(path) == 1)
 _ACABAMENTO = tuple((name, path[1]) for name, path in _ITEM_PATHS.items() if path[0] == "acabamento")
 
 
+# The plain path: most items hold only the value shapes the API stores (text or null names, a
+# "12.34" price, integer quantities, boolean flags). For those the writer computes every column
+# but consumo_m2 in Python, exactly as SQLite does (each rule below says why it is exact), and
+# binds them as they are; consumo_m2 (a REAL whose text-to-float conversion only SQLite can
+# reproduce bit for bit) stays in SQL. Any other shape takes the full SQL above.
+_CONSUMO = ("metro_quadrado", "largura", "altura", "quantidade_paineis", "quantidade_lona", "quantidade_adesivo",
+            "quantidade_totem")  # fmt: skip
+_FAST_COLUMNS = tuple(c for c in _ITEM_EXPR if c != "consumo_m2")
+_CONSUMO_SQL = _PARAM.sub(lambda m: f"?{len(_FAST_COLUMNS) + 4 + _CONSUMO.index(m[1])}", _ITEM_EXPR["consumo_m2"])
+_INSERT_ITEM_PLAIN = (
+    f"INSERT INTO report_itens (data_entrada, pedido_id, idx, {', '.join(_FAST_COLUMNS)}, consumo_m2) "
+    f"VALUES ({', '.join(f'?{i}' for i in range(1, len(_FAST_COLUMNS) + 4))}, {_CONSUMO_SQL})"
+)
+_QUANTITY_OF = {"painel": "quantidade_paineis", "generica": "quantidade_paineis", "mesa_babado": "quantidade_paineis",
+                "totem": "quantidade_totem", "lona": "quantidade_lona", "adesivo": "quantidade_adesivo"}  # fmt: skip
+# A normalised price: round(x * 100) is its digits (x is within far less than 0.005 of them).
+# Bounded with the quantities below so price x units stays an int64 (SQLite would go REAL).
+_MONEY = re.compile(r"-?[0-9]{1,10}\.[0-9]{2}")
+_DIGITS = re.compile(r"[0-9]{1,6}")  # CAST(text AS INTEGER) of plain digits is their value
+
+
+class _NotPlain(Exception):
+    """A value whose SQL semantics the plain path does not reproduce: use the full SQL."""
+
+
+def _whole(value: Any, default: int) -> int:
+    """CAST(value AS INTEGER), or `default` for null, for plain shapes."""
+    if value is None:
+        return default
+    if value.__class__ is int or value.__class__ is bool:
+        if -(10**6) < value < 10**6:
+            return int(value)
+    elif value.__class__ is str and _DIGITS.fullmatch(value):
+        return int(value)
+    raise _NotPlain
+
+
+def _text_column(value: Any) -> str | None:
+    """nullif(trim(value), ''): SQLite's trim() removes spaces only."""
+    if value is None:
+        return None
+    if value.__class__ is not str:
+        raise _NotPlain
+    return value.strip(" ") or None
+
+
+def _plain_row(head: dict[str, Any], idx: int, item: Any) -> tuple[Any, ...]:
+    if item.__class__ is not dict:
+        raise _NotPlain
+    get = item.get
+    price = get("valor_unitario")
+    if price is None:
+        cents_ = 0  # num(NULL) is 0
+    elif price.__class__ is str and _MONEY.fullmatch(price):
+        cents_ = int(price.replace(".", ""))
+    else:
+        raise _NotPlain
+    tipo = get("tipo_producao")
+    field = _QUANTITY_OF.get(tipo) if tipo.__class__ is str else None  # CASE: text equals text only
+    units = max(_whole(get(field) if field else None, 1), 1)
+    acabamento = get("acabamento")
+    flags = acabamento if acabamento.__class__ is dict else {}
+    emenda = get("emenda")
+    if emenda is not None and emenda.__class__ is not str:
+        raise _NotPlain
+    return (
+        head["data_entrada"], head["pedido_id"], idx, head["data_entrega"], head["status"], head["cliente_busca"],
+        *(_text_column(get(f)) for f in ("tipo_producao", "designer", "vendedor", "tecido", "descricao")),
+        cents_ * units,
+        # coalesce(x, 0) = 1: a number equal to 1 (true is 1); text never equals a number.
+        *(int(v.__class__ in (int, bool, float) and v == 1) for v in map(flags.get, ("overloque", "elastico", "ilhos"))),
+        int(emenda is not None and emenda not in ("", "sem-emenda")),
+        max(_whole(get("quantidade_ilhos"), 0), 0),
+        *(_sql_value(get(f)) for f in _CONSUMO),
+    )  # fmt: skip
+
+
+def _insert_items(conn: sqlite3.Connection, head: dict[str, Any], items: list[Any], first: int = 0) -> None:
+    """Insert item rows `first`...: the plain path for the items that allow it, the full SQL for the rest."""
+    plain: list[tuple[Any, ...]] = []
+    full: list[dict[str, Any]] = []
+    for idx in range(first, len(items)):
+        try:
+            plain.append(_plain_row(head, idx, items[idx]))
+        except _NotPlain:
+            full.append(_item(head, idx, items[idx]))
+    if plain:
+        conn.executemany(_INSERT_ITEM_PLAIN, plain)
+    if full:
+        conn.executemany(_INSERT_ITEM, full)
+
+
 def _item(head: dict[str, Any], idx: int, item: Any) -> dict[str, Any]:
     """Parameters of one item row: the pedido's own columns, its index and each path's value."""
     params = head | {"idx": idx}
@@ -146,15 +238,11 @@ def _head(p: Pedido, columns: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _insert_rows(conn: sqlite3.Connection, head: dict[str, Any], items: list[Any], first: int = 0) -> None:
-    conn.executemany(_INSERT_ITEM, [_item(head, idx, item) for idx, item in enumerate(items[first:], first)])
-
-
 def insert_report_rows(conn: sqlite3.Connection, p: Pedido, columns: Mapping[str, Any]) -> None:
     """Write a new pedido's report rows (`columns`: its `pedidos` row, column name -> value)."""
     head = _head(p, columns)
     conn.execute(_INSERT_PEDIDO, head)
-    _insert_rows(conn, head, p.items)
+    _insert_items(conn, head, p.items)
 
 
 def delete_report_rows(conn: sqlite3.Connection, pedido_id: int, data_entrada: str) -> None:
@@ -212,6 +300,6 @@ def update_report_rows(
         if cols := tuple(c for c, uses in _ITEM_USES.items() if uses & own):
             _update(conn, "report_itens", cols, f"{_KEY} AND idx = :idx", new_params)
     if len(new.items) > len(old.items):
-        _insert_rows(conn, head, new.items, len(old.items))
+        _insert_items(conn, head, new.items, len(old.items))
     elif len(new.items) < len(old.items):
         conn.execute(f"DELETE FROM report_itens WHERE {_KEY} AND idx >= :n_itens", head)

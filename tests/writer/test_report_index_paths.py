@@ -8,6 +8,7 @@ would not send today but stored or imported documents may hold (numbers, boolean
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from ipc.protocol import (
     PromoverRascunho,
     SaveRascunho,
 )
-from writer import event_log, imports, schema
+from writer import event_log, imports, report_rows, schema
 from writer.commands import (
     Sequences,
     batch_status,
@@ -133,3 +134,62 @@ def test_values_the_api_would_not_send_give_the_backfill_rows(conn: sqlite3.Conn
         current = new
     store_update(conn, _odd_pedido(pedido_to_json(current), _ODD[:1]))  # old read from the database
     _check(conn, 2)
+
+
+_POOLS: dict[str, list[Any]] = {
+    "tipo_producao": [None, "painel", "totem", "lona", "adesivo", "generica", "mesa_babado", "canga", 3, "PAINEL"],
+    "text": [None, "", "  ", " Ana ", "\tAna", "Ana\n", 7, 1.5, True, {"a": 1}, "Júlia"],
+    "valor_unitario": [None, "12.34", "-3.00", "0.00", "1234567890.12", "12345678901.00", "12,34", "12.345",
+                       12, 12.5, True, "abc", " 12.34"],
+    "quantity": [None, "", "0", "2", "007", "999999", "1000000", "2,5", "2.5", " 3", -2, 0, 5, 2.7, -2.7, 1e20,
+                 True, False, "1e3", "abc", 999999, 10**6],
+    "measure": [None, "", "7,50", "1.5", "2,35", 0.1, 3, "abc", "1.234,5"],
+    "acabamento": [None, "sim", [], {"overloque": True, "elastico": False, "ilhos": True},
+                   {"overloque": 1, "elastico": 1.0, "ilhos": "1"}, {"overloque": 2}],
+    "emenda": [None, "", "sem-emenda", "com-emenda", 0, False, " sem-emenda", {}],
+}  # fmt: skip
+_FIELDS = {
+    "tipo_producao": "tipo_producao", "valor_unitario": "valor_unitario", "acabamento": "acabamento",
+    "emenda": "emenda", **dict.fromkeys(("designer", "vendedor", "tecido", "descricao"), "text"),
+    **dict.fromkeys(("metro_quadrado", "largura", "altura"), "measure"),
+    **dict.fromkeys(("quantidade_paineis", "quantidade_totem", "quantidade_lona", "quantidade_adesivo",
+                     "quantidade_ilhos"), "quantity"),
+}  # fmt: skip
+
+
+def _random_items(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    plain = {"tipo_producao": "painel", "valor_unitario": "10.00", "quantidade_paineis": "2", "emenda": None}
+    items = []
+    for _ in range(n):
+        # Half start from what the API stores and change a few fields: most of them stay plain.
+        start, share = (plain, 0.1) if rng.random() < 0.5 else ({}, 0.7)
+        items.append(
+            start | {field: rng.choice(_POOLS[pool]) for field, pool in _FIELDS.items() if rng.random() < share}
+        )
+    return items
+
+
+def test_generated_item_values_take_both_paths_and_give_the_backfill_rows(conn: sqlite3.Connection) -> None:
+    rng = random.Random(16)
+    seqs = Sequences(last_seq=0, last_pedido_id=0)
+    base = pedido_to_json(load_pedido(conn, _create(conn, seqs)))
+    head = {"data_entrada": "x", "pedido_id": 1, "data_entrega": None, "status": "s", "cliente_busca": "c"}
+    paths = {"plain": 0, "sql": 0}
+    for pedido_id in range(1000, 1004):
+        items = _random_items(rng, 100)
+        for item in items:
+            try:
+                report_rows._plain_row(head, 0, item)
+                paths["plain"] += 1
+            except report_rows._NotPlain:
+                paths["sql"] += 1
+        pedido = _odd_pedido(base, items, id=pedido_id, numero=f"{pedido_id:010d}")
+        insert_pedido(conn, pedido, pedido_to_json(pedido))
+        _check(conn, pedido_id - 998)
+        # Every item changes; then fewer and more items.
+        for n in (100, 60, 120):
+            new = _odd_pedido(pedido_to_json(pedido), _random_items(rng, n))
+            store_update(conn, new, pedido)
+            _check(conn, pedido_id - 998)
+            pedido = new
+    assert min(paths.values()) > 50, paths

@@ -8,7 +8,8 @@ report rows from writer/report_rows.py, migration #8); "triggers" puts back migr
 insert/update triggers and writes only the pedido row (what the writer did before #8); "none"
 writes only the pedido row with no report rows at all (the floor). Creates and patches use the
 mixed load's bodies (1-3 items, bench/mixed.py) and `build_pedido` / `apply_patch` (a status and
-note patch: the report's document values unchanged), one `BEGIN IMMEDIATE ... COMMIT` per command
+note patch: the report's document values unchanged; then a patch of the items changing one
+item's tecido, `items_store_cpu`), one `BEGIN IMMEDIATE ... COMMIT` per command
 (the writer's worst case: a batch of one). Reported per command: the CPU time of the storage
 call alone (`store_cpu`: the pedido row and its report rows, trigger work included), the whole
 transaction's wall time (fsync included with `synchronous=FULL`), and the CPU of the whole loop. Rounds alternate modes; medians shown.
@@ -98,12 +99,23 @@ def _cell(root: Path, mode: str, bodies: list[bytes], synchronous: str) -> dict[
             conn.execute("COMMIT")
             ptx += time.perf_counter() - began
         patch_cpu = time.process_time() - cpu0
+        istmt = 0.0  # a patch of the items: the first one's tecido changes
+        for index in range(1, len(bodies) + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            current = load_pedido(conn, index)
+            items = [{**current.items[0], "tecido": "Lona bench"}, *(dict(i) for i in current.items[1:])]
+            new = apply_patch(current, PedidoPatch(items=items), now=now)
+            mid = time.process_time()
+            update(conn, new, current)
+            istmt += time.process_time() - mid
+            conn.execute("COMMIT")
     finally:
         conn.close()
     n = len(bodies)
     return {
         "create_store_cpu_us": 1e6 * stmt / n, "create_tx_us": 1e6 * tx / n, "create_cpu_us": 1e6 * create_cpu / n,
         "patch_store_cpu_us": 1e6 * pstmt / n, "patch_tx_us": 1e6 * ptx / n, "patch_cpu_us": 1e6 * patch_cpu / n,
+        "items_store_cpu_us": 1e6 * istmt / n,
     }  # fmt: skip
 
 
@@ -126,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                     results.setdefault((sync, mode), []).append(_cell(root, mode, bodies, sync))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    keys = ("create_store_cpu_us", "create_tx_us", "create_cpu_us", "patch_store_cpu_us", "patch_tx_us", "patch_cpu_us")
-    print(f"{args.pedidos} creates then {args.pedidos} patches per cell, one command per transaction, "
+    keys = ("create_store_cpu_us", "create_tx_us", "create_cpu_us", "patch_store_cpu_us", "patch_tx_us", "patch_cpu_us",
+            "items_store_cpu_us")  # fmt: skip
+    print(f"{args.pedidos} creates then {args.pedidos} status patches and {args.pedidos} item patches per cell, one command per transaction, "
           f"median of {args.rounds} rounds; µs per command")  # fmt: skip
     print(f"{'synchronous':<12}{'mode':<16}" + "".join(f"{k[:-3]:>18}" for k in keys))
     for sync in args.synchronous:

@@ -2,10 +2,9 @@
 
 Reports over a year of pedidos cannot parse every pedido's JSON on each
 request (~0.7 s just to read 50 000 documents). These two tables hold what
-reports aggregate, as numbers, with their own indexes; triggers keep them
-current in the same transaction as every write to `pedidos` (the writer's
-commands, an importer's inserts), so they can never disagree with the
-documents. `REPORT_INDEX_DDL` is part of migration #6 (it also fills the
+reports aggregate, as numbers, with their own indexes, kept current in the
+same transaction as every write to `pedidos` (the writer's commands, an
+importer's inserts), so they never disagree with the documents. `REPORT_INDEX_DDL` is part of migration #6 (it also fills the
 tables from the pedidos already stored, and `_fill` stays the definition of
 the rows). Since migration #8 the writer writes the rows itself
 (writer/report_rows.py, the same SQL over bound values instead of parsed

@@ -6,7 +6,7 @@ with its indexes in `REQUIRED_INDEXES`.
 
 from __future__ import annotations
 
-from .report_index import REPORT_INDEX_DDL, REPORT_INDEX_UPDATE_DDL, REPORT_INDEXES
+from .report_index import REPORT_INDEX_DDL, REPORT_INDEX_UPDATE_DDL, REPORT_INDEXES, REPORT_ROWS_BY_WRITER_DDL
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "REQUIRED_INDEXES"]
 
@@ -270,6 +270,8 @@ MIGRATIONS: tuple[str, ...] = (
     + REPORT_INDEX_DDL,
     # 7: report index updates that change no document value rewrite the row columns only (#16)
     REPORT_INDEX_UPDATE_DDL,
+    # 8: the writer writes the report rows itself (writer/report_rows.py); only the delete trigger stays (#16)
+    REPORT_ROWS_BY_WRITER_DDL,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,19 +1,21 @@
-"""The report index: narrow copies of each pedido's totals and items, kept by triggers on `pedidos`.
+"""The report index: narrow copies of each pedido's totals and items, kept with every write to `pedidos`.
 
 Reports over a year of pedidos cannot parse every pedido's JSON on each
 request (~0.7 s just to read 50 000 documents). These two tables hold what
-reports aggregate, as numbers, with their own indexes; triggers keep them
-current in the same transaction as every write to `pedidos` (the writer's
-commands, an importer's inserts), so they can never disagree with the
-documents. `REPORT_INDEX_DDL` is part of migration #6 (it also fills the
-tables from the pedidos already stored).
+reports aggregate, as numbers, with their own indexes, kept current in the
+same transaction as every write to `pedidos` (the writer's commands, an
+importer's inserts), so they never disagree with the documents. `REPORT_INDEX_DDL` is part of migration #6 (it also fills the
+tables from the pedidos already stored, and `_fill` stays the definition of
+the rows). Since migration #8 the writer writes the rows itself
+(writer/report_rows.py, the same SQL over bound values instead of parsed
+JSON); only the delete trigger remains.
 """
 
 from __future__ import annotations
 
 from core.report_sql import cents, consumption_m2, item_quantity
 
-__all__ = ["REPORT_INDEX_DDL", "REPORT_INDEX_UPDATE_DDL", "REPORT_INDEXES"]
+__all__ = ["REPORT_INDEX_DDL", "REPORT_INDEX_UPDATE_DDL", "REPORT_ROWS_BY_WRITER_DDL", "REPORT_INDEXES"]
 
 
 def _fill(ref: str, where: str = "") -> str:
@@ -146,6 +148,16 @@ REPORT_INDEX_UPDATE_DDL = f"""
 }{_set_if_changed("report_itens", "status")}{_set_if_changed("report_itens", "data_entrega")}{
     _set_if_changed("report_itens", "cliente_busca")
 }END;
+"""
+
+# Migration #8: the writer computes and writes the rows (writer/report_rows.py) in the same
+# transaction as the pedido; the triggers parsed each document again (+450 µs of CPU per create,
+# bench/report_triggers.py). The delete trigger stays: it reads no JSON, and every delete of a
+# pedido (one, or all of them) keeps its rows in step without the deleting code knowing of them.
+REPORT_ROWS_BY_WRITER_DDL = """
+    DROP TRIGGER report_pedidos_insert;
+    DROP TRIGGER report_pedidos_update;
+    DROP TRIGGER report_pedidos_update_columns;
 """
 
 REPORT_INDEXES: dict[str, str] = {

@@ -1,4 +1,4 @@
-"""The report index (writer/report_index.py) follows every write to pedidos, and a migration fills it."""
+"""The report index (writer/report_index.py, writer/report_rows.py) follows every write to pedidos; a migration fills it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.domain import decode_create, decode_patch
+from core.domain import build_pedido, decode_create, decode_patch, pedido_to_json
 from writer import schema
+from writer.commands.pedidos import _PEDIDO_COLUMNS, _row
 from writer.commands import Context, Sequences, create_pedido, delete_pedido, patch_pedido
 from ipc.protocol import CreatePedido, DeletePedido, PatchPedido
 
@@ -42,7 +43,7 @@ def _rows(conn: sqlite3.Connection) -> tuple[list[tuple], list[tuple]]:
     return pedidos, itens
 
 
-def test_triggers_follow_create_patch_and_delete(tmp_path: Path) -> None:
+def test_index_follows_create_patch_and_delete(tmp_path: Path) -> None:
     conn = schema.open_write_connection(tmp_path / "db.sqlite3", synchronous="normal", journal_size_limit=1 << 20)
     schema.migrate(conn)
     seqs = Sequences(last_seq=0, last_pedido_id=0)
@@ -62,6 +63,14 @@ def test_triggers_follow_create_patch_and_delete(tmp_path: Path) -> None:
     assert _rows(conn) == ([], [])
 
 
+def _store_before_migration_6(conn: sqlite3.Connection, pedido_id: int, **fields: object) -> None:
+    """A pedido row as the writer stored it before the report index existed (no report rows to write)."""
+    body = {"cliente": "Loja", "data_entrada": "2025-05-10", "valor_frete": "15.00", "items": ITEMS, **fields}
+    pedido = build_pedido(decode_create(json.dumps(body).encode()), id=pedido_id, numero=f"{pedido_id:010d}", now="x")
+    values = (pedido_id, *_row(pedido, pedido_to_json(pedido)))
+    conn.execute(f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({', '.join('?' * len(values))})", values)
+
+
 def test_migration_fills_the_index_from_pedidos_already_stored(tmp_path: Path) -> None:
     conn = schema.open_write_connection(tmp_path / "db.sqlite3", synchronous="normal", journal_size_limit=1 << 20)
     for script in schema.MIGRATIONS[:5]:
@@ -69,8 +78,9 @@ def test_migration_fills_the_index_from_pedidos_already_stored(tmp_path: Path) -
             conn.execute(statement)
     conn.execute("INSERT INTO meta (key, value) VALUES ('numero_counter', '0')")
     conn.execute("PRAGMA user_version=5")
-    seqs = Sequences(last_seq=0, last_pedido_id=0)
-    first, second = _create(conn, seqs), _create(conn, seqs, valor_frete="0")  # stored before migration #6
+    first, second = 1, 2
+    _store_before_migration_6(conn, first)
+    _store_before_migration_6(conn, second, valor_frete="0")
     assert schema.migrate(conn) == schema.SCHEMA_VERSION
     pedidos, itens = _rows(conn)
     assert [(p[0], p[2]) for p in pedidos] == [(first, 36575), (second, 35075)] and len(itens) == 4

@@ -33,6 +33,9 @@ def delete_all_pedidos(ctx: Context, cmd: DeleteAllPedidos) -> Outcome:
     _check_backup_current(ctx, cmd.backup_seq)
     conn = ctx.conn
     conn.execute("DELETE FROM pedido_imagens")
+    # The report index at once (its delete trigger then finds nothing to remove per pedido).
+    conn.execute("DELETE FROM report_itens")
+    conn.execute("DELETE FROM report_pedidos")
     pedidos = conn.execute("DELETE FROM pedidos").rowcount
     rascunhos = conn.execute("DELETE FROM pedido_rascunhos").rowcount  # their image rows cascade
     # One event without an order id: feed clients reload instead of 50 000 order_deleted toasts.

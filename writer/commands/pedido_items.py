@@ -70,7 +70,7 @@ def update_item(
         pedido, items=items, **totals(items, pedido.valor_frete),
         ultima_atualizacao=ctx.now, version=pedido.version + 1,
     )  # fmt: skip
-    doc = store_update(ctx.conn, new)
+    doc = store_update(ctx.conn, new, pedido)
     if "imagem" in changes:
         ctx.conn.execute("DELETE FROM pedido_imagens WHERE pedido_id = ? AND item_index = ?", (pedido.id, index))
         if image is not None:

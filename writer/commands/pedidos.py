@@ -21,6 +21,7 @@ from core.domain import (
 from core.pedido_ops import BatchStatusResult, PedidoDeleted
 
 from . import media_refs
+from ..report_rows import insert_report_rows, update_report_rows
 from .context import Context, Outcome
 from ipc.errors import CommandError
 from .notificacoes import notify_art_ready
@@ -44,7 +45,8 @@ _PEDIDO_COLUMNS = (
     "financeiro, conferencia, sublimacao, costura, expedicao, data_criacao, ultima_atualizacao, version, doc, "
     "forma_envio"
 )
-_PLACEHOLDERS = ", ".join("?" * (_PEDIDO_COLUMNS.count(",") + 2))  # the columns and the id
+_COLUMN_NAMES = tuple(c.strip() for c in _PEDIDO_COLUMNS.split(","))
+_PLACEHOLDERS = ", ".join("?" * (len(_COLUMN_NAMES) + 1))  # the columns and the id
 
 
 def _row(p: Pedido, doc: bytes) -> tuple[Any, ...]:
@@ -97,14 +99,13 @@ def next_numero(conn: sqlite3.Connection) -> str:
 
 
 def insert_pedido(conn: sqlite3.Connection, pedido: Pedido, doc: bytes) -> None:
-    """Insert a built pedido row; a taken numero is numero_conflict."""
+    """Insert a built pedido row and its report index rows; a taken numero is numero_conflict."""
+    row = _row(pedido, doc)
     try:
-        conn.execute(
-            f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({_PLACEHOLDERS})",
-            (pedido.id, *_row(pedido, doc)),
-        )
+        conn.execute(f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({_PLACEHOLDERS})", (pedido.id, *row))
     except sqlite3.IntegrityError:
         raise _conflict(pedido.numero) from None
+    insert_report_rows(conn, pedido, dict(zip(_COLUMN_NAMES, row, strict=True)))
 
 
 def load_pedido(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
@@ -119,14 +120,24 @@ def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
     return pedido_from_json(row[0])
 
 
-def store_update(conn: sqlite3.Connection, new: Pedido) -> bytes:
-    """Write an updated pedido's columns and doc; a taken numero is numero_conflict."""
+_ASSIGNMENTS = ", ".join(f"{c} = ?" for c in _COLUMN_NAMES)
+
+
+def store_update(conn: sqlite3.Connection, new: Pedido, old: Pedido | None = None) -> bytes:
+    """Write an updated pedido's columns, doc and report rows; a taken numero is numero_conflict.
+
+    `old` is the pedido as stored (read again when not given): the report rows change where it differs.
+    """
+    if old is None:
+        old = _load(conn, new.id)
     doc = pedido_to_json(new)
-    assignments = ", ".join(f"{c.strip()} = ?" for c in _PEDIDO_COLUMNS.split(","))
+    row = _row(new, doc)
     try:
-        conn.execute(f"UPDATE pedidos SET {assignments} WHERE id = ?", (*_row(new, doc), new.id))
+        conn.execute(f"UPDATE pedidos SET {_ASSIGNMENTS} WHERE id = ?", (*row, new.id))
     except sqlite3.IntegrityError:
         raise _conflict(new.numero) from None
+    old_columns = dict(zip(_COLUMN_NAMES, _row(old, b""), strict=True))
+    update_report_rows(conn, old, old_columns, new, dict(zip(_COLUMN_NAMES, row, strict=True)))
     return doc
 
 
@@ -161,7 +172,7 @@ def patch_pedido(ctx: Context, cmd: PatchPedido) -> Outcome:
     elif cmd.images:
         raise CommandError("validation_error", "Referências de imagem enviadas sem a lista de itens.")
     new = apply_patch(current, cmd.patch, now=ctx.now)
-    doc = store_update(conn, new)
+    doc = store_update(conn, new, current)
     if items_sent:
         media_refs.record_pedido_images(conn, cmd.id, cmd.images, ctx.now)
     # The desktop app refetches on `order_updated` and on `order_status_updated` (which it also
@@ -209,7 +220,7 @@ def batch_status(ctx: Context, cmd: BatchStatus) -> Outcome:
             continue
         current = pedido_from_json(row[0])
         new = apply_patch(current, patch, now=ctx.now)
-        doc = store_update(conn, new)
+        doc = store_update(conn, new, current)
         seq = ctx.emit("order_status_updated", pedido_id, doc)
         updated.append(pedido_id)
     body = BatchStatusResult(

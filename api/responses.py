@@ -11,7 +11,16 @@ from ipc.protocol import Ok
 # FastAPI's `responses=` type; its keys are invariant, so literals bound to names need this annotation.
 Responses = dict[int | str, dict[str, Any]]
 
-__all__ = ["Responses", "json_response", "committed", "ref", "json_content", "error_responses", "body_spec"]
+__all__ = [
+    "Responses",
+    "json_response",
+    "committed",
+    "ref",
+    "json_content",
+    "error_responses",
+    "body_spec",
+    "object_body_spec",
+]
 
 
 def json_response(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -51,3 +60,9 @@ def error_responses(*statuses: int) -> Responses:
 def body_spec(schema: str) -> dict[str, Any]:
     """`openapi_extra` declaring a JSON request body of component `schema` (bodies are decoded by msgspec)."""
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref(schema)}}}}
+
+
+def object_body_spec(description: str) -> dict[str, Any]:
+    """`openapi_extra` declaring a required JSON object body whose fields the route checks itself."""
+    content = {"application/json": {"schema": {"type": "object"}}}
+    return {"requestBody": {"required": True, "description": description, "content": content}}

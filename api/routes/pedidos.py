@@ -37,7 +37,7 @@ from ..images import take_item_images
 from ..list_cache import accepts_gzip, etag_for, gzip_etag, gzipped, matches
 from ..page import page_limit
 from ..pedido_params import PedidoId, forbid_unless_admin, list_filters, status_param
-from ..responses import Responses, json_content, json_response, ref
+from ..responses import Responses, error_responses, json_content, json_response, ref
 from ..state import WorkerState
 from .pedidos_drafts import save_draft
 
@@ -189,7 +189,12 @@ async def list_pedidos(
     return await _page(request, filters)
 
 
-@router.get("/total", summary="Quantos pedidos o filtro encontra", response_class=Response)
+@router.get(
+    "/total",
+    summary="Quantos pedidos o filtro encontra",
+    response_class=Response,
+    responses=error_responses(400),
+)
 async def total(
     readers: ReaderDep,
     status: Annotated[str | None, Query(max_length=40, description=_STATUS_HELP)] = None,

@@ -28,7 +28,7 @@ from ..errors import ApiError
 from ..images import take_item_images
 from ..json_body import decode_object
 from ..pedido_params import PedidoId
-from ..responses import json_content, json_response, ref
+from ..responses import json_content, json_response, object_body_spec, ref
 from media import MediaStore
 
 __all__ = ["router", "save_draft"]
@@ -80,11 +80,26 @@ async def save_draft(
     return await caller.send(writer, SaveRascunho(fields=fields, id=draft_id, images=images))
 
 
+# A draft is the pedido's fields as far as they were filled in: none is required, `numero` is null.
+_DRAFT = {
+    "type": "object",
+    "required": ["id", "rascunho"],
+    "properties": {
+        "id": {"type": "integer"},
+        "rascunho": {"type": "boolean", "const": True},
+        "numero": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        "version": {"type": "integer"},
+    },
+    "additionalProperties": True,
+}
+
+
 @router.post(
     "/rascunho",
     summary="Salvar um novo rascunho",
     response_class=Response,
-    responses={"200": json_content(ref("Pedido"), "O rascunho, com `id` e `rascunho: true` (sem `numero`)")},
+    openapi_extra=object_body_spec("Os campos do pedido que já foram preenchidos (nenhum é obrigatório)"),
+    responses={"200": json_content(_DRAFT, "O rascunho, com `id` e `rascunho: true` (sem `numero`)")},
 )
 async def create_draft(request: Request, writer: WriterDep, settings: SettingsDep, store: MediaDep) -> Response:
     """A draft: no field is required; it gets an id (shared with pedidos) and no numero until promoted."""
@@ -95,7 +110,7 @@ async def create_draft(request: Request, writer: WriterDep, settings: SettingsDe
     "/rascunhos",
     summary="Listar rascunhos",
     response_class=Response,
-    responses={"200": json_content({"type": "array", "items": ref("Pedido")})},
+    responses={"200": json_content({"type": "array", "items": _DRAFT})},
 )
 async def list_drafts(readers: ReaderDep, settings: SettingsDep) -> Response:
     """Drafts, most recently saved first (they never appear in `GET /pedidos/`)."""

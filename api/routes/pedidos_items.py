@@ -23,7 +23,7 @@ from ..errors import ApiError
 from ..images import take_item_images
 from ..json_body import decode_object
 from ..pedido_params import ItemId
-from ..responses import json_content, ref
+from ..responses import json_content, object_body_spec, ref
 
 __all__ = ["router"]
 
@@ -34,6 +34,7 @@ router = APIRouter(prefix="/pedidos", tags=["pedidos"])
     "/pedido-itens/{item_id:int}",
     summary="Atualizar um item (dados de produção)",
     response_class=Response,
+    openapi_extra=object_body_spec("Os campos do item a mudar"),
     responses={
         "200": json_content({"type": "object"}, '`{"status": "success", "message": "Item atualizado", "item": {...}}`'),
         "404": json_content(ref("Error"), "Pedido ou item não encontrado"),

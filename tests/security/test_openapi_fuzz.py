@@ -50,17 +50,6 @@ def _excluded(ctx: HasAPIOperation) -> bool:
 ROOT_OPS = {(m.upper(), p) for p, ops in APP_SCHEMA["paths"].items() for m in ops if not p.startswith(ALIAS)}
 schema = schemathesis.openapi.from_dict(APP_SCHEMA).exclude(func=_excluded)
 
-# Operations that answer 400 (empty body, bad date) without declaring it in the OpenAPI. They fail when
-# selected alone (`-k`) even before every operation got its own test id (tests/conftest.py
-# `_operation_node_ids`), yet passed in a whole run while all shared one id. A gap of api/ (its
-# `_COMMON_ERRORS` adds 400 only where a requestBody is declared), reported to its owner: only the
-# undocumented-status check is waived, and only for a 400. Remove when api/ declares it.
-UNDOCUMENTED_400 = {
-    ("POST", "/pedidos/rascunho"),
-    ("PATCH", "/pedidos/pedido-itens/{item_id}"),
-    ("GET", "/pedidos/total"),
-}
-
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
@@ -93,6 +82,4 @@ def test_served_schema_is_the_app_schema(server: ServerProcess) -> None:
 )
 def test_api_conforms_to_its_schema(case: schemathesis.Case, server: ServerProcess) -> None:
     response = case.call(base_url=server.base_url, headers=server.headers, timeout=30)
-    known = response.status_code == 400 and (case.operation.method.upper(), case.operation.path) in UNDOCUMENTED_400
-    checks = [check for check in CHECKS if not (known and check is status_code_conformance)]
-    case.validate_response(response, checks=checks, headers=server.headers)
+    case.validate_response(response, checks=CHECKS, headers=server.headers)

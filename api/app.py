@@ -15,23 +15,22 @@ from starlette.middleware.cors import CORSMiddleware
 from core.domain import openapi_schemas
 from core.settings import Settings
 from core.tokens import load_or_create_secret
-from media import MediaStore
-from readers.pool import ReaderPool
 from ipc.client import WriterClient
 from ipc.protocol import Welcome
+from media import MediaStore
+from readers.pool import ReaderPool
 
+from .auth import Authenticator
+from .cors import CORS_EXPOSE, CORS_HEADERS, CORS_METHODS, cors_origins
+from .deps import fichas_access, pedidos_access, records_access
 from .drain import DrainUnreadBody
+from .errors import install_error_handlers
+from .feed import FeedHub
 from .guard import RequestGuard
 from .hot import HotRoutes
-from .cors import CORS_EXPOSE, CORS_HEADERS, CORS_METHODS, cors_origins
-from .paths import StripTrailingSlash, mount
-from .errors import install_error_handlers
-from .auth import Authenticator
-from .deps import fichas_access, pedidos_access, records_access
-from .routes import auth as auth_routes
-from .feed import FeedHub
 from .list_cache import ListCache
 from .metrics import RequestObserver, WorkerMetrics
+from .paths import StripTrailingSlash, mount
 from .routes import (
     art,
     fichas,
@@ -54,6 +53,7 @@ from .routes import (
     users,
     ws,
 )
+from .routes import auth as auth_routes
 from .state import WorkerState
 
 __all__ = ["create_app"]

@@ -21,9 +21,9 @@ from core.accounts import INACTIVE_VALID_AFTER
 from core.ratelimit import LoginLimiter
 from core.settings import Settings
 from core.tokens import TokenClaims, TokenError, issue_token, verify_token
+from ipc.protocol import Actor, AuthChanged
 from readers.pool import ReaderPool
 from readers.users import load_revocations
-from ipc.protocol import Actor, AuthChanged
 
 from .errors import ApiError
 

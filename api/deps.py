@@ -16,9 +16,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from core.settings import Settings
+from ipc.client import WriterClient
 from media import MediaStore
 from readers.pool import ReaderPool
-from ipc.client import WriterClient
 
 from .auth import Principal, unauthorized
 from .errors import ApiError

@@ -16,7 +16,6 @@ usable; past the bounds it closes as before.
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import AsyncIterable, AsyncIterator
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

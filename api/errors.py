@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from core.domain import DomainError
-from readers.pool import PoolTimeout
 from ipc.errors import CommandError, WriterOverloaded, WriterUnavailable
+from readers.pool import PoolTimeout
 
 __all__ = ["ApiError", "install_error_handlers", "error_response", "command_error"]
 

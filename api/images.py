@@ -19,8 +19,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from core.images import image_url, reference_sha
-from media import MediaError, MediaNotFound, MediaStorageFull, MediaStore, MediaTooLarge, StoredMedia
 from ipc.protocol import ImageRef, ItemImage
+from media import MediaError, MediaNotFound, MediaStorageFull, MediaStore, MediaTooLarge, StoredMedia
 
 from .errors import ApiError
 from .media_serve import file_response

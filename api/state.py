@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.settings import Settings
+from ipc.client import WriterClient
 from media import MediaStore
 from readers.pool import ReaderPool
-from ipc.client import WriterClient
 
 from .auth import Authenticator
 from .feed import FeedHub

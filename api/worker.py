@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
-import socket
 import multiprocessing
+import os
 import platform
+import socket
 import sys
 from multiprocessing.synchronize import Event as EventType
 

@@ -46,8 +46,8 @@ from core.text import fold
 from ipc.client import WriterClient
 from ipc.errors import CommandError, WriterClientError
 from ipc.protocol import CreatePedido, GetStats
-from writer.schema import migrate, open_write_connection
 from writer.process import run_writer
+from writer.schema import migrate, open_write_connection
 
 SYNC_MODES = ("full", "normal")
 TEMPLATES = 512  # distinct pedido bodies, reused round-robin; only id and numero change per row

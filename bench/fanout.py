@@ -34,7 +34,16 @@ import msgspec
 from bench.cpu import machine_busy_s, other_cores, wait_for_idle
 from bench.httpclient import HttpConnection
 from bench.mixed import (
-    CLIENTES, HOST, OP_TABLE, PEDIDOS, STATUSES, Meter, login, machine_facts, make_pedido, percentile,
+    CLIENTES,
+    HOST,
+    OP_TABLE,
+    PEDIDOS,
+    STATUSES,
+    Meter,
+    login,
+    machine_facts,
+    make_pedido,
+    percentile,
 )  # fmt: skip
 from bench.server import REPO_ROOT, BenchServer
 

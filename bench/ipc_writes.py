@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from core.domain import decode_create
-from tests.support import WriterProcess
 from ipc.protocol import CreatePedido
+from tests.support import WriterProcess
 
 __all__ = ["main"]
 

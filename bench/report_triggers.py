@@ -35,8 +35,7 @@ if __package__ in (None, ""):
 import msgspec
 
 from bench.mixed import make_pedido
-from core.domain import PedidoPatch, apply_patch, build_pedido, decode_create, pedido_to_json
-from core.domain import Pedido
+from core.domain import Pedido, PedidoPatch, apply_patch, build_pedido, decode_create, pedido_to_json
 from writer.commands.pedidos import _ASSIGNMENTS, _PEDIDO_COLUMNS, _row, insert_pedido, load_pedido, store_update
 from writer.report_index import REPORT_INDEX_UPDATE_DDL, _fill
 from writer.schema import _statements, migrate, open_write_connection

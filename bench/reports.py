@@ -32,10 +32,10 @@ import httpx
 
 from bench.server import BenchServer
 from core.domain import decode_create
+from ipc.protocol import CreatePedido
 from writer import schema
 from writer.commands import Context, Sequences, create_pedido
 from writer.commands.print_logs import insert_print_log
-from ipc.protocol import CreatePedido
 
 __all__ = ["seed", "main"]
 

@@ -16,8 +16,7 @@ from ipc.client import WriterClient
 from ipc.errors import WriterClientError
 from ipc.framing import read_address_file
 from ipc.protocol import Command
-from writer import event_log
-from writer import schema
+from writer import event_log, schema
 from writer.commands import Context, Sequences, execute
 
 __all__ = ["run_command"]

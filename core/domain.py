@@ -9,10 +9,10 @@ from typing import Annotated, Any, cast, get_args
 import msgspec
 from msgspec import UNSET, Meta, Struct
 
+from .decoding import decode_body
 from .money import format_money, parse_money
 from .pedido_fields import normalize_money, normalize_quantity, normalize_tipo, split_cidade, today_utc
 from .pedido_items import assign_item_ids, carry_art_fields
-from .pricing import COMPOSED_TYPES, composed_price, item_quantity, totals
 from .pedido_ops import BatchStatusRequest, BatchStatusResult, PedidoDeleted, PedidoSummary
 from .pedido_views import (
     Int64,
@@ -26,9 +26,9 @@ from .pedido_views import (
     Prioridade,
     Text,
 )
+from .pricing import COMPOSED_TYPES, composed_price, item_quantity, totals
 from .status import STATUS_VALUES, Status, normalize_status
 from .text import fold
-from .decoding import decode_body
 from .validation import DomainError, from_validation_error, normalize_fields
 
 __all__ = [

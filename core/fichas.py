@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from .images import ficha_image_url, image_url
 from .decoding import decode_body
+from .images import ficha_image_url, image_url
 from .validation import normalize_fields
 
 __all__ = [

@@ -5,8 +5,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta, Struct
 
-from .status import Status, normalize_status
 from .decoding import decode_body
+from .status import Status, normalize_status
 from .validation import normalize_fields
 
 __all__ = [

@@ -18,8 +18,8 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-from .text import fold
 from .decoding import decode_body
+from .text import fold
 from .validation import DomainError, from_validation_error
 
 __all__ = ["Family", "DeleteRule", "RecordRow", "RECORD_COLUMNS", "record_row", "decode_json"]

@@ -11,8 +11,8 @@ from typing import Any
 import msgspec
 
 from core.domain import pedido_from_json, pedido_to_json
-from writer.imports import insert_pedido
 from ipc.protocol import ImageRef, ItemImage
+from writer.imports import insert_pedido
 
 from .images import ImageResolver, image_reference
 from .mappers import MappedPedido, map_pedido

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CommandError, WriterOverloaded, WriterUnavailable
-from .protocol import Actor, AuthChanged, Broadcast, Call, Command, Events, Fail, Ok, Reset, Subscribe, Welcome
 from .framing import (
     FrameError,
     client_handshake,
@@ -28,6 +27,7 @@ from .framing import (
     read_message,
     write_message,
 )
+from .protocol import Actor, AuthChanged, Broadcast, Call, Command, Events, Fail, Ok, Reset, Subscribe, Welcome
 
 __all__ = ["WriterClient"]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import msgspec
 
 from . import protocol
-from .protocol import Call, Fail, Hello, Message, Ok, Ping, Welcome
 from .framing import Address, FrameError, frame, read_address_file
+from .protocol import Call, Fail, Hello, Message, Ok, Ping, Welcome
 
 __all__ = ["ping"]
 

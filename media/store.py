@@ -17,8 +17,8 @@ import logging
 import os
 import re
 import uuid
-from contextlib import contextmanager
 from collections.abc import AsyncIterator, Collection, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 

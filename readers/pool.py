@@ -35,7 +35,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-
 from .errors import PoolTimeout, ReaderError
 from .long_read import LongReadLane
 

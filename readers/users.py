@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from core.accounts import DELETED_KEY_PREFIX, DEFAULT_SETOR
+from core.accounts import DEFAULT_SETOR, DELETED_KEY_PREFIX
 
 from .pool import ReaderPool
 

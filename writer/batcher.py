@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ipc.errors import CommandError
-from .commands import Context, Outcome, Sequences, execute
 from ipc.protocol import AuthChanged, Call, Event, Fail, Ok
+
+from .commands import Context, Outcome, Sequences, execute
 
 __all__ = ["Batcher", "WriterStats", "BatchAborted"]
 

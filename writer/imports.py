@@ -17,9 +17,9 @@ import sqlite3
 from collections.abc import Sequence
 
 from core.domain import Pedido, pedido_to_json
+from ipc.protocol import ItemImage
 
 from .commands.pedidos import _COLUMN_NAMES, _PEDIDO_COLUMNS, _row
-from ipc.protocol import ItemImage
 from .commands.users import INACTIVE
 from .report_rows import insert_report_rows
 

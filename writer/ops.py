@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 
-from .backup import integrity_check, make_backup, resolve_target
 from core.settings import Settings
 from ipc.errors import CommandError
-from .metrics import WriterMetrics
 from ipc.protocol import Backup, Call, Fail, GetMetrics, IntegrityCheck, Ok, ReportMetrics
+
+from .backup import integrity_check, make_backup, resolve_target
+from .metrics import WriterMetrics
 from .stats import WriterHealth
 
 __all__ = ["WriterOps", "OPS_COMMANDS"]

@@ -6,8 +6,8 @@ import asyncio
 import logging
 from typing import Any
 
-from ipc.protocol import Event, Events
 from ipc.framing import frame
+from ipc.protocol import Event, Events
 
 __all__ = ["Peer"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import stat
 import sqlite3
+import stat
 from pathlib import Path
 
 from .migrations import MIGRATIONS, REQUIRED_INDEXES, SCHEMA_VERSION

@@ -16,18 +16,6 @@ import msgspec
 
 from core.passwords import hash_password
 from core.settings import Settings
-
-from . import event_log
-from . import schema
-from .commands import users
-from .batcher import Batcher
-from .commands import Sequences
-from .maintenance import Maintenance
-from .ops import OPS_COMMANDS, WriterOps
-from ipc.protocol import AuthChanged, Broadcast, Call, Event, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
-from .peers import Peer
-from .stats import WriterHealth, writer_stats
-from .wal_guard import WalGuard, checkpoint_everything
 from ipc.framing import (
     Address,
     FrameError,
@@ -36,6 +24,16 @@ from ipc.framing import (
     server_handshake,
     write_address_file,
 )
+from ipc.protocol import AuthChanged, Broadcast, Call, Event, Fail, GetStats, Ok, Ping, Reset, Subscribe, Welcome
+
+from . import event_log, schema
+from .batcher import Batcher
+from .commands import Sequences, users
+from .maintenance import Maintenance
+from .ops import OPS_COMMANDS, WriterOps
+from .peers import Peer
+from .stats import WriterHealth, writer_stats
+from .wal_guard import WalGuard, checkpoint_everything
 
 __all__ = ["WriterServer", "FATAL_EXIT_CODE", "WAL_LOST_EXIT_CODE"]
 

@@ -17,8 +17,8 @@ from starlette.responses import Response
 
 from core.art import ArtCommentCreate, ArtStatusPatch, decode_comment, decode_status_patch
 from core.text import fold
-from readers.art import designer_items, find_item_pedido
 from ipc.protocol import AddArtComment, SetArtStatus
+from readers.art import designer_items, find_item_pedido
 
 from ..body import read_body
 from ..commands import send

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import parse_qsl
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from fastapi import APIRouter, Request
@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from core.accounts import UserPublic
 from core.passwords import DUMMY_HASH, hash_password, needs_rehash, validate_new_password, verify_password
-from readers.users import get_user, get_user_for_login
 from ipc.protocol import ChangePassword, RehashPassword, RevokeToken
+from readers.users import get_user, get_user_for_login
 
 from ..body import read_body
 from ..commands import SYSTEM, Caller

@@ -14,9 +14,9 @@ from msgspec import UNSET, UnsetType
 from starlette.responses import Response
 
 from core.fichas import Ficha, FichaCreate, FichaDeleted, FichaPatch, decode_ficha_create, decode_ficha_patch
+from ipc.protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
 from readers.fichas import ficha_image, get_ficha_doc, list_ficha_docs
 from readers.pedidos import json_array
-from ipc.protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
 
 from ..body import read_body
 from ..commands import Caller, send

@@ -15,8 +15,8 @@ from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
 from core.templates import FichaTemplatesPut, HtmlTemplatesPut, decode_ficha_templates, decode_html_templates
-from readers.templates import html_template, html_templates, template_pair
 from ipc.protocol import PutTemplates
+from readers.templates import html_template, html_templates, template_pair
 
 from ..body import read_body
 from ..commands import send

@@ -18,8 +18,8 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from core.notificacoes import Notificacao
-from readers.notificacoes import last_pedido_id, list_notificacoes
 from ipc.protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
+from readers.notificacoes import last_pedido_id, list_notificacoes
 
 from ..commands import send
 from ..deps import CurrentUser, ReadAccess, ReaderDep, SettingsDep, WriterDep

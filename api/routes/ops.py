@@ -10,8 +10,8 @@ from core.prometheus import CONTENT_TYPE
 from ipc.protocol import Backup
 
 from ..body import read_body
-from ..deps import AdminUser, OpsAccess, WriterDep
 from ..commands import Caller
+from ..deps import AdminUser, OpsAccess, WriterDep
 from ..json_body import decode_json
 from ..metrics import WorkerMetrics
 from ..responses import json_content, json_response, ref

@@ -16,18 +16,18 @@ from starlette.responses import Response
 
 from core.domain import decode_create, decode_patch
 from core.pedido_ops import decode_batch_status
+from ipc.protocol import BatchStatus, CreatePedido, DeletePedido, PatchPedido
 from readers.pedidos import (
     PedidoFilter,
     count_pedidos,
+    data_version,
     get_draft_doc,
     get_pedido_doc,
-    data_version,
     json_array,
     list_pedido_docs_at,
 )
 from readers.pedidos_summary import DashboardSummary, dashboard_summary
 from readers.pool import ReaderPool
-from ipc.protocol import BatchStatus, CreatePedido, DeletePedido, PatchPedido
 
 from ..body import read_body
 from ..commands import Caller, send

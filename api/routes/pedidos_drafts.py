@@ -17,9 +17,10 @@ from starlette.responses import Response
 
 from core.domain import DomainError, decode_create
 from core.settings import Settings
-from readers.pedidos import get_draft_doc, json_array, list_draft_docs
 from ipc.client import WriterClient
 from ipc.protocol import PromoverRascunho, SaveRascunho
+from media import MediaStore
+from readers.pedidos import get_draft_doc, json_array, list_draft_docs
 
 from ..body import read_body
 from ..commands import Caller
@@ -29,7 +30,6 @@ from ..images import take_item_images
 from ..json_body import decode_object
 from ..pedido_params import PedidoId
 from ..responses import json_content, json_response, object_body_spec, ref
-from media import MediaStore
 
 __all__ = ["router", "save_draft"]
 

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from core.print_logs import PrinterStats, PrintLog, PrintLogCreate, decode_print_log
-from readers.print_logs import PrintLogFilter, list_print_logs, printer_stats
 from ipc.protocol import CreatePrintLog
+from readers.print_logs import PrintLogFilter, list_print_logs, printer_stats
 
 from ..body import read_body
 from ..commands import send

@@ -22,8 +22,8 @@ from starlette.responses import Response
 
 from core.catalogs import FAMILIES
 from core.records import Family
-from readers.records import RecordFilter, get_record_doc, list_record_docs
 from ipc.protocol import CreateRecord, DeleteRecord, Ok, PatchRecord
+from readers.records import RecordFilter, get_record_doc, list_record_docs
 
 from ..body import read_body
 from ..commands import Caller

@@ -20,11 +20,18 @@ from core.money import format_money
 from core.status import normalize_status
 from core.templates import RelatorioTemplatesPut, decode_relatorio_templates
 from core.text import fold
-from readers.pedidos import json_array
-from readers.reports import RANKING_CATEGORIES, ReportFilter, ranking_rows, report_pedido_docs, report_units
-from readers.reports import statistics_row, trend_rows
-from readers.templates import template_pair
 from ipc.protocol import PutTemplates
+from readers.pedidos import json_array
+from readers.reports import (
+    RANKING_CATEGORIES,
+    ReportFilter,
+    ranking_rows,
+    report_pedido_docs,
+    report_units,
+    statistics_row,
+    trend_rows,
+)
+from readers.templates import template_pair
 
 from ..body import read_body
 from ..commands import send

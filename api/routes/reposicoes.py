@@ -8,11 +8,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from core.reposicoes import Reposicao, ReposicaoCreate, ReposicaoDeleted, ReposicaoPatch, ReposicaoStatus
-from core.reposicoes import decode_reposicao_create, decode_reposicao_patch
+from core.reposicoes import (
+    Reposicao,
+    ReposicaoCreate,
+    ReposicaoDeleted,
+    ReposicaoPatch,
+    ReposicaoStatus,
+    decode_reposicao_create,
+    decode_reposicao_patch,
+)
+from ipc.protocol import CreateReposicao, DeleteReposicao, PatchReposicao
 from readers.pedidos import json_array
 from readers.reposicoes import get_reposicao_doc, list_reposicao_docs
-from ipc.protocol import CreateReposicao, DeleteReposicao, PatchReposicao
 
 from ..body import read_body
 from ..commands import send

@@ -17,8 +17,8 @@ from starlette.responses import Response
 
 from core.accounts import DEFAULT_SETOR
 from core.passwords import hash_password, validate_new_password
-from readers.users import list_users
 from ipc.protocol import CreateUser, UpdateUser
+from readers.users import list_users
 
 from ..body import read_body
 from ..commands import Caller

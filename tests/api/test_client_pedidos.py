@@ -18,7 +18,7 @@ import pytest
 from tests.support import ServerProcess
 
 from .conftest import db_state, read_only
-from .tauri import JPEG, Tauri, create_payload, lona, login_user, needs_upload, painel, totem
+from .tauri import JPEG, Tauri, create_payload, login_user, lona, needs_upload, painel, totem
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 from tests.support import ServerProcess
 
 from .conftest import db_state
-from .tauri import JPEG, Tauri, create_payload, lona, login_user, needs_upload, painel
+from .tauri import JPEG, Tauri, create_payload, login_user, lona, needs_upload, painel
 
 
 @pytest.fixture(scope="module")

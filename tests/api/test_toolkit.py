@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starlette.routing import compile_path
-
 import msgspec
 import pytest
 from fastapi import Request
+from starlette.routing import compile_path
 
 from api.auth import Principal
 from api.commands import SYSTEM, Caller

@@ -15,15 +15,15 @@ import pytest
 from core.domain import decode_create
 from core.metrics import Family, Snapshot
 from core.settings import Settings
-from tests.support import WriterProcess, run, wait_until
 from ipc import probe
-from writer.batcher import Batcher
 from ipc.client import WriterClient
 from ipc.errors import WriterClientError, WriterOverloaded
-from ipc.protocol import CreatePedido, Hello, ReportMetrics, Welcome
-from writer import server as writer_server
-from writer.process import run_writer
 from ipc.framing import Address, read_message, write_address_file, write_message
+from ipc.protocol import CreatePedido, Hello, ReportMetrics, Welcome
+from tests.support import WriterProcess, run, wait_until
+from writer import server as writer_server
+from writer.batcher import Batcher
+from writer.process import run_writer
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from importer import ImportOptions, Progress, run_import as run_in_process
+from importer import ImportOptions, Progress
+from importer import run_import as run_in_process
 from tests.importer.oldschema import HEAD, PRE_ALEMBIC, create_old_db, insert
 from tests.importer.test_import import run_import
 from tests.support import WriterProcess

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from ipc.errors import CommandError
 from tests.support import ROOT, WriterProcess
 from writer import backup
 from writer.backup import check_target, copy_media, integrity_check, make_backup
-from ipc.errors import CommandError
 
 
 def wal_db(path: Path, rows: int) -> sqlite3.Connection:

@@ -9,8 +9,8 @@ from pathlib import Path
 import msgspec
 
 from core.domain import decode_create
-from tests.support import WriterProcess, run
 from ipc.protocol import CreatePedido
+from tests.support import WriterProcess, run
 from writer.schema import db_files_size
 
 LIMIT = 256 * 1024

@@ -15,9 +15,9 @@ import msgspec
 import pytest
 
 from core.domain import decode_create
-from tests.support import ServerProcess, WriterProcess, run
-from ipc.protocol import Call, CreatePedido, Hello, Ping
 from ipc.framing import frame, read_address_file
+from ipc.protocol import Call, CreatePedido, Hello, Ping
+from tests.support import ServerProcess, WriterProcess, run
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="mode bits are POSIX; on Windows the data dir's ACL applies")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.support import WriterProcess, run
-from ipc.protocol import Ping
 from ipc.framing import read_address_file
+from ipc.protocol import Ping
+from tests.support import WriterProcess, run
 
 pytestmark = pytest.mark.timeout(90)
 

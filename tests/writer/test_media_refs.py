@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from core.images import image_url
-from writer import schema
 from ipc.errors import CommandError
+from ipc.protocol import ImageRef, ItemImage
 from media.sweep import SweepThread
 from readers.media_refs import read_referenced_shas
+from writer import schema
 from writer.commands.media_refs import check_item_images, record_pedido_images
-from ipc.protocol import ImageRef, ItemImage
 
 A, B, C = "a" * 64, "b" * 64, "c" * 64
 

@@ -11,10 +11,10 @@ import pytest
 
 from core.catalogs import FAMILIES, family
 from core.records import Family
-from writer import schema
 from ipc.errors import CommandError
-from writer.commands import Context, Outcome, Sequences, execute
 from ipc.protocol import CreateRecord, DeleteRecord, PatchRecord
+from writer import schema
+from writer.commands import Context, Outcome, Sequences, execute
 from writer.commands.records import insert_record, update_record
 
 NOW = "2026-11-29T22:00:00.000Z"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from ipc.protocol import CreateUser, RehashPassword
 from writer import schema
 from writer.commands import Context, Sequences, execute
-from ipc.protocol import CreateUser, RehashPassword
 
 
 def _ctx(conn: sqlite3.Connection) -> Context:

@@ -13,10 +13,10 @@ import msgspec
 import pytest
 
 from core.domain import decode_create
-from tests.support import WriterProcess, run
 from ipc.errors import CommandError, WriterOverloaded
-from ipc.protocol import CreatePedido, GetStats, Hello, PatchPedido, Ping
 from ipc.framing import frame, read_address_file
+from ipc.protocol import CreatePedido, GetStats, Hello, PatchPedido, Ping
+from tests.support import WriterProcess, run
 
 
 def create(cliente: str = "Cliente", **fields) -> CreatePedido:

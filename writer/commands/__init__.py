@@ -13,31 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import (
-    art,
-    fichas,
-    notificacoes,
-    pedido_admin,
-    pedido_items,
-    pedidos,
-    print_logs,
-    rascunhos,
-    records,
-    reposicoes,
-    templates,
-    users,
-)
-from .context import Context, Outcome, Sequences
-from .pedidos import (
-    batch_status,
-    create_pedido,
-    delete_pedido,
-    insert_pedido,
-    load_pedido,
-    next_numero,
-    patch_pedido,
-    store_update,
-)
 from ipc.protocol import (
     AddArtComment,
     BatchStatus,
@@ -68,6 +43,32 @@ from ipc.protocol import (
     SaveRascunho,
     SetArtStatus,
     UpdateUser,
+)
+
+from . import (
+    art,
+    fichas,
+    notificacoes,
+    pedido_admin,
+    pedido_items,
+    pedidos,
+    print_logs,
+    rascunhos,
+    records,
+    reposicoes,
+    templates,
+    users,
+)
+from .context import Context, Outcome, Sequences
+from .pedidos import (
+    batch_status,
+    create_pedido,
+    delete_pedido,
+    insert_pedido,
+    load_pedido,
+    next_numero,
+    patch_pedido,
+    store_update,
 )
 
 # Context/Sequences/Outcome live in writer/commands/context.py; the pedido storage helpers the

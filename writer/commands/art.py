@@ -15,12 +15,12 @@ import msgspec
 
 from core.art import CLOSED_STATUSES, art_item
 from core.pedido_items import find_item_index
-
 from ipc.errors import CommandError
+from ipc.protocol import AddArtComment, SetArtStatus
+
 from .context import Context, Outcome
 from .pedido_items import update_item
 from .pedidos import load_pedido
-from ipc.protocol import AddArtComment, SetArtStatus
 
 __all__ = ["set_art_status", "add_art_comment"]
 

@@ -8,8 +8,9 @@ from typing import Any
 
 import msgspec
 
-from .. import event_log
 from ipc.protocol import Actor, Event, RevokedToken, UserValidity
+
+from .. import event_log
 
 __all__ = ["Sequences", "Context", "Outcome"]
 

@@ -8,10 +8,10 @@ import msgspec
 from msgspec import UNSET
 
 from core.fichas import FICHA_COLUMNS, FichaDeleted, ficha_from_row, ficha_to_json
-
 from ipc.errors import CommandError
-from .context import Context, Outcome
 from ipc.protocol import CreateFicha, DeleteFicha, ImageRef, PatchFicha
+
+from .context import Context, Outcome
 
 __all__ = ["create_ficha", "patch_ficha", "delete_ficha"]
 

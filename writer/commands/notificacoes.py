@@ -8,10 +8,10 @@ import msgspec
 
 from core.domain import Pedido
 from core.notificacoes import ART_READY, art_ready_texts, designer_recipients
-
 from ipc.errors import CommandError
-from .context import Context, Outcome
 from ipc.protocol import MarkAllNotificacoesRead, MarkNotificacaoRead
+
+from .context import Context, Outcome
 
 __all__ = ["notify_art_ready", "mark_read", "mark_all_read", "insert_notificacao"]
 

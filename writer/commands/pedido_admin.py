@@ -10,9 +10,10 @@ from __future__ import annotations
 import msgspec
 
 from ipc.errors import CommandError
+from ipc.protocol import DeleteAllPedidos, ResetIds
+
 from .. import event_log
 from .context import Context, Outcome
-from ipc.protocol import DeleteAllPedidos, ResetIds
 
 __all__ = ["delete_all_pedidos", "reset_ids"]
 

@@ -16,11 +16,11 @@ import msgspec
 from core.domain import DomainError, Pedido, normalize_item
 from core.pedido_items import find_item_index
 from core.pricing import totals
-
 from ipc.errors import CommandError
+from ipc.protocol import ImageRef, PatchPedidoItem
+
 from .context import Context, Outcome
 from .pedidos import load_pedido, store_update
-from ipc.protocol import ImageRef, PatchPedidoItem
 
 __all__ = ["find_pedido_of_item", "patch_pedido_item", "update_item"]
 

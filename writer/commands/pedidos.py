@@ -19,13 +19,13 @@ from core.domain import (
     pedido_to_json,
 )
 from core.pedido_ops import BatchStatusResult, PedidoDeleted
-
-from . import media_refs
-from ..report_rows import insert_report_rows, update_report_rows
-from .context import Context, Outcome
 from ipc.errors import CommandError
-from .notificacoes import notify_art_ready
 from ipc.protocol import BatchStatus, CreatePedido, DeletePedido, PatchPedido
+
+from ..report_rows import insert_report_rows, update_report_rows
+from . import media_refs
+from .context import Context, Outcome
+from .notificacoes import notify_art_ready
 
 __all__ = [
     "insert_pedido",

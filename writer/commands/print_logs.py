@@ -6,14 +6,14 @@ import sqlite3
 
 import msgspec
 
-from core.pedido_items import find_item_index
 from core.domain import pedido_from_json
 from core.machines import machine_names
+from core.pedido_items import find_item_index
 from core.print_logs import PrintLog, item_details, printer_name
-
 from ipc.errors import CommandError
-from .context import Context, Outcome
 from ipc.protocol import CreatePrintLog
+
+from .context import Context, Outcome
 
 __all__ = ["create_print_log", "insert_print_log", "record_item_print"]
 

@@ -17,12 +17,12 @@ import msgspec
 
 from core.domain import build_pedido, pedido_to_json
 from core.pricing import totals
+from ipc.errors import CommandError
+from ipc.protocol import ItemImage, PromoverRascunho, SaveRascunho
 
 from . import media_refs
-from ipc.errors import CommandError
 from .context import Context, Outcome
 from .pedidos import insert_pedido, next_numero
-from ipc.protocol import ItemImage, PromoverRascunho, SaveRascunho
 
 __all__ = ["promover_rascunho", "save_rascunho"]
 

@@ -19,10 +19,10 @@ import msgspec
 from core.catalogs import family as family_of
 from core.records import RECORD_COLUMNS, Family, decode_json, record_row
 from core.validation import DomainError
-
 from ipc.errors import CommandError
-from .context import Context, Outcome
 from ipc.protocol import CreateRecord, DeleteRecord, PatchRecord
+
+from .context import Context, Outcome
 
 __all__ = ["insert_record", "update_record", "remove_record", "create_record", "patch_record", "delete_record"]
 

@@ -11,10 +11,10 @@ import msgspec
 from msgspec import UNSET
 
 from core.reposicoes import Reposicao, ReposicaoDeleted, numero_of
-
 from ipc.errors import CommandError
-from .context import Context, Outcome
 from ipc.protocol import CreateReposicao, DeleteReposicao, PatchReposicao
+
+from .context import Context, Outcome
 
 __all__ = ["create_reposicao", "patch_reposicao", "delete_reposicao", "insert_reposicao"]
 

@@ -7,9 +7,9 @@ import sqlite3
 import msgspec
 
 from core.templates import pair_json, stamp
+from ipc.protocol import PutTemplates
 
 from .context import Context, Outcome
-from ipc.protocol import PutTemplates
 
 __all__ = ["put_templates", "store_template"]
 

@@ -13,9 +13,7 @@ from typing import Any
 import msgspec
 
 from core.accounts import DELETED_KEY_PREFIX, INACTIVE_VALID_AFTER, UserPublic, user_public
-
 from ipc.errors import CommandError
-from .context import Context, Outcome
 from ipc.protocol import (
     ChangePassword,
     CreateUser,
@@ -25,6 +23,8 @@ from ipc.protocol import (
     UpdateUser,
     UserValidity,
 )
+
+from .context import Context, Outcome
 
 __all__ = [
     "create_user",

@@ -61,7 +61,9 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("fuzz") / "data", workers=2).start()
+    # A long poll answers at its deadline; a short one keeps the sweep of /api/notificacoes/ultimos fast.
+    env = {"SGP_LONG_POLL_MAX_S": "0.2"}
+    proc = ServerProcess(tmp_path_factory.mktemp("fuzz") / "data", workers=2, env=env).start()
     yield proc
     assert proc.stop() == 0, proc.log()
 

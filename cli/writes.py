@@ -16,7 +16,7 @@ from ipc.client import WriterClient
 from ipc.errors import WriterClientError
 from ipc.framing import read_address_file
 from ipc.protocol import Command
-from writer import event_log, schema
+from writer import schema
 from writer.commands import Context, Sequences, execute
 
 __all__ = ["run_command"]
@@ -47,10 +47,9 @@ def _offline(settings: Settings, command: Command) -> bytes:
         conn.execute("PRAGMA busy_timeout=5000")  # a server starting meanwhile holds the lock briefly
         conn.execute("BEGIN IMMEDIATE")
         try:
-            last_seq = event_log.last_seq(conn)
             now_ts = time.time()
             now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now_ts))
-            ctx = Context(conn=conn, now=now, now_ts=now_ts, actor=None, seqs=Sequences(last_seq, 0))
+            ctx = Context(conn=conn, now=now, now_ts=now_ts, actor=None, seqs=Sequences.load(conn))
             outcome = execute(ctx, command)
             conn.execute("COMMIT")
         except BaseException:

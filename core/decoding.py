@@ -18,6 +18,12 @@ def decode_body(decoder: msgspec.json.Decoder[_T], body: bytes) -> _T:
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
+        # msgspec checks the type at the first token, before it reads on: `[1,` is a "wrong type" to it.
+        # Broken JSON is a 400 whatever it starts with (this untyped parse runs on the error path only).
+        try:
+            msgspec.json.decode(body)
+        except UNREADABLE_JSON:
+            raise DomainError(None, "JSON inválido", "invalid_json") from exc
         raise from_validation_error(exc) from exc
     except UNREADABLE_JSON as exc:
         raise DomainError(None, "JSON inválido", "invalid_json") from exc

@@ -93,15 +93,7 @@ class WriterServer:
         _bootstrap_admin(conn, s)
         self.wal_guard.arm()
         self.epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
-        last_seq = event_log.last_seq(conn)
-        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pedidos'").fetchone()
-        # Drafts take their ids from the same sequence (the client edits one at /pedidos/{id}).
-        last_id = max(
-            row[0] if row else 0,
-            conn.execute("SELECT coalesce(max(id), 0) FROM pedidos").fetchone()[0],
-            conn.execute("SELECT coalesce(max(id), 0) FROM pedido_rascunhos").fetchone()[0],
-        )
-        return conn, Sequences(last_seq=last_seq, last_pedido_id=last_id)
+        return conn, Sequences.load(conn)
 
     async def start(self) -> Address:
         """Open the database, start the batcher and the IPC listener, publish the address."""

@@ -22,7 +22,20 @@ class Sequences:
     last_seq: int
     last_pedido_id: int
 
+    @classmethod
+    def load(cls, conn: sqlite3.Connection) -> Sequences:
+        """The counters as the database holds them (the writer at start, the CLI's offline writes)."""
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'pedidos'").fetchone()
+        # Drafts take their ids from the same sequence (the client edits one at /pedidos/{id}).
+        last_id = max(
+            row[0] if row else 0,
+            conn.execute("SELECT coalesce(max(id), 0) FROM pedidos").fetchone()[0],
+            conn.execute("SELECT coalesce(max(id), 0) FROM pedido_rascunhos").fetchone()[0],
+        )
+        return cls(last_seq=event_log.last_seq(conn), last_pedido_id=last_id)
+
     def copy(self) -> Sequences:
+        """A snapshot to restore after a rollback."""
         return Sequences(self.last_seq, self.last_pedido_id)
 
     def restore(self, other: Sequences) -> None:

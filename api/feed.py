@@ -292,7 +292,14 @@ class FeedHub:
         self._flush_scheduled = False
         dirty, self._dirty = self._dirty, []
         for client in dirty:
-            client.flush()
+            try:
+                client.flush()
+            except Exception:
+                # One client's failure must not leave the others of this turn unflushed (their dirty
+                # flag would keep them from being scheduled again): that client is closed instead.
+                log.exception("feed flush failed; closing that client")
+                client.dirty = False
+                client.close(CLOSE_SLOW_CONSUMER, "erro interno")
 
     def _remember(self, seq: int, texts: tuple[str, ...]) -> None:
         self.ring.append((seq, texts))

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -201,7 +202,10 @@ class HotRoutes:
             handler = _handler(scope["app"].exception_handlers, exc)
             if handler is None:
                 raise  # as from FastAPI's route: the outer ServerErrorMiddleware answers 500
-            response = await handler(request, exc)
+            if inspect.iscoroutinefunction(handler):
+                response = await handler(request, exc)
+            else:  # as Starlette runs a plain function handler
+                response = await run_in_threadpool(handler, request, exc)
         await response(scope, receive, send)
 
     async def _learn(self, key: tuple[str, bool], scope: Scope, receive: Receive, send: Send) -> None:

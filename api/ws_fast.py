@@ -101,10 +101,15 @@ def expose_ws_transport() -> bool:
 
     async def accept(self: Any, message: Any) -> None:
         await original(self, message)
-        sink = _sink_of(self)
-        if sink is not None:
-            # Nested in "extensions": shallow copies of the scope down the middleware share it.
-            self.scope["extensions"][EXTENSION] = sink
+        try:
+            sink = _sink_of(self)
+            extensions = self.scope.get("extensions")
+            # Nested in "extensions": shallow copies of the scope down the middleware share it. Without
+            # that dict (another hypercorn) the feed never sees a sink and sends through hypercorn.
+            if sink is not None and isinstance(extensions, dict):
+                extensions[EXTENSION] = sink
+        except Exception:
+            log.exception("could not offer the raw frame sink; this feed socket sends through hypercorn")
 
     WSStream._accept = accept  # type: ignore[method-assign]
     _patched = True

@@ -79,6 +79,16 @@ async def _sender(ws: WebSocket, client: FeedClient) -> None:
         await ws.send_text(await client.next())
 
 
+async def _close(ws: WebSocket, client: FeedClient, error: FeedClosed, timeout: float) -> None:
+    """Send the close frame, bounded: a peer that never reads (a frozen desktop) would hold it forever."""
+    try:
+        await asyncio.wait_for(ws.close(code=error.code, reason=error.reason), timeout)
+    except TimeoutError:
+        log.info("feed client did not take its close frame in %s s; connection aborted", timeout)
+        if client.sink is not None:
+            client.sink.transport.abort()
+
+
 async def _pinger(client: FeedClient, interval: float, timeout: float, seen: list[float]) -> None:
     while True:
         await asyncio.sleep(interval)
@@ -212,7 +222,7 @@ async def orders_feed(
             if isinstance(error, FeedClosed):
                 if error.code != CLOSE_POLICY:
                     log.info("closing feed client of %s: %s", principal.username, error.reason)
-                await ws.close(code=error.code, reason=error.reason)
+                await _close(ws, client, error, state.settings.ws_timeout_s)
             break
     except (WebSocketDisconnect, RuntimeError, ConnectionError):
         pass

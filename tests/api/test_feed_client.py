@@ -386,3 +386,54 @@ def test_raw_sink_writes_whole_frames_and_refuses_once_the_connection_ends() -> 
     messages, results = asyncio.run(go())
     assert messages == ["um", '{"b":2}']
     assert results == [True, False, False]
+
+
+class BrokenSink(MemorySink):
+    """A sink whose write raises (nothing in the real sink does today; the hub must survive it anyway)."""
+
+    def write(self, data: bytes) -> bool:
+        raise OSError("boom")
+
+
+def test_one_failing_flush_closes_that_client_and_the_others_of_the_turn_still_get_their_frames() -> None:
+    from ipc.protocol import Event, Events
+
+    async def go() -> tuple[list[MemorySink], FeedClient]:
+        hub = FeedHub()
+        first = sink_client(hub)[1]
+        broken = FeedClient(1 << 20, PRINCIPAL, BrokenSink())  # type: ignore[arg-type]
+        hub.add(broken)
+        last = sink_client(hub)[1]
+        payload = json.dumps({"type": "order_updated", "seq": 1}).encode()
+        hub.on_events(Events(events=[Event(seq=1, type="x", order_id=1, payload=payload)]))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return [first, last], broken
+
+    sinks, broken = asyncio.run(go())
+    for sink in sinks:
+        assert [json.loads(text)["seq"] for text in messages_of(b"".join(sink.writes))] == [1]
+    assert broken.closing is not None and broken.closing.code == CLOSE_SLOW_CONSUMER
+
+
+def test_a_close_frame_the_peer_never_takes_ends_in_an_abort() -> None:
+    """A frozen desktop that stops reading: the 4008 close cannot be written, so the connection is aborted."""
+    from api.routes.ws import _close
+
+    class Transport:
+        aborted = False
+
+        def abort(self) -> None:
+            self.aborted = True
+
+    class StuckSink(MemorySink):
+        transport = Transport()
+
+    class StuckSocket:
+        async def close(self, code: int, reason: str) -> None:
+            await asyncio.Event().wait()  # hypercorn's drain() behind a full kernel buffer
+
+    sink = StuckSink()
+    client = FeedClient(1 << 20, PRINCIPAL, sink)  # type: ignore[arg-type]
+    asyncio.run(_close(StuckSocket(), client, FeedClosed(CLOSE_SLOW_CONSUMER, "slow consumer"), 0.05))  # type: ignore[arg-type]
+    assert sink.transport.aborted

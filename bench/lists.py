@@ -31,7 +31,7 @@ from pathlib import Path
 from bench.server import BenchServer
 from core.domain import build_pedido, decode_create, pedido_to_json
 from writer import schema
-from writer.commands import insert_pedido
+from writer.commands.pedidos import insert_pedido
 
 __all__ = ["main", "seed"]
 

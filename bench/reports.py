@@ -34,7 +34,8 @@ from bench.server import BenchServer
 from core.domain import decode_create
 from ipc.protocol import CreatePedido
 from writer import schema
-from writer.commands import Context, Sequences, create_pedido
+from writer.commands import Context, Sequences
+from writer.commands.pedidos import create_pedido
 from writer.commands.print_logs import insert_print_log
 
 __all__ = ["seed", "main"]

@@ -19,20 +19,16 @@ from collections.abc import Sequence
 from core.domain import Pedido, pedido_to_json
 from ipc.protocol import ItemImage
 
-from .commands.pedidos import _COLUMN_NAMES, _PEDIDO_COLUMNS, _row
+from .commands.pedidos import write_pedido_row
 from .commands.users import INACTIVE
-from .report_rows import insert_report_rows
 
 __all__ = ["insert_pedido", "insert_user", "insert_ficha", "target_counts", "finish"]
 
 
 def insert_pedido(conn: sqlite3.Connection, pedido: Pedido, images: Sequence[ItemImage], created_at: str) -> None:
     """Insert a pedido with its id and numero as given, its report index rows and its item image references."""
-    row = _row(pedido, pedido_to_json(pedido))
-    values = (pedido.id, *row)
-    # The same columns and values the create handler writes (whatever they become), plus the id.
-    conn.execute(f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({', '.join('?' * len(values))})", values)
-    insert_report_rows(conn, pedido, dict(zip(_COLUMN_NAMES, row, strict=True)))
+    # The same row and report rows the create handler writes; a taken id or numero raises IntegrityError.
+    write_pedido_row(conn, pedido, pedido_to_json(pedido))
     conn.executemany(
         "INSERT INTO pedido_imagens (pedido_id, item_index, sha256, mime, size, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         [(pedido.id, i.index, i.image.sha256, i.image.mime, i.image.size, created_at) for i in images],

@@ -13,7 +13,7 @@ import msgspec
 from core.domain import build_pedido, decode_create, pedido_to_json
 from readers.pedidos_summary import _read
 from writer import schema
-from writer.commands import insert_pedido
+from writer.commands.pedidos import insert_pedido
 
 TODAY = "2026-11-29"
 

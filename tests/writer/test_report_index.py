@@ -10,8 +10,8 @@ from pathlib import Path
 from core.domain import build_pedido, decode_create, decode_patch, pedido_to_json
 from ipc.protocol import CreatePedido, DeletePedido, PatchPedido
 from writer import schema
-from writer.commands import Context, Sequences, create_pedido, delete_pedido, patch_pedido
-from writer.commands.pedidos import _PEDIDO_COLUMNS, _row
+from writer.commands import Context, Sequences
+from writer.commands.pedidos import _PEDIDO_COLUMNS, _row, create_pedido, delete_pedido, patch_pedido
 
 ITEMS = [
     {"tipo_producao": "painel", "designer": " Júlia ", "vendedor": "Carlos", "tecido": "Oxford",

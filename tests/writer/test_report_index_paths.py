@@ -26,16 +26,10 @@ from ipc.protocol import (
     SaveRascunho,
 )
 from writer import event_log, imports, report_rows, schema
-from writer.commands import (
-    Sequences,
-    batch_status,
-    delete_pedido,
-    insert_pedido,
-    load_pedido,
-    store_update,
-)
+from writer.commands import Sequences
 from writer.commands.pedido_admin import delete_all_pedidos
 from writer.commands.pedido_items import patch_pedido_item
+from writer.commands.pedidos import batch_status, delete_pedido, insert_pedido, load_pedido, store_update
 from writer.commands.rascunhos import promover_rascunho, save_rascunho
 
 from .test_report_index import ITEMS, _create, _ctx
@@ -132,7 +126,7 @@ def test_values_the_api_would_not_send_give_the_backfill_rows(conn: sqlite3.Conn
         store_update(conn, new, current)
         _check(conn, 2)
         current = new
-    store_update(conn, _odd_pedido(pedido_to_json(current), _ODD[:1]))  # old read from the database
+    store_update(conn, _odd_pedido(pedido_to_json(current), _ODD[:1]), load_pedido(conn, 900))  # as stored
     _check(conn, 2)
 
 

@@ -16,7 +16,8 @@ import pytest
 from core.domain import decode_patch
 from ipc.protocol import BatchStatus, PatchPedido
 from writer import schema
-from writer.commands import Sequences, batch_status, patch_pedido
+from writer.commands import Sequences
+from writer.commands.pedidos import batch_status, patch_pedido
 from writer.report_index import _fill
 
 from .test_report_index import ITEMS, _create, _ctx

@@ -60,33 +60,10 @@ from . import (
     users,
 )
 from .context import Context, Outcome, Sequences
-from .pedidos import (
-    batch_status,
-    create_pedido,
-    delete_pedido,
-    insert_pedido,
-    load_pedido,
-    next_numero,
-    patch_pedido,
-    store_update,
-)
 
-# Context/Sequences/Outcome live in writer/commands/context.py; the pedido storage helpers the
-# importer, benchmarks and tests use are re-exported from writer/commands/pedidos.py.
-__all__ = [
-    "Sequences",
-    "Context",
-    "Outcome",
-    "execute",
-    "insert_pedido",
-    "load_pedido",
-    "next_numero",
-    "store_update",
-    "create_pedido",
-    "patch_pedido",
-    "delete_pedido",
-    "batch_status",
-]
+# Context/Sequences/Outcome live in writer/commands/context.py (re-exported: every caller of `execute`
+# builds one); the pedido storage helpers are in writer/commands/pedidos.py.
+__all__ = ["Sequences", "Context", "Outcome", "execute"]
 
 Handler = Callable[[Context, Any], Outcome]
 

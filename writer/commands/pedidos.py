@@ -29,6 +29,7 @@ from .notificacoes import notify_art_ready
 
 __all__ = [
     "insert_pedido",
+    "write_pedido_row",
     "load_pedido",
     "next_numero",
     "store_update",
@@ -98,14 +99,19 @@ def next_numero(conn: sqlite3.Connection) -> str:
     return numero
 
 
+def write_pedido_row(conn: sqlite3.Connection, pedido: Pedido, doc: bytes) -> None:
+    """Insert a built pedido row (with its id) and its report index rows; sqlite3.IntegrityError if taken."""
+    row = _row(pedido, doc)
+    conn.execute(f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({_PLACEHOLDERS})", (pedido.id, *row))
+    insert_report_rows(conn, pedido, dict(zip(_COLUMN_NAMES, row, strict=True)))
+
+
 def insert_pedido(conn: sqlite3.Connection, pedido: Pedido, doc: bytes) -> None:
     """Insert a built pedido row and its report index rows; a taken numero is numero_conflict."""
-    row = _row(pedido, doc)
     try:
-        conn.execute(f"INSERT INTO pedidos (id, {_PEDIDO_COLUMNS}) VALUES ({_PLACEHOLDERS})", (pedido.id, *row))
+        write_pedido_row(conn, pedido, doc)
     except sqlite3.IntegrityError:
         raise _conflict(pedido.numero) from None
-    insert_report_rows(conn, pedido, dict(zip(_COLUMN_NAMES, row, strict=True)))
 
 
 def load_pedido(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
@@ -123,13 +129,11 @@ def _load(conn: sqlite3.Connection, pedido_id: int) -> Pedido:
 _ASSIGNMENTS = ", ".join(f"{c} = ?" for c in _COLUMN_NAMES)
 
 
-def store_update(conn: sqlite3.Connection, new: Pedido, old: Pedido | None = None) -> bytes:
+def store_update(conn: sqlite3.Connection, new: Pedido, old: Pedido) -> bytes:
     """Write an updated pedido's columns, doc and report rows; a taken numero is numero_conflict.
 
-    `old` is the pedido as stored (read again when not given): the report rows change where it differs.
+    `old` is the pedido as stored (every caller has just loaded it): the report rows change where it differs.
     """
-    if old is None:
-        old = _load(conn, new.id)
     doc = pedido_to_json(new)
     row = _row(new, doc)
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import typing
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -45,9 +46,24 @@ log = logging.getLogger("sgp.api")
 
 _Call = Callable[[Request, int | None, dict[str, Any]], Awaitable[Response]]
 
-# The list's query parameters: text ones with their max_length (as declared on the route).
-_LIST_TEXT = {"status": 40, "cliente": 200, "data_inicio": 40, "data_fim": 40, "date_mode": 20}
-_SKIP_MAX = 10_000_000
+
+def _declared_limits(route: Callable[..., Any]) -> tuple[dict[str, int], int]:
+    """The list route's text parameters with their `max_length`, and `skip`'s upper bound, read off its
+    `Query(...)` declarations, so this module never holds a second copy of them."""
+    text: dict[str, int] = {}
+    skip_max = 0
+    for name, hint in typing.get_type_hints(route, include_extras=True).items():
+        for declared in getattr(hint, "__metadata__", ()):
+            for rule in getattr(declared, "metadata", ()):
+                if getattr(rule, "max_length", None) is not None:
+                    text[name] = rule.max_length
+                elif name == "skip" and getattr(rule, "le", None) is not None:
+                    skip_max = rule.le
+    return text, skip_max
+
+
+# The list's query parameters: text ones with their max_length, and skip's bound (as declared on the route).
+_LIST_TEXT, _SKIP_MAX = _declared_limits(pedidos.list_pedidos)
 _BOOLS = {"true": True, "false": False}
 
 
